@@ -29,7 +29,7 @@ def dbt_executable() -> str:
         return str(beside)
     found = shutil.which("dbt")
     if not found:
-        raise FileNotFoundError("dbt is not installed in this environment (run scripts/bootstrap.sh)")
+        raise FileNotFoundError("dbt is not installed here: run scripts/bootstrap.sh")
     return found
 
 

@@ -1,0 +1,51 @@
+"""`northstar generate` and `northstar demo`: the embedded demo, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from northstar import exit_codes
+from northstar.dbt_runner import DbtError, run_dbt
+from northstar.paths import Paths
+
+accounts_option = click.option("--accounts", default=1500, show_default=True, help="Teams.")
+days_option = click.option("--days", default=213, show_default=True, help="Days of history.")
+seed_option = click.option("--seed", default=42, show_default=True, help="Same seed, same data.")
+
+
+@click.command()
+@accounts_option
+@days_option
+@seed_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output directory (default: the project's raw data directory).",
+)
+def generate(accounts: int, days: int, seed: int, out: Path | None) -> None:
+    """Generate deterministic demo events for a team-messaging product as Parquet."""
+    from northstar.demo.generator import generate_demo
+
+    result = generate_demo(out or Paths.discover().raw_dir, accounts=accounts, days=days, seed=seed)
+    click.echo(result.summary())
+
+
+@click.command()
+@accounts_option
+@days_option
+@seed_option
+def demo(accounts: int, days: int, seed: int) -> None:
+    """Generate the demo events, then build every model and test on embedded DuckDB."""
+    from northstar.demo.generator import generate_demo
+
+    paths = Paths.discover()
+    click.echo(generate_demo(paths.raw_dir, accounts=accounts, days=days, seed=seed).summary())
+    try:
+        run_dbt(["build"], paths)
+    except DbtError as err:
+        click.echo(f"error: {err}", err=True)
+        raise SystemExit(exit_codes.PIPELINE_FAILED) from err
+    click.echo(f"built: {paths.warehouse}")
