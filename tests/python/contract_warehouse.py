@@ -1,0 +1,100 @@
+"""A small warehouse that follows the public table contract, for tests that must not wait
+for a dbt build: three weekly periods of two metrics plus a guardrail, one entity table,
+a rejected-events table. Tests corrupt copies of it to prove that checks really fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+DIM_METRICS = """
+create table marts.dim_metrics as select * from (values
+    ('messages_sent', 'Messages sent', 'north_star', null, 'leadership', 'Messages.',
+     'messages', 'higher_is_better', 100.0, null, null, '1', 'count', true, 1),
+    ('activation_rate', 'Activation rate', 'input', 'messages_sent', 'onboarding', 'Share.',
+     'ratio', 'higher_is_better', null, null, null, '1', 'activation', false, 2),
+    ('churn_rate', 'Churn rate', 'guardrail', 'messages_sent', 'lifecycle', 'Share.',
+     'ratio', 'lower_is_better', null, 0.2, 0.35, '1', 'churn', false, 3)
+) as t(metric_name, label, role, parent_metric, owner, description, unit, direction,
+       target, warn_threshold, breach_threshold, definition_version, kind, is_additive,
+       sort_order)
+"""
+
+# metric, period_start, value, numerator, denominator, status, complete
+VALUES = [
+    ("messages_sent", "2026-09-07", 90.0, 90.0, None, "none", True),
+    ("messages_sent", "2026-09-14", 110.0, 110.0, None, "none", True),
+    ("messages_sent", "2026-09-21", 120.0, 120.0, None, "none", True),
+    ("messages_sent", "2026-09-28", 30.0, 30.0, None, "none", False),
+    ("activation_rate", "2026-09-07", 0.5, 5.0, 10.0, "none", True),
+    ("activation_rate", "2026-09-14", 0.4, 4.0, 10.0, "none", True),
+    ("activation_rate", "2026-09-21", 0.6, 6.0, 10.0, "none", True),
+    ("activation_rate", "2026-09-28", None, 0.0, 0.0, "none", False),
+    ("churn_rate", "2026-09-07", 0.1, 1.0, 10.0, "ok", True),
+    ("churn_rate", "2026-09-14", 0.25, 2.5, 10.0, "warn", True),
+    ("churn_rate", "2026-09-21", 0.4, 4.0, 10.0, "breach", True),
+    ("churn_rate", "2026-09-28", 0.1, 1.0, 10.0, "ok", False),
+]
+
+
+def make_contract_warehouse(path: Path) -> Path:
+    """Write the fixture warehouse to `path` and return it."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema marts")
+        con.execute("create schema staging")
+        con.execute(DIM_METRICS)
+        con.execute(
+            """
+            create table marts.fct_metric_values (
+                metric_name varchar, role varchar, grain varchar, period_start date,
+                period_end date, segment_name varchar, segment_value varchar, value double,
+                numerator double, denominator double, previous_value double,
+                change_abs double, change_pct double, target double, gap_to_target double,
+                status varchar, is_complete_period boolean, definition_version varchar
+            )
+            """
+        )
+        for metric, start, value, num, den, status, complete in VALUES:
+            con.execute(
+                """
+                insert into marts.fct_metric_values
+                select m.metric_name, m.role, 'week', cast(? as date),
+                    cast(? as date) + 7, 'all', 'all', ?, ?, ?, null, null, null,
+                    m.target, ? - m.target, ?, ?, m.definition_version
+                from marts.dim_metrics as m where m.metric_name = ?
+                """,
+                [start, start, value, num, den, value, status, complete, metric],
+            )
+        con.execute(
+            """
+            update marts.fct_metric_values as f set
+                previous_value = p.value,
+                change_abs = case when f.is_complete_period then f.value - p.value end,
+                change_pct = case when f.is_complete_period
+                    then (f.value - p.value) / nullif(abs(p.value), 0) end
+            from marts.fct_metric_values as p
+            where p.metric_name = f.metric_name and p.period_start = f.period_start - 7
+            """
+        )
+        con.execute(
+            """
+            create table marts.fct_aha_moments as select * from (values
+                ('account', 'a1', timestamp '2026-09-01 10:00:00',
+                 timestamp '2026-09-03 10:00:00', true, 2, 120),
+                ('account', 'a2', timestamp '2026-09-02 10:00:00', null, false, null, 12)
+            ) as t(entity_type, entity_id, first_seen_at, aha_reached_at, has_reached_aha,
+                   days_to_aha, qualifying_events_in_window)
+            """
+        )
+        con.execute(
+            """
+            create table staging.stg_events_rejected as select * from (values
+                ('raw-1', null, 'message_sent', 'missing_event_id')
+            ) as t(raw_row_id, event_id, event_name, reject_reason)
+            """
+        )
+    finally:
+        con.close()
+    return path
