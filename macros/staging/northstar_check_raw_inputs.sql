@@ -1,3 +1,69 @@
+{#-
+    on-run-start (dbt_project.yml): fail before any model runs when a raw input the
+    selected nodes read is not there or lacks contract columns, with a message that names
+    the path and what was expected.
+
+    - events: required. No matching file is an error.
+    - accounts, users: optional. No matching file is not an error: stg_accounts / stg_users
+      are then empty (with their columns), and a line in the log says so.
+    - Files that match but are neither Parquet nor CSV are an error.
+
+    DuckDB only: it is the adapter that reads files by path here. On other adapters (and
+    for inputs read from the dbt source) the staging models raise the same column errors
+    when they compile. Only inputs read by selected nodes (tag northstar_reads_raw_<kind>)
+    are checked, so `dbt build --select marts` does not need the raw files.
+-#}
 {% macro northstar_check_raw_inputs() -%}
-    {#- Filled in by the staging work (issue 2): checks the raw input paths before a run. -#}
+    {%- if execute and target.type == 'duckdb' -%}
+        {%- for kind in northstar_raw_kinds_selected() -%}
+            {%- set path = northstar_raw_path(kind) -%}
+            {%- if path != '' -%}
+                {%- do _northstar_check_raw_files(kind, path) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {#- A hook must render to SQL; this one only checks. -#}
+    select 1 as northstar_raw_inputs_checked
+{%- endmacro %}
+
+
+{% macro _northstar_check_raw_files(kind, path) -%}
+    {%- set files = run_query("select file from glob(" ~ northstar_sql_string(path) ~ ") order by file") -%}
+    {%- set names = files.columns[0].values() | list -%}
+
+    {%- if names | length == 0 -%}
+        {%- if kind == 'events' -%}
+            {{ exceptions.raise_compiler_error(northstar_raw_missing_message(kind, path)) }}
+        {%- endif -%}
+        {{ log(
+            "northstar: no raw " ~ kind ~ " file matches '" ~ path ~ "'; stg_" ~ kind
+            ~ " will be empty (the " ~ kind ~ " input is optional).",
+            info=true
+        ) }}
+        {{ return(none) }}
+    {%- endif -%}
+
+    {%- set expected = '.csv' if northstar_raw_file_format(path) == 'csv' else '.parquet' -%}
+    {%- set wrong = [] -%}
+    {%- for name in names -%}
+        {%- set lowered = name | lower -%}
+        {%- if expected == '.parquet' and not lowered.endswith('.parquet') -%}
+            {%- do wrong.append(name) -%}
+        {%- elif expected == '.csv' and not (lowered.endswith('.csv') or lowered.endswith('.csv.gz')
+            or lowered.endswith('.tsv')) -%}
+            {%- do wrong.append(name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if wrong -%}
+        {{ exceptions.raise_compiler_error(
+            "northstar: " ~ northstar_raw_contract(kind).path_var ~ " = '" ~ path ~ "' matches "
+            ~ wrong | length ~ " file(s) that are not " ~ ('Parquet' if expected == '.parquet' else 'CSV')
+            ~ " (" ~ expected ~ "), e.g. '" ~ wrong[0] ~ "'. Expected "
+            ~ ('Parquet files (*.parquet)' if expected == '.parquet' else 'CSV files with a header')
+            ~ ": narrow the glob, e.g. '.../*" ~ expected ~ "'."
+        ) }}
+    {%- endif -%}
+
+    {#- Reads the file footers / headers: an unreadable file fails here, naming itself. -#}
+    {%- do northstar_resolve_raw_columns(kind, northstar_read_raw_files(path)) -%}
 {%- endmacro %}

@@ -1,0 +1,68 @@
+{{
+    config(
+        materialized='table',
+        tags=['northstar_reads_raw_accounts'],
+    )
+}}
+
+{#-
+    One row per account_id from the optional raw accounts input (empty, with these columns, when
+    there is none). Attribute columns pass through as trimmed text; rows without an id are
+    dropped; of several rows per id the earliest created_at wins, then file order.
+-#}
+
+{%- set attributes = northstar_raw_contract('accounts').columns | reject('in', ['account_id', 'created_at']) | list %}
+
+with
+
+source as (
+
+    {{ northstar_select_raw('accounts') }}
+
+),
+
+cleaned as (
+
+    select
+        {{ northstar_clean_text('raw_account_id') }} as account_id,
+        {{ northstar_clean_text('raw_created_at') }} as created_at_text,
+        {%- for name in attributes %}
+        {{ northstar_clean_text('raw_' ~ name) }} as {{ name }},
+        {%- endfor %}
+        raw_file,
+        raw_file_row_number
+    from source
+
+),
+
+ranked as (
+
+    select
+        *,
+        {{ northstar_parse_timestamp_utc('created_at_text') }} as created_at,
+        row_number() over (
+            partition by account_id
+            order by
+                {{ northstar_parse_timestamp_utc('created_at_text') }} asc nulls last,
+                raw_file asc,
+                raw_file_row_number asc
+        ) as account_id_rank
+    from cleaned
+    where account_id is not null
+
+),
+
+final as (
+
+    select
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+        {%- for name in attributes %}
+        cast({{ name }} as {{ dbt.type_string() }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from ranked
+    where account_id_rank = 1
+
+)
+
+select * from final
