@@ -1,0 +1,213 @@
+{#-
+    Every metric of the spec for every grain, period and segment, on the zero-filled
+    spine: numerator, denominator and value. One pass over entity-periods computes all
+    entity-based metrics; lifecycle metrics come from int_lifecycle_periods; percentiles
+    of event properties read the events they describe.
+-#}
+{%- set spec = northstar_spec() -%}
+{%- set percentile_metrics = spec.metrics | selectattr('kind', 'equalto', 'percentile') | list -%}
+
+with
+
+entity_periods as (
+
+    select * from {{ ref('int_entity_periods') }}
+
+),
+
+entity_segments as (
+
+    select * from {{ ref('int_entity_segments') }}
+
+),
+
+aha_moments as (
+
+    select * from {{ ref('int_aha_moments') }}
+
+),
+
+lifecycle as (
+
+    select * from {{ ref('int_lifecycle_periods') }}
+
+),
+{%- if percentile_metrics %}
+
+events as (
+
+    select * from {{ ref('stg_events') }}
+
+),
+{%- endif %}
+
+grouped as (
+
+    select
+        entity_periods.grain,
+        entity_periods.period_start,
+        entity_segments.segment_name,
+        entity_segments.segment_value,
+        {%- for metric in spec.metrics %}
+            {%- set m = metric.name %}
+            {%- if metric.kind in ['count', 'sum', 'entities', 'new_entities', 'mean', 'ratio'] %}
+        sum(entity_periods.{{ m }}__num) as {{ m }}__num,
+                {%- if metric.denominator is not none %}
+        sum(entity_periods.{{ m }}__den) as {{ m }}__den,
+                {%- endif %}
+            {%- elif metric.kind == 'engagement' and metric.aggregate == 'median' %}
+        {{ northstar_percentile('case when entity_periods.is_active then entity_periods.' ~ m ~ '__num end', 0.5) }}
+            as {{ m }}__value,
+            {%- elif metric.kind == 'engagement' %}
+        sum(
+            case when entity_periods.is_active then entity_periods.{{ m }}__num else 0 end
+        ) as {{ m }}__num,
+            {%- elif metric.kind == 'activation' %}
+        sum(
+            case
+                when
+                    entity_periods.is_first_seen_period
+                    and aha_moments.aha_reached_at
+                    <= {{ dbt.dateadd('day', metric.within_days, 'aha_moments.first_seen_at') }}
+                    then 1
+                else 0
+            end
+        ) as {{ m }}__num,
+            {%- elif metric.kind == 'retention' %}
+        sum(
+            case
+                when
+                    entity_periods.is_active
+                    and entity_periods.periods_since_first_seen = {{ metric.periods_after }}
+                    then 1
+                else 0
+            end
+        ) as {{ m }}__num,
+            {%- endif %}
+        {%- endfor %}
+        count(*) as entity_period_rows
+
+    from entity_periods
+
+    inner join entity_segments
+        on entity_periods.entity_id = entity_segments.entity_id
+
+    left join aha_moments
+        on entity_periods.entity_id = aha_moments.entity_id
+
+    group by
+        entity_periods.grain,
+        entity_periods.period_start,
+        entity_segments.segment_name,
+        entity_segments.segment_value
+
+),
+{%- for metric in percentile_metrics %}
+
+{{ metric.name }}__events as (
+    {%- for grain in spec.grains %}
+
+    select
+        '{{ grain }}' as grain,
+        {{ northstar_period_start(grain, 'events.occurred_at') }} as period_start,
+        entity_segments.segment_name,
+        entity_segments.segment_value,
+        {{ northstar_percentile(northstar_json_number('events.properties', metric.property), metric.percentile) }}
+            as percentile_value,
+        count({{ northstar_json_number('events.properties', metric.property) }}) as observations
+
+    from events
+
+    inner join entity_segments
+        on events.entity_id = entity_segments.entity_id
+
+    where
+        {{ northstar_events_sql(metric.events) }}
+        and {{ northstar_where_sql(metric.where) }}
+
+    group by
+        {{ northstar_period_start(grain, 'events.occurred_at') }},
+        entity_segments.segment_name,
+        entity_segments.segment_value
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+),
+{%- endfor %}
+
+base as (
+
+    select
+        lifecycle.*,
+        {%- for metric in spec.metrics %}
+            {%- set m = metric.name %}
+            {%- if metric.kind == 'retention' %}
+        coalesce(lag(lifecycle.first_seen_entities, {{ metric.periods_after }}) over (
+            partition by lifecycle.grain, lifecycle.segment_name, lifecycle.segment_value
+            order by lifecycle.period_start
+        ), 0) as {{ m }}__cohort,
+            {%- endif %}
+            {%- if metric.kind == 'percentile' %}
+        {{ m }}__events.percentile_value as {{ m }}__value,
+        coalesce({{ m }}__events.observations, 0) as {{ m }}__observations,
+            {%- endif %}
+        {%- endfor %}
+        {%- for metric in spec.metrics if metric.kind not in ['percentile', 'resurrection', 'churn'] %}
+            {%- for column in ['num', 'den', 'value'] %}
+                {%- if (column == 'num' and not (metric.kind == 'engagement' and metric.aggregate == 'median'))
+                    or (column == 'den' and metric.denominator is not none)
+                    or (column == 'value' and metric.kind == 'engagement' and metric.aggregate == 'median') %}
+        grouped.{{ metric.name }}__{{ column }},
+                {%- endif %}
+            {%- endfor %}
+        {%- endfor %}
+        grouped.entity_period_rows
+
+    from lifecycle
+
+    left join grouped
+        on
+            lifecycle.grain = grouped.grain
+            and lifecycle.period_start = grouped.period_start
+            and lifecycle.segment_name = grouped.segment_name
+            and lifecycle.segment_value = grouped.segment_value
+    {%- for metric in percentile_metrics %}
+
+    left join {{ metric.name }}__events
+        on
+            lifecycle.grain = {{ metric.name }}__events.grain
+            and lifecycle.period_start = {{ metric.name }}__events.period_start
+            and lifecycle.segment_name = {{ metric.name }}__events.segment_name
+            and lifecycle.segment_value = {{ metric.name }}__events.segment_value
+    {%- endfor %}
+
+),
+
+metric_values as (
+    {%- for metric in spec.metrics %}
+        {%- set m = metric.name %}
+        {%- set num, den, value = northstar_metric_columns(metric) %}
+
+    select
+        '{{ m }}' as metric_name,
+        grain,
+        period_start,
+        segment_name,
+        segment_value,
+        cast({{ num }} as {{ northstar_type_double() }}) as numerator,
+        cast({{ den }} as {{ northstar_type_double() }}) as denominator,
+        cast({{ value }} as {{ northstar_type_double() }}) as value
+
+    from base
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select * from metric_values
+
+)
+
+select * from final

@@ -1,0 +1,24 @@
+with
+
+aha_moments as (
+
+    select * from {{ ref('int_aha_moments') }}
+
+),
+
+final as (
+
+    select
+        entity_type,
+        entity_id,
+        first_seen_at,
+        aha_reached_at,
+        has_reached_aha,
+        days_to_aha,
+        qualifying_events_in_window
+
+    from aha_moments
+
+)
+
+select * from final
