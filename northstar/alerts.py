@@ -1,0 +1,197 @@
+"""`northstar alerts`: is any guardrail in breach in the latest complete period?
+
+The statuses come from `fct_metric_values.status` (computed in dbt from each guardrail's
+direction and thresholds, and checked by the validation gate), read from the published
+snapshot. A breach is not a data error: it is reported with its own exit code (5), apart
+from "pipeline failed" (3) and "data invalid" (4).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from northstar.publish.errors import InvalidInputError, NotFoundError, WebhookError
+from northstar.query.catalog import Catalog, rows_as_dicts, shown
+from northstar.query.formats import MISSING, fmt_value, plain
+
+STATUS_ORDER = {"breach": 0, "warn": 1, "ok": 2, "none": 3}
+WEBHOOK_ON = ("breach", "warn", "always")
+
+
+@dataclass(frozen=True)
+class AlertReport:
+    grain: str
+    period_start: str
+    period_end: str
+    snapshot: dict[str, Any]
+    guardrails: list[dict[str, Any]] = field(repr=False)
+
+    @property
+    def breaches(self) -> list[dict[str, Any]]:
+        return [g for g in self.guardrails if g["status"] == "breach"]
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        return [g for g in self.guardrails if g["status"] == "warn"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": "breach" if self.breaches else ("warn" if self.warnings else "ok"),
+            "grain": self.grain,
+            "period_start": self.period_start,
+            "period_end": self.period_end,
+            "breach_count": len(self.breaches),
+            "warn_count": len(self.warnings),
+            "guardrails": self.guardrails,
+            "snapshot": self.snapshot,
+        }
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection, *, grain: str = "week", manifest: dict[str, Any] | None = None
+) -> AlertReport:
+    """Every guardrail's status in the latest complete period of `grain` (segment 'all'),
+    breaches first."""
+    catalog = Catalog.load(con)
+    guardrails = [m for m in catalog.metrics if m["role"] == "guardrail"]
+    grains = [
+        row[0] for row in con.execute("select distinct grain from fct_metric_values").fetchall()
+    ]
+    if grain not in grains:
+        raise NotFoundError(
+            f"unknown grain {shown(grain)}: the snapshot has {', '.join(sorted(grains))}"
+        )
+    names = [m["metric_name"] for m in guardrails]
+    manifest = manifest or {}
+    snapshot = {
+        "run_id": manifest.get("run_id"),
+        "published_at": manifest.get("published_at"),
+        "validation": (manifest.get("validation") or {}).get("status"),
+    }
+    if not names:
+        return AlertReport(grain, "", "", snapshot, [])
+    latest = con.execute(
+        """
+        select max(period_start) from fct_metric_values
+        where grain = ? and is_complete_period and list_contains(?, metric_name)
+            and segment_name = 'all' and segment_value = 'all'
+        """,
+        [grain, names],
+    ).fetchone()[0]
+    if latest is None:
+        raise NotFoundError(
+            f"no complete {grain} in the snapshot yet: guardrails cannot be checked"
+        )
+    rows = {
+        row["metric_name"]: row
+        for row in rows_as_dicts(
+            con.execute(
+                """
+                select metric_name, period_start, period_end, value, status
+                from fct_metric_values
+                where grain = ? and period_start = ? and list_contains(?, metric_name)
+                    and segment_name = 'all' and segment_value = 'all'
+                """,
+                [grain, latest, names],
+            )
+        )
+    }
+    period_end = next((row["period_end"] for row in rows.values()), None)
+    results = []
+    for metric in guardrails:
+        row = rows.get(metric["metric_name"], {})
+        results.append(
+            {
+                "metric_name": metric["metric_name"],
+                "label": metric["label"],
+                "owner": metric.get("owner"),
+                "unit": metric.get("unit"),
+                "direction": metric.get("direction"),
+                "status": row.get("status") or "none",
+                "value": plain(row.get("value")),
+                "warn_threshold": plain(metric.get("warn_threshold")),
+                "breach_threshold": plain(metric.get("breach_threshold")),
+            }
+        )
+    results.sort(key=lambda g: (STATUS_ORDER.get(g["status"], 9), g["metric_name"]))
+    return AlertReport(
+        grain=grain,
+        period_start=plain(latest),
+        period_end=plain(period_end) if period_end else "",
+        snapshot=snapshot,
+        guardrails=results,
+    )
+
+
+def render_text(report: AlertReport) -> str:
+    if not report.guardrails:
+        return "no guardrails are defined in the catalog"
+    lines = [
+        f"Guardrails, {report.grain} of {report.period_start} "
+        f"(latest complete {report.grain}; snapshot {report.snapshot.get('run_id') or '?'})"
+    ]
+    for g in report.guardrails:
+        unit = g["unit"]
+        direction = str(g["direction"] or "").replace("_", " ")
+        lines.append(
+            f"  {g['status'].upper():<6}  {g['metric_name']}  {fmt_value(g['value'], unit)}"
+            f"  (warn {fmt_value(g['warn_threshold'], unit)}, "
+            f"breach {fmt_value(g['breach_threshold'], unit)}, {direction or MISSING})"
+            f"  owner {g['owner'] or MISSING}"
+        )
+    if report.breaches:
+        names = ", ".join(g["metric_name"] for g in report.breaches)
+        lines.append(f"{len(report.breaches)} guardrail(s) in breach: {names}")
+    else:
+        lines.append("no guardrail in breach")
+    return "\n".join(lines)
+
+
+def should_notify(report: AlertReport, webhook_on: str) -> bool:
+    if webhook_on == "always":
+        return True
+    if webhook_on == "warn":
+        return bool(report.breaches or report.warnings)
+    return bool(report.breaches)
+
+
+def redact(url: str) -> str:
+    """scheme://host[:port] only: webhook paths and queries often carry a secret token."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/..."
+
+
+def check_webhook_url(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInputError(
+            f"--webhook: {shown(url)} is not an http(s) URL (e.g. https://hooks.example.com/x)"
+        )
+    return url
+
+
+def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 10.0) -> int:
+    """POST the payload as JSON; return the HTTP status, or raise WebhookError."""
+    check_webhook_url(url)
+    body = json.dumps(payload, sort_keys=True, default=plain).encode()
+    request = urllib.request.Request(  # noqa: S310 (the scheme is checked to be http(s) above)
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "northstar-alerts"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as err:
+        raise WebhookError(f"webhook {redact(url)} answered HTTP {err.code}") from err
+    except (urllib.error.URLError, TimeoutError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise WebhookError(f"webhook {redact(url)} unreachable: {reason}") from err

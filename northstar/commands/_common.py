@@ -1,0 +1,86 @@
+"""What the build/publish/read commands share: error handling and common options.
+
+A `NorthstarError` becomes one line on stderr and its exit code (never a traceback); a
+DuckDB error while reading a snapshot becomes one line and exit 1. Anything else is a bug
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from northstar import exit_codes
+from northstar.publish.errors import NorthstarError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(code)
+
+
+def handle_errors(command: F) -> F:
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except NorthstarError as err:
+            fail(str(err), err.exit_code)
+        except Exception as err:
+            duckdb = sys.modules.get("duckdb")
+            if duckdb is not None and isinstance(err, duckdb.Error):
+                fail(f"DuckDB could not read the data: {err}", exit_codes.ERROR)
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def progress(message: str) -> None:
+    """Progress goes to stderr, so stdout stays clean for --json / --format output."""
+    click.echo(message, err=True)
+
+
+snapshot_option = click.option(
+    "--snapshot",
+    "run_id",
+    metavar="RUN_ID",
+    default=None,
+    help="Read this snapshot instead of the current one (see `northstar snapshots`).",
+)
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="If another build/publish holds the lock, wait this long before giving up (exit 3).",
+)
+keep_option = click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    envvar="NORTHSTAR_KEEP_SNAPSHOTS",
+    help="Keep this many snapshots (the current one is always kept). "
+    "Env: NORTHSTAR_KEEP_SNAPSHOTS.",
+)
+export_option = click.option(
+    "--export",
+    "exports",
+    default="duckdb,parquet,csv",
+    show_default=True,
+    metavar="FORMATS",
+    help="Comma-separated formats to write; duckdb is always written (queries read it).",
+)
+skip_validation_option = click.option(
+    "--skip-validation",
+    is_flag=True,
+    help="Publish WITHOUT running the validation gate. Loud: printed and recorded in the "
+    "manifest (validation.status = skipped).",
+)

@@ -1,0 +1,73 @@
+"""`northstar build`: dbt build, then validation, then publish - one exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from northstar.commands._common import (
+    export_option,
+    handle_errors,
+    keep_option,
+    progress,
+    skip_validation_option,
+    wait_option,
+)
+
+
+@click.command()
+@click.option("--target", "-t", default=None, help="dbt target in your profiles.yml.")
+@click.option(
+    "--profiles-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory holding your profiles.yml (default: $DBT_PROFILES_DIR, else the project).",
+)
+@skip_validation_option
+@click.option(
+    "--no-publish",
+    is_flag=True,
+    help="Only run dbt build (for a non-DuckDB target, or to test models without publishing).",
+)
+@keep_option
+@export_option
+@wait_option
+@handle_errors
+def build(
+    target: str | None,
+    profiles_dir: Path | None,
+    skip_validation: bool,
+    no_publish: bool,
+    keep: int,
+    exports: str,
+    wait: float,
+) -> None:
+    """Run the pipeline a scheduler runs: dbt build, validation, publish.
+
+    \b
+    Exit codes: 0 published; 3 dbt build failed or another build is running;
+    4 validation failed (nothing published); 6 warehouse or profiles.yml missing;
+    1 bad configuration (e.g. unreadable profiles.yml).
+    """
+    from northstar.build import run_build
+    from northstar.publish.targets import parse_exports
+
+    result = run_build(
+        target=target,
+        profiles_dir=profiles_dir,
+        skip_validation=skip_validation,
+        publish_snapshot=not no_publish,
+        keep=keep,
+        exports=parse_exports(exports),
+        wait=wait,
+        progress=progress,
+    )
+    if result.published is not None:
+        published = result.published
+        click.echo(
+            f"published snapshot {published.run_id} ({published.size_bytes / 1e6:.1f} MB, "
+            f"validation {published.manifest['validation']['status']}) -> {published.path}"
+        )
+    else:
+        click.echo("dbt build done; nothing published (--no-publish)")

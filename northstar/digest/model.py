@@ -1,0 +1,242 @@
+"""The digest's content, computed once from a snapshot and rendered three ways.
+
+Everything here is a pure function of the snapshot (tables + manifest): no clock, no
+randomness, stable sort orders, so the same snapshot always yields the same digest.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from northstar import __version__
+from northstar.alerts import STATUS_ORDER
+from northstar.publish.errors import NotFoundError
+from northstar.query.catalog import Catalog, rows_as_dicts, shown
+from northstar.query.formats import fmt_change, fmt_value, number, plain
+
+DIGEST_VERSION = 1
+SPARK_PERIODS = 12
+ROLES = ("north_star", "input", "guardrail", "output")
+
+
+def period_label(grain: str, start: date) -> str:
+    if grain == "week":
+        year, week, _ = start.isocalendar()
+        return f"week of {start.isoformat()} ({year}-W{week:02d})"
+    if grain == "month":
+        return f"month of {start.strftime('%Y-%m')}"
+    return f"{grain} of {start.isoformat()}"
+
+
+def _entry(metric: dict[str, Any], row: dict[str, Any] | None) -> dict[str, Any]:
+    row = row or {}
+    unit = metric.get("unit")
+    return {
+        "metric_name": metric["metric_name"],
+        "label": metric["label"],
+        "role": metric["role"],
+        "owner": metric.get("owner"),
+        "unit": unit,
+        "direction": metric.get("direction"),
+        "definition_version": plain(metric.get("definition_version")),
+        "value": number(row.get("value")),
+        "previous_value": number(row.get("previous_value")),
+        "change_abs": number(row.get("change_abs")),
+        "change_pct": number(row.get("change_pct")),
+        "target": number(row.get("target", metric.get("target"))),
+        "gap_to_target": number(row.get("gap_to_target")),
+        "warn_threshold": number(metric.get("warn_threshold")),
+        "breach_threshold": number(metric.get("breach_threshold")),
+        "status": row.get("status") or "none",
+        "display": {
+            "value": fmt_value(row.get("value"), unit),
+            "previous_value": fmt_value(row.get("previous_value"), unit),
+            "change": fmt_change(row.get("change_abs"), row.get("change_pct"), unit),
+            "target": fmt_value(row.get("target", metric.get("target")), unit),
+            "warn_threshold": fmt_value(metric.get("warn_threshold"), unit),
+            "breach_threshold": fmt_value(metric.get("breach_threshold"), unit),
+        },
+    }
+
+
+def _moved(entry: dict[str, Any]) -> tuple[int, float, str]:
+    """Largest relative move first; metrics with no comparable change last."""
+    change = entry["change_pct"]
+    return (
+        (1, 0.0, entry["metric_name"])
+        if change is None
+        else (0, -abs(change), entry["metric_name"])
+    )
+
+
+def headline(nsm: dict[str, Any], period: str, grain: str) -> str:
+    """ "Our North Star moved from X to Y (+z%), target T." - or says why it cannot."""
+    d = nsm["display"]
+    subject = f"Our North Star, {nsm['label']},"
+    if nsm["value"] is None:
+        text = f"{subject} has no value for the {period}"
+    elif nsm["previous_value"] is None:
+        text = (
+            f"{subject} was {d['value']} in the {period}; "
+            f"there is no previous complete {grain} to compare with"
+        )
+    else:
+        text = (
+            f"{subject} moved from {d['previous_value']} to {d['value']} ({d['change']}) "
+            f"in the {period}"
+        )
+    if nsm["target"] is None:
+        return text + ", no target set."
+    text += f", target {d['target']}"
+    if nsm["value"] is not None:
+        lower = nsm["direction"] == "lower_is_better"
+        met = nsm["value"] <= nsm["target"] if lower else nsm["value"] >= nsm["target"]
+        text += " (met)" if met else " (not met)"
+    return text + "."
+
+
+def build_digest(
+    con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], *, grain: str = "week"
+) -> dict[str, Any]:
+    catalog = Catalog.load(con)
+    nsm_metric = catalog.north_star()
+    if nsm_metric is None:
+        raise NotFoundError("the snapshot's catalog has no north_star metric")
+    grains = [r[0] for r in con.execute("select distinct grain from fct_metric_values").fetchall()]
+    if grain not in grains:
+        raise NotFoundError(
+            f"unknown grain {shown(grain)}: the snapshot has {', '.join(sorted(grains))}"
+        )
+    nsm_name = nsm_metric["metric_name"]
+    period_start = con.execute(
+        """
+        select max(period_start) from fct_metric_values
+        where metric_name = ? and grain = ? and is_complete_period
+            and segment_name = 'all' and segment_value = 'all'
+        """,
+        [nsm_name, grain],
+    ).fetchone()[0]
+    if period_start is None:
+        raise NotFoundError(f"no complete {grain} in the snapshot yet: nothing to digest")
+
+    rows = {
+        row["metric_name"]: row
+        for row in rows_as_dicts(
+            con.execute(
+                """
+                select * from fct_metric_values
+                where grain = ? and period_start = ?
+                    and segment_name = 'all' and segment_value = 'all'
+                """,
+                [grain, period_start],
+            )
+        )
+    }
+    history = rows_as_dicts(
+        con.execute(
+            """
+            select metric_name, period_start, value from (
+                select metric_name, period_start, value,
+                    row_number() over (
+                        partition by metric_name order by period_start desc
+                    ) as recency
+                from fct_metric_values
+                where grain = ? and is_complete_period and period_start <= ?
+                    and segment_name = 'all' and segment_value = 'all'
+            ) as recent
+            where recency <= ?
+            order by metric_name, period_start
+            """,
+            [grain, period_start, SPARK_PERIODS],
+        )
+    )
+    series: dict[str, list[dict[str, Any]]] = {}
+    for point in history:
+        series.setdefault(point["metric_name"], []).append(
+            {"period_start": plain(point["period_start"]), "value": number(point["value"])}
+        )
+
+    entries = {
+        m["metric_name"]: {
+            **_entry(m, rows.get(m["metric_name"])),
+            "series": series.get(m["metric_name"], []),
+        }
+        for m in catalog.metrics
+    }
+    by_role = {
+        role: [entries[m["metric_name"]] for m in catalog.metrics if m["role"] == role]
+        for role in ROLES
+    }
+    inputs = sorted(by_role["input"], key=_moved)
+    guardrails = sorted(
+        by_role["guardrail"], key=lambda g: (STATUS_ORDER.get(g["status"], 9), g["metric_name"])
+    )
+    nsm = entries[nsm_name]
+    label = period_label(grain, period_start)
+    period_end = rows[nsm_name]["period_end"]
+
+    current = rows_as_dicts(
+        con.execute(
+            """
+            select period_start, period_end, value from fct_metric_values
+            where metric_name = ? and grain = ? and not is_complete_period
+                and period_start > ? and segment_name = 'all' and segment_value = 'all'
+            order by period_start desc
+            limit 1
+            """,
+            [nsm_name, grain, period_start],
+        )
+    )
+    incomplete = None
+    if current:
+        row = current[0]
+        incomplete = {
+            "period_start": plain(row["period_start"]),
+            "period_end": plain(row["period_end"]),
+            "label": period_label(grain, row["period_start"]),
+            "north_star_so_far": number(row["value"]),
+            "display": fmt_value(row["value"], nsm["unit"]),
+        }
+
+    def tree(metric: dict[str, Any]) -> dict[str, Any]:
+        entry = entries[metric["metric_name"]]
+        return {
+            "metric_name": entry["metric_name"],
+            "label": entry["label"],
+            "role": entry["role"],
+            "owner": entry["owner"],
+            "value": entry["display"]["value"],
+            "status": entry["status"],
+            "children": [tree(child) for child in catalog.children(metric["metric_name"])],
+        }
+
+    validation = manifest.get("validation") or {}
+    return {
+        "digest_version": DIGEST_VERSION,
+        "grain": grain,
+        "period": {
+            "period_start": plain(period_start),
+            "period_end": plain(period_end),
+            "label": label,
+        },
+        "headline": headline(nsm, label, grain),
+        "north_star": nsm,
+        "inputs": inputs,
+        "top_mover": inputs[0] if inputs and inputs[0]["change_pct"] is not None else None,
+        "guardrails": guardrails,
+        "breaches": [g["metric_name"] for g in guardrails if g["status"] == "breach"],
+        "warnings": [g["metric_name"] for g in guardrails if g["status"] == "warn"],
+        "outputs": by_role["output"],
+        "incomplete_period": incomplete,
+        "tree": [tree(root) for root in catalog.roots()],
+        "snapshot": {
+            "run_id": manifest.get("run_id"),
+            "published_at": manifest.get("published_at"),
+            "data_as_of": (manifest.get("data_as_of") or {}).get("latest_event_at"),
+            "validation": validation.get("status"),
+            "northstar_version": (manifest.get("versions") or {}).get("northstar") or __version__,
+        },
+    }

@@ -1,0 +1,40 @@
+"""The public tables a snapshot carries (DESIGN.md, "The public contract")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PublicTable:
+    name: str
+    schema: str
+    required: bool
+
+    @property
+    def source(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+PUBLIC_TABLES: tuple[PublicTable, ...] = (
+    PublicTable("dim_metrics", "marts", required=True),
+    PublicTable("fct_metric_values", "marts", required=True),
+    PublicTable("fct_aha_moments", "marts", required=True),
+    # Convenience views and quality tables: published when the build made them.
+    PublicTable("rpt_north_star", "marts", required=False),
+    PublicTable("rpt_metric_latest", "marts", required=False),
+    PublicTable("fct_event_quality_daily", "marts", required=False),
+    PublicTable("stg_events_rejected", "staging", required=False),
+)
+
+
+def quote_identifier(name: str) -> str:
+    """A DuckDB identifier. Only ever called on names from this module or the catalog
+    of the warehouse itself, never on user input."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """A DuckDB string literal, for the few statements that take no bound parameters
+    (ATTACH, COPY ... TO): file paths northstar itself chose."""
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,243 @@
+"""The metric catalog (`dim_metrics`) of a snapshot: the metric tree and one metric's card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from northstar.publish.errors import NotFoundError
+from northstar.query.formats import MISSING, fmt_change, fmt_value, plain, render_table
+
+ROLE_ORDER = ("north_star", "input", "guardrail", "output")
+ROLE_TITLES = {
+    "north_star": "north star",
+    "input": "inputs",
+    "guardrail": "guardrails",
+    "output": "outputs",
+}
+MAX_SHOWN = 60
+
+
+def shown(text: str) -> str:
+    """A user-typed value, quoted and shortened for an error message."""
+    return repr(text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "...")
+
+
+def rows_as_dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    metrics: list[dict[str, Any]]
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> Catalog:
+        rows = rows_as_dicts(con.execute("select * from dim_metrics"))
+        rank = {role: index for index, role in enumerate(ROLE_ORDER)}
+        rows.sort(
+            key=lambda row: (
+                rank.get(row["role"], len(rank)),
+                row.get("sort_order") or 0,
+                row["metric_name"],
+            )
+        )
+        return cls(rows)
+
+    @property
+    def names(self) -> list[str]:
+        return [row["metric_name"] for row in self.metrics]
+
+    def get(self, name: str) -> dict[str, Any]:
+        for row in self.metrics:
+            if row["metric_name"] == name:
+                return row
+        raise NotFoundError(
+            f"unknown metric {shown(name)}: the catalog has {', '.join(self.names)} "
+            "(`northstar metrics` lists them)"
+        )
+
+    def north_star(self) -> dict[str, Any] | None:
+        return next((row for row in self.metrics if row["role"] == "north_star"), None)
+
+    def children(self, name: str) -> list[dict[str, Any]]:
+        return [row for row in self.metrics if row.get("parent_metric") == name]
+
+    def roots(self) -> list[dict[str, Any]]:
+        known = set(self.names)
+        return [row for row in self.metrics if row.get("parent_metric") not in known]
+
+
+def latest_values(con: duckdb.DuckDBPyConnection, grain: str | None = None) -> dict[str, Any]:
+    """metric_name -> its 'all' row in the latest complete period of `grain` (default week,
+    else the first grain present)."""
+    grains = [
+        row[0] for row in con.execute("select distinct grain from fct_metric_values").fetchall()
+    ]
+    if not grains:
+        return {}
+    grain = grain if grain in grains else ("week" if "week" in grains else sorted(grains)[0])
+    rows = rows_as_dicts(
+        con.execute(
+            """
+            with latest as (
+                select metric_name, max(period_start) as period_start
+                from fct_metric_values
+                where grain = ? and is_complete_period
+                    and segment_name = 'all' and segment_value = 'all'
+                group by metric_name
+            )
+            select v.*
+            from fct_metric_values as v
+            inner join latest using (metric_name, period_start)
+            where v.grain = ? and v.segment_name = 'all' and v.segment_value = 'all'
+            """,
+            [grain, grain],
+        )
+    )
+    return {row["metric_name"]: row for row in rows}
+
+
+def _describe(metric: dict[str, Any], latest: dict[str, Any] | None, tag: str = "") -> str:
+    parts = [f"{metric['label']} ({metric['metric_name']}){tag}"]
+    if metric.get("owner"):
+        parts.append(f"owner: {metric['owner']}")
+    if latest is not None:
+        value = fmt_value(latest.get("value"), metric.get("unit"))
+        part = f"{latest['grain']} of {plain(latest['period_start'])}: {value}"
+        if latest.get("status") not in (None, "none"):
+            part += f" [{latest['status']}]"
+        parts.append(part)
+    if metric.get("target") is not None:
+        parts.append(f"target {fmt_value(metric['target'], metric.get('unit'))}")
+    if metric.get("breach_threshold") is not None:
+        direction = str(metric.get("direction") or "").replace("_", " ")
+        parts.append(
+            f"{direction}; warn {fmt_value(metric.get('warn_threshold'), metric.get('unit'))}, "
+            f"breach {fmt_value(metric['breach_threshold'], metric.get('unit'))}"
+        )
+    return "  ".join(parts)
+
+
+def render_tree(catalog: Catalog, latest: dict[str, Any]) -> str:
+    """NSM at the root, then its inputs, guardrails and outputs (each with owner, latest
+    complete value and status); deeper team-level metrics hang under their parent."""
+    lines: list[str] = []
+
+    def walk(metric: dict[str, Any], prefix: str) -> None:
+        children = catalog.children(metric["metric_name"])
+        groups = [
+            (role, [child for child in children if child["role"] == role])
+            for role in ROLE_ORDER
+            if any(child["role"] == role for child in children)
+        ]
+        for index, (role, members) in enumerate(groups):
+            last_group = index == len(groups) - 1
+            lines.append(f"{prefix}{'└── ' if last_group else '├── '}{ROLE_TITLES[role]}")
+            inner = prefix + ("    " if last_group else "│   ")
+            for position, child in enumerate(members):
+                last = position == len(members) - 1
+                connector = "└── " if last else "├── "
+                lines.append(
+                    f"{inner}{connector}{_describe(child, latest.get(child['metric_name']))}"
+                )
+                walk(child, inner + ("    " if last else "│   "))
+
+    for root in catalog.roots():
+        title = ROLE_TITLES.get(root["role"], root["role"])
+        lines.append(_describe(root, latest.get(root["metric_name"]), f" [{title}]"))
+        walk(root, "")
+    return "\n".join(lines)
+
+
+def metric_card(con: duckdb.DuckDBPyConnection, catalog: Catalog, name: str) -> dict[str, Any]:
+    """One metric's definition and, per grain, its latest complete and current periods."""
+    metric = catalog.get(name)
+    rows = rows_as_dicts(
+        con.execute(
+            """
+            with ranked as (
+                select *,
+                    row_number() over (
+                        partition by grain, is_complete_period order by period_start desc
+                    ) as recency
+                from fct_metric_values
+                where metric_name = ? and segment_name = 'all' and segment_value = 'all'
+            )
+            select * exclude (recency) from ranked
+            where recency = 1
+            order by case grain when 'day' then 1 when 'week' then 2 when 'month' then 3
+                else 4 end, is_complete_period desc
+            """,
+            [name],
+        )
+    )
+    # The incomplete period is shown only when it is newer than the latest complete one.
+    latest = []
+    for row in rows:
+        complete = [r for r in rows if r["grain"] == row["grain"] and r["is_complete_period"]]
+        stale = complete and row["period_start"] <= complete[0]["period_start"]
+        if not row["is_complete_period"] and stale:
+            continue
+        latest.append({key: plain(value) for key, value in row.items()})
+    return {
+        "definition": {key: plain(value) for key, value in metric.items()},
+        "children": [child["metric_name"] for child in catalog.children(name)],
+        "latest": latest,
+    }
+
+
+def _threshold(metric: dict[str, Any], key: str) -> str | None:
+    value = metric.get(key)
+    return None if value is None else fmt_value(value, metric.get("unit"))
+
+
+def render_card(card: dict[str, Any]) -> str:
+    metric = card["definition"]
+    unit = metric.get("unit")
+    lines = [f"{metric['label']} ({metric['metric_name']})", ""]
+    fields = [
+        ("role", metric.get("role")),
+        ("parent", metric.get("parent_metric")),
+        ("owner", metric.get("owner")),
+        ("description", metric.get("description")),
+        ("kind", metric.get("kind")),
+        ("unit", unit),
+        ("direction", str(metric.get("direction") or "").replace("_", " ") or None),
+        ("target", _threshold(metric, "target")),
+        ("warn threshold", _threshold(metric, "warn_threshold")),
+        ("breach threshold", _threshold(metric, "breach_threshold")),
+        ("definition version", metric.get("definition_version")),
+        ("children", ", ".join(card["children"]) or None),
+    ]
+    width = max(len(label) for label, _ in fields)
+    lines += [f"  {label:<{width}}  {value}" for label, value in fields if value not in (None, "")]
+    lines += ["", "Latest values (segment: all):"]
+    if not card["latest"]:
+        lines.append("  no values in this snapshot")
+        return "\n".join(lines)
+    table_rows = []
+    for row in card["latest"]:
+        period = str(row["period_start"])
+        if not row["is_complete_period"]:
+            period += " (incomplete, not compared)"
+        table_rows.append(
+            [
+                row["grain"],
+                period,
+                fmt_value(row.get("value"), unit),
+                fmt_value(row.get("previous_value"), unit)
+                if row["is_complete_period"]
+                else MISSING,
+                fmt_change(row.get("change_abs"), row.get("change_pct"), unit),
+                row.get("status") or MISSING,
+            ]
+        )
+    table = render_table(
+        ["grain", "period_start", "value", "previous", "change", "status"], table_rows
+    )
+    lines += ["  " + line for line in table.splitlines()]
+    return "\n".join(lines)

@@ -1,0 +1,210 @@
+"""`northstar query`: one metric's series from the snapshot, by grain, segment and dates.
+
+Every name the user types (metric, grain, segment name and value) is checked against the
+values the snapshot actually holds before the query runs, and reaches SQL only as a bound
+parameter: nothing typed is ever pasted into a statement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from northstar.publish.errors import InvalidInputError, NotFoundError
+from northstar.query.catalog import Catalog, rows_as_dicts, shown
+from northstar.query.formats import (
+    MISSING,
+    fmt_change,
+    fmt_value,
+    plain,
+    render_csv,
+    render_json,
+    render_table,
+)
+
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FORMATS = ("table", "csv", "json")
+COLUMNS = (
+    "metric_name",
+    "grain",
+    "period_start",
+    "period_end",
+    "segment_name",
+    "segment_value",
+    "value",
+    "numerator",
+    "denominator",
+    "previous_value",
+    "change_abs",
+    "change_pct",
+    "target",
+    "gap_to_target",
+    "status",
+    "is_complete_period",
+    "definition_version",
+)
+
+
+def parse_date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        if not DATE_PATTERN.fullmatch(text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"{option}: {shown(text)} is not a date; use YYYY-MM-DD, e.g. 2026-09-21"
+        ) from None
+
+
+def parse_segment(text: str | None) -> tuple[str, str | None]:
+    """`plan` -> every plan value; `plan=pro` -> one value; none -> the 'all' total."""
+    if text is None:
+        return "all", "all"
+    name, sep, value = text.partition("=")
+    if not name:
+        raise InvalidInputError(f"--segment: {shown(text)}: use NAME or NAME=VALUE, e.g. plan=pro")
+    return name, (value if sep else None)
+
+
+@dataclass(frozen=True)
+class Series:
+    metric: dict[str, Any]
+    grain: str
+    segment_name: str
+    segment_value: str | None
+    rows: list[dict[str, Any]] = field(repr=False)
+
+
+def _one_of(kind: str, value: str, allowed: list[str], hint: str) -> str:
+    if value not in allowed:
+        choices = ", ".join(sorted(allowed)) or "none"
+        raise NotFoundError(f"unknown {kind} {shown(value)}: {hint} has {choices}")
+    return value
+
+
+def query_series(
+    con: duckdb.DuckDBPyConnection,
+    metric: str,
+    *,
+    grain: str = "week",
+    segment: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    complete_only: bool = False,
+) -> Series:
+    start = parse_date(date_from, "--from")
+    end = parse_date(date_to, "--to")
+    if start and end and start > end:
+        raise InvalidInputError(f"--from {start} is after --to {end}")
+    segment_name, segment_value = parse_segment(segment)
+    definition = Catalog.load(con).get(metric)
+
+    grains = [
+        row[0]
+        for row in con.execute(
+            "select distinct grain from fct_metric_values where metric_name = ?", [metric]
+        ).fetchall()
+    ]
+    _one_of("grain", grain, grains, f"metric {metric}")
+    segments = [
+        row[0]
+        for row in con.execute(
+            "select distinct segment_name from fct_metric_values "
+            "where metric_name = ? and grain = ?",
+            [metric, grain],
+        ).fetchall()
+    ]
+    _one_of("segment", segment_name, segments, f"metric {metric} at grain {grain}")
+    if segment_value is not None:
+        values = [
+            row[0]
+            for row in con.execute(
+                "select distinct segment_value from fct_metric_values "
+                "where metric_name = ? and grain = ? and segment_name = ?",
+                [metric, grain, segment_name],
+            ).fetchall()
+        ]
+        _one_of("segment value", segment_value, values, f"segment {segment_name}")
+
+    cursor = con.execute(
+        f"""
+        select {", ".join(COLUMNS)}
+        from fct_metric_values
+        where metric_name = $metric
+            and grain = $grain
+            and segment_name = $segment_name
+            and ($segment_value is null or segment_value = $segment_value)
+            and ($start is null or period_start >= $start)
+            and ($end is null or period_start <= $end)
+            and (not $complete_only or is_complete_period)
+        order by period_start, segment_value
+        """,  # noqa: S608 (COLUMNS is a constant; every user value is a bound parameter)
+        {
+            "metric": metric,
+            "grain": grain,
+            "segment_name": segment_name,
+            "segment_value": segment_value,
+            "start": start,
+            "end": end,
+            "complete_only": complete_only,
+        },
+    )
+    return Series(definition, grain, segment_name, segment_value, rows_as_dicts(cursor))
+
+
+def render(series: Series, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(
+            {
+                "metric": series.metric["metric_name"],
+                "label": series.metric["label"],
+                "unit": series.metric["unit"],
+                "grain": series.grain,
+                "segment_name": series.segment_name,
+                "segment_value": series.segment_value,
+                "rows": [{key: plain(row[key]) for key in COLUMNS} for row in series.rows],
+            }
+        )
+    if fmt == "csv":
+        return render_csv(COLUMNS, [[row[key] for key in COLUMNS] for row in series.rows])
+    unit = series.metric.get("unit")
+    by_segment = series.segment_name != "all"
+    headers = [
+        "period_start",
+        *(["segment"] if by_segment else []),
+        "value",
+        "previous",
+        "change",
+        "target",
+        "status",
+        "complete",
+    ]
+    rows = []
+    for row in series.rows:
+        complete = bool(row["is_complete_period"])
+        rows.append(
+            [
+                plain(row["period_start"]),
+                *([str(row["segment_value"])] if by_segment else []),
+                fmt_value(row["value"], unit),
+                fmt_value(row["previous_value"], unit) if complete else MISSING,
+                fmt_change(row["change_abs"], row["change_pct"], unit),
+                fmt_value(row["target"], unit),
+                row["status"] or MISSING,
+                "yes" if complete else "no (partial)",
+            ]
+        )
+    title = f"{series.metric['label']} ({series.metric['metric_name']}), by {series.grain}"
+    if by_segment:
+        title += f", segment {series.segment_name}"
+        if series.segment_value is not None:
+            title += f"={series.segment_value}"
+    if not rows:
+        return title + "\nno rows match"
+    return title + "\n" + render_table(headers, rows)

@@ -1,0 +1,134 @@
+"""Shared set-up for the publish/query/digest/alerts/build tests: an isolated environment
+under tmp_path, the contract warehouse with a few additions, and fake validators (the
+real gate has its own tests; one end-to-end test in test_build.py runs it)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from contract_warehouse import make_contract_warehouse
+
+from northstar.paths import Paths
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class FakeResult:
+    success: bool = True
+    summary: str = "3 suites, 12 expectations: all passed"
+
+    def summary_text(self) -> str:
+        return self.summary
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"success": self.success, "summary": self.summary}
+
+
+class FakeValidator:
+    """Records each call; returns a passing or failing result."""
+
+    def __init__(self, success: bool = True):
+        self.success = success
+        self.calls: list[Path] = []
+
+    def __call__(self, paths: Paths) -> FakeResult:
+        self.calls.append(paths.warehouse)
+        summary = "all passed" if self.success else "FAIL fct_metric_values: rate 1.5 > 1"
+        return FakeResult(self.success, summary)
+
+
+def isolated_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "NORTHSTAR_DUCKDB_PATH": str(tmp_path / "wh.duckdb"),
+        "NORTHSTAR_SNAPSHOTS_DIR": str(tmp_path / "snapshots"),
+        "NORTHSTAR_RAW_DIR": str(tmp_path / "raw"),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "NORTHSTAR_PROJECT_DIR": str(PROJECT_DIR),
+    }
+
+
+def add_segments_and_guardrail(warehouse: Path) -> None:
+    """Additions on our copy only: a `plan` segment (pro/free) for the NSM and an `ok`
+    guardrail, so segment queries and 'breaches first' ordering can be tested."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            """
+            insert into marts.fct_metric_values
+            select metric_name, role, grain, period_start, period_end, 'plan', plan,
+                value * share, numerator * share, denominator, previous_value * share,
+                change_abs * share, change_pct, null, null, 'none', is_complete_period,
+                definition_version
+            from marts.fct_metric_values,
+                (values ('pro', 0.25), ('free', 0.75)) as p(plan, share)
+            where metric_name = 'messages_sent'
+            """
+        )
+        con.execute(
+            """
+            insert into marts.dim_metrics values
+                ('error_rate', 'API error rate', 'guardrail', 'messages_sent', 'platform',
+                 'Share of 5xx.', 'ratio', 'lower_is_better', null, 0.02, 0.05, '1', 'ratio',
+                 false, 4)
+            """
+        )
+        con.execute(
+            """
+            insert into marts.fct_metric_values
+            select 'error_rate', 'guardrail', grain, period_start, period_end, 'all', 'all',
+                0.01, 1, 100, 0.01, 0, 0, null, null, 'ok', is_complete_period, '1'
+            from marts.fct_metric_values
+            where metric_name = 'messages_sent' and segment_name = 'all'
+            """
+        )
+    finally:
+        con.close()
+
+
+def setup_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
+    """Point every northstar path under tmp_path (for a test's `env` fixture)."""
+    for key, value in isolated_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    return Paths.discover()
+
+
+def make_warehouse(paths: Paths) -> Path:
+    """The contract warehouse plus our additions, at the environment's warehouse path."""
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    make_contract_warehouse(paths.warehouse)
+    add_segments_and_guardrail(paths.warehouse)
+    return paths.warehouse
+
+
+def publish_ok(paths: Paths, **kwargs: Any):
+    from northstar.publish.publisher import publish
+
+    kwargs.setdefault("validator", FakeValidator())
+    return publish(paths, **kwargs)
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """relative path -> sha256 of every file under root (symlinks as their target)."""
+    found = {}
+    for directory, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(directory) / name
+            key = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                found[key] = "-> " + os.readlink(path)
+            else:
+                found[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+        for name in _dirs:
+            path = Path(directory) / name
+            if path.is_symlink():
+                found[path.relative_to(root).as_posix()] = "-> " + os.readlink(path)
+    return found

@@ -1,0 +1,199 @@
+"""`northstar alerts`: exit 5 on a breach, text and JSON output, and the webhook (against
+a real HTTP server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from snapshot_helpers import make_warehouse, publish_ok, setup_env
+
+from northstar.alerts import redact
+from northstar.cli import cli
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    root = tmp_path_factory.mktemp("alerts")
+    with pytest.MonkeyPatch.context() as patch:
+        paths = setup_env(root, patch)
+        make_warehouse(paths)
+        publish_ok(paths)
+    return root
+
+
+@pytest.fixture
+def env(shared, monkeypatch):
+    return setup_env(shared, monkeypatch)
+
+
+@pytest.fixture
+def healthy(tmp_path, monkeypatch):
+    """A snapshot where the churn guardrail is at warning level, nothing in breach."""
+    paths = setup_env(tmp_path, monkeypatch)
+    make_warehouse(paths)
+    con = duckdb.connect(str(paths.warehouse))
+    con.execute(
+        "update marts.fct_metric_values set value = 0.3, status = 'warn' "
+        "where metric_name = 'churn_rate' and period_start = date '2026-09-21'"
+    )
+    con.close()
+    publish_ok(paths)
+    return paths
+
+
+class Hook:
+    """A local webhook receiver: records each POST, answers with `status` after `delay`."""
+
+    def __init__(self, status: int = 200, delay: float = 0.0):
+        self.received: list[dict] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers["Content-Length"])
+                hook.received.append(
+                    {
+                        "path": self.path,
+                        "content_type": self.headers["Content-Type"],
+                        "body": json.loads(self.rfile.read(length)),
+                    }
+                )
+                time.sleep(delay)
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/SECRET-TOKEN"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run(*args: str):
+    result = CliRunner().invoke(cli, ["alerts", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_breach_exits_5_and_names_value_and_threshold(env):
+    result = run()
+    assert result.exit_code == 5
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Guardrails, week of 2026-09-21 (latest complete week")
+    assert lines[1].split()[:3] == ["BREACH", "churn_rate", "40.0%"]
+    assert "breach 35.0%" in lines[1] and "warn 20.0%" in lines[1]
+    assert lines[2].split()[:3] == ["OK", "error_rate", "1.0%"]
+    assert lines[-1] == "1 guardrail(s) in breach: churn_rate"
+
+
+def test_json_report(env):
+    result = run("--format", "json")
+    assert result.exit_code == 5
+    report = json.loads(result.stdout)
+    assert report["status"] == "breach"
+    assert report["period_start"] == "2026-09-21"
+    assert report["breach_count"] == 1
+    assert [(g["metric_name"], g["status"]) for g in report["guardrails"]] == [
+        ("churn_rate", "breach"),
+        ("error_rate", "ok"),
+    ]
+    assert report["guardrails"][0]["value"] == 0.4
+    assert report["guardrails"][0]["breach_threshold"] == 0.35
+
+
+def test_no_breach_exits_0_and_still_shows_warnings(healthy):
+    result = run()
+    assert result.exit_code == 0
+    assert "WARN    churn_rate  30.0%" in result.stdout
+    assert result.stdout.splitlines()[-1] == "no guardrail in breach"
+
+
+def test_webhook_receives_the_json_report(env):
+    with Hook() as hook:
+        result = run("--format", "json", "--webhook", hook.url)
+    assert result.exit_code == 5
+    assert len(hook.received) == 1
+    assert hook.received[0]["content_type"] == "application/json"
+    assert hook.received[0]["path"] == "/hooks/SECRET-TOKEN"
+    assert hook.received[0]["body"] == json.loads(result.stdout)
+    assert "answered HTTP 200" in result.stderr
+    assert "SECRET-TOKEN" not in result.stderr  # the path often holds a token
+
+
+def test_webhook_on_controls_when_it_is_called(healthy):
+    with Hook() as hook:
+        assert run("--webhook", hook.url).exit_code == 0
+        assert hook.received == []  # default: only on a breach
+        assert run("--webhook", hook.url, "--webhook-on", "warn").exit_code == 0
+        assert run("--webhook", hook.url, "--webhook-on", "always").exit_code == 0
+    assert [r["body"]["status"] for r in hook.received] == ["warn", "warn"]
+
+
+def test_webhook_failure_is_reported_breach_still_wins(env, healthy):
+    with Hook(status=500) as hook:
+        result = run("--webhook", hook.url, "--webhook-on", "always")
+    assert result.exit_code == 1  # healthy snapshot: the webhook failure decides
+    assert "error: webhook http://127.0.0.1:" in result.stderr
+    assert "answered HTTP 500" in result.stderr
+
+
+def test_webhook_failure_with_a_breach_exits_5(env):
+    with Hook(status=503) as hook:
+        result = run("--webhook", hook.url)
+    assert result.exit_code == 5
+    assert "answered HTTP 503" in result.stderr
+    assert "BREACH  churn_rate" in result.stdout
+
+
+def test_unreachable_and_slow_webhooks(env):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    result = run("--webhook", f"http://127.0.0.1:{closed_port}/x")
+    assert result.exit_code == 5
+    assert "unreachable" in result.stderr
+    with Hook(delay=2.0) as hook:
+        started = time.monotonic()
+        result = run("--webhook", hook.url, "--webhook-timeout", "0.3")
+        assert time.monotonic() - started < 2.0
+    assert result.exit_code == 5
+    assert "unreachable: timed out" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "javascript:alert(1)", "127.0.0.1:80", ""]
+)
+def test_non_http_webhooks_are_refused_before_anything_runs(env, url):
+    result = run("--webhook", url)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "is not an http(s) URL" in result.stderr
+
+
+def test_unknown_grain(env):
+    result = run("--grain", "fortnight")
+    assert result.exit_code == 6
+    assert "unknown grain 'fortnight'" in result.stderr
+
+
+def test_redact_keeps_only_scheme_and_host():
+    assert redact("https://user:pw@hooks.example.com:8443/services/T0/B0/XYZ?t=1") == (
+        "https://hooks.example.com:8443/..."
+    )

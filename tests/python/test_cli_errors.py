@@ -1,0 +1,139 @@
+"""Every command's failure paths through the real command line (Click's CliRunner): one
+clear message on stderr, a documented exit code, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+from snapshot_helpers import FakeValidator, make_warehouse, publish_ok, setup_env
+
+import northstar.publish.publisher
+from northstar.cli import cli
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    return setup_env(tmp_path, monkeypatch)
+
+
+def run(*args: str):
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+NO_SNAPSHOT = "no snapshot published yet"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["publish"], 6, "no warehouse at"),
+        (["publish", "--skip-validation"], 6, "no warehouse at"),
+        (["build", "--profiles-dir", "/nonexistent/profiles"], 6, "does not exist"),
+        (["rollback"], 6, "no snapshots in"),
+        (["rollback", "../../etc"], 2, "not a snapshot id"),
+        (["metrics"], 6, NO_SNAPSHOT),
+        (["metrics", "messages_sent"], 6, NO_SNAPSHOT),
+        (["query", "messages_sent"], 6, NO_SNAPSHOT),
+        (["digest"], 6, NO_SNAPSHOT),
+        (["alerts"], 6, NO_SNAPSHOT),
+        (["alerts", "--format", "json"], 6, NO_SNAPSHOT),
+        (["query", "messages_sent", "--snapshot", "20990101T000000Z-abcdef"], 6, "no snapshot"),
+        (["metrics", "--snapshot", "../x"], 2, "not a snapshot id"),
+        (["publish", "--export", "xlsx"], 2, "unknown export format 'xlsx'"),
+        (["alerts", "--webhook", "file:///etc/passwd"], 2, "is not an http(s) URL"),
+    ],
+)
+def test_nothing_built_yet(env, args, code, message):
+    result = run(*args)
+    assert result.exit_code == code
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1  # one line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["publish", "--keep", "0"],
+        ["publish", "--wait", "-1"],
+        ["query"],
+        ["query", "m", "--format", "xml"],
+        ["digest", "--grain", "year"],
+        ["alerts", "--format", "yaml"],
+        ["metrics", "--format", "csv"],
+    ],
+)
+def test_malformed_command_lines_are_usage_errors(env, args):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert "Usage:" in result.stderr
+
+
+def test_snapshots_on_an_empty_directory(env):
+    result = run("snapshots")
+    assert result.exit_code == 0
+    assert "no snapshots in" in result.stdout
+    assert run("snapshots", "--json").stdout.strip() == "[]"
+
+
+def test_a_dangling_current_pointer(env):
+    make_warehouse(env)
+    published = publish_ok(env)
+    (published.path / "manifest.json").unlink()  # the snapshot is no longer complete
+    result = run("query", "messages_sent")
+    assert result.exit_code == 6
+    assert "is missing or incomplete" in result.stderr
+    assert "northstar rollback" in result.stderr
+
+
+def test_a_corrupt_snapshot_database(env):
+    make_warehouse(env)
+    published = publish_ok(env)
+    database = published.path / "northstar.duckdb"
+    os.chmod(database, 0o644)
+    database.write_bytes(b"this is not a duckdb file" * 100)
+    for args in (["query", "messages_sent"], ["metrics"], ["digest"], ["alerts"]):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        assert result.stderr.startswith("error: cannot open snapshot database")
+
+
+def test_snapshots_and_rollback_through_the_cli(env):
+    make_warehouse(env)
+    first = publish_ok(env)
+    second = publish_ok(env)
+    listing = run("snapshots").stdout.splitlines()
+    assert listing[0].startswith(f"  {first.run_id}")
+    assert listing[1].startswith(f"* {second.run_id}")
+    result = run("rollback")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"current snapshot: {first.run_id} (was {second.run_id})"
+    assert run("snapshots").stdout.splitlines()[0].startswith(f"* {first.run_id}")
+    result = run("rollback")
+    assert result.exit_code == 6
+    assert "is the oldest snapshot" in result.stderr
+
+
+def test_publish_through_the_cli(env, monkeypatch):
+    make_warehouse(env)
+    monkeypatch.setattr(northstar.publish.publisher, "default_validator", FakeValidator())
+    result = run("publish")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("published snapshot ")
+    assert "validation passed" in result.stdout
+    result = run("publish", "--skip-validation", "--json", "--export", "csv")
+    assert result.exit_code == 0
+    assert "WARNING: publishing WITHOUT validation" in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["validation"] == "skipped"
+    assert summary["tables"]["fct_metric_values"] == 12 + 8 + 4  # + plan rows, error_rate
+    monkeypatch.setattr(northstar.publish.publisher, "default_validator", FakeValidator(False))
+    result = run("publish")
+    assert result.exit_code == 4
+    assert "validation failed: nothing was published" in result.stderr

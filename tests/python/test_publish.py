@@ -1,0 +1,378 @@
+"""Publishing: complete snapshots, the atomic switch, retention, rollback, the validation
+gate, crashes (a real SIGKILL mid-publish) and readers that hold a snapshot open."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from snapshot_helpers import (
+    FakeValidator,
+    isolated_env,
+    make_warehouse,
+    publish_ok,
+    setup_env,
+    tree_digest,
+)
+
+from northstar.publish.errors import (
+    BusyError,
+    InvalidInputError,
+    NotFoundError,
+    ValidationFailedError,
+)
+from northstar.publish.publisher import publish, rollback, verify
+from northstar.publish.store import SnapshotStore
+from northstar.publish.tables import PUBLIC_TABLES
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    return setup_env(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def warehouse(env):
+    return make_warehouse(env)
+
+
+def count(database: Path, table: str) -> int:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_snapshot_holds_every_public_table_in_three_formats(env, warehouse):
+    result = publish_ok(env)
+    snap = result.path
+    manifest = json.loads((snap / "manifest.json").read_text())
+    present = ["dim_metrics", "fct_metric_values", "fct_aha_moments"]
+    present += ["fct_event_quality_daily", "stg_events_rejected"]
+    assert sorted(manifest["tables"]) == sorted(present)
+    source = duckdb.connect(str(warehouse), read_only=True)
+    for table in PUBLIC_TABLES:
+        if table.name not in present:
+            continue
+        expected = source.execute(f"select count(*) from {table.source}").fetchone()[0]
+        assert manifest["tables"][table.name]["rows"] == expected
+        assert count(snap / "northstar.duckdb", table.name) == expected  # main schema
+        parquet = snap / "parquet" / f"{table.name}.parquet"
+        csv = snap / "csv" / f"{table.name}.csv"
+        assert (
+            source.execute(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
+            == expected
+        )
+        assert source.execute(f"select count(*) from read_csv('{csv}')").fetchone()[0] == expected
+    metric_names = [
+        row[0] for row in source.execute("select metric_name from marts.dim_metrics").fetchall()
+    ]
+    source.close()
+    assert sorted(m["metric_name"] for m in manifest["metrics"]) == sorted(metric_names)
+    assert manifest["validation"]["status"] == "passed"
+    assert manifest["validation_skipped"] is False
+    assert manifest["run_id"] == result.run_id
+    assert manifest["data_as_of"]["latest_complete_period"]["week"]["period_start"] == "2026-09-21"
+    assert manifest["versions"]["duckdb"] == duckdb.__version__
+    assert json.loads((snap / "validation.json").read_text())["success"] is True
+    assert verify(snap) == []
+    assert not list(snap.glob("*.wal"))
+    con = duckdb.connect(str(snap / "northstar.duckdb"), read_only=True)
+    info = con.execute("select run_id, validation_status from northstar_snapshot").fetchall()
+    con.close()
+    assert info == [(result.run_id, "passed")]
+
+
+def test_verify_detects_a_changed_file(env, warehouse):
+    snap = publish_ok(env).path
+    with (snap / "csv" / "dim_metrics.csv").open("a") as handle:
+        handle.write("tampered\n")
+    assert verify(snap) == ["csv/dim_metrics.csv: checksum differs"]
+
+
+def test_current_switches_and_rollback_goes_back(env, warehouse):
+    first = publish_ok(env)
+    second = publish_ok(env)
+    store = SnapshotStore(env.snapshots_dir)
+    assert second.previous_run_id == first.run_id
+    assert store.current().run_id == second.run_id
+    assert (env.snapshots_dir / "current").is_symlink()
+    assert os.readlink(env.snapshots_dir / "current") == second.run_id  # relative link
+    assert [s.run_id for s in store.list()] == [first.run_id, second.run_id]
+
+    assert rollback(env) == (second.run_id, first.run_id)
+    assert store.current().run_id == first.run_id
+    with pytest.raises(NotFoundError, match="oldest snapshot"):
+        rollback(env)
+    assert rollback(env, second.run_id) == (first.run_id, second.run_id)
+    with pytest.raises(NotFoundError, match="no snapshot '20990101T000000Z-abcdef'"):
+        rollback(env, "20990101T000000Z-abcdef")
+    for hostile in ["../" + first.run_id, "/etc", "..", "a/b", "x; rm -rf /", ""]:
+        with pytest.raises(InvalidInputError, match="not a snapshot id"):
+            rollback(env, hostile)
+    assert store.current().run_id == second.run_id
+
+
+def test_retention_keeps_the_newest_and_always_the_current(env, warehouse):
+    runs = [publish_ok(env, keep=2).run_id for _ in range(4)]
+    store = SnapshotStore(env.snapshots_dir)
+    assert [s.run_id for s in store.list()] == runs[-2:]
+    rollback(env, runs[-2])
+    assert store.prune(1) == []  # the newest is kept, the current one too
+    newest = publish_ok(env, keep=1)
+    assert [s.run_id for s in store.list()] == [newest.run_id]
+    assert not [p.name for p in env.snapshots_dir.iterdir() if p.name.startswith(".trash")]
+
+
+def test_failed_validation_publishes_nothing(env, warehouse):
+    first = publish_ok(env)
+    before = tree_digest(env.snapshots_dir)
+    with pytest.raises(ValidationFailedError, match=r"rate 1\.5") as caught:
+        publish(env, validator=FakeValidator(success=False))
+    assert caught.value.exit_code == 4
+    assert "current snapshot is unchanged" in str(caught.value)
+    assert tree_digest(env.snapshots_dir) == before
+    assert SnapshotStore(env.snapshots_dir).current().run_id == first.run_id
+
+
+def test_skip_validation_is_recorded_and_loud(env, warehouse):
+    messages: list[str] = []
+    validator = FakeValidator()
+    result = publish(env, skip_validation=True, validator=validator, progress=messages.append)
+    assert validator.calls == []
+    assert result.manifest["validation"]["status"] == "skipped"
+    assert result.manifest["validation_skipped"] is True
+    assert any(m.startswith("WARNING: publishing WITHOUT validation") for m in messages)
+    assert not (result.path / "validation.json").exists()
+
+
+def test_missing_warehouse_or_table_publishes_nothing(env, warehouse):
+    con = duckdb.connect(str(warehouse))
+    con.execute("drop table marts.fct_aha_moments")
+    con.close()
+    with pytest.raises(NotFoundError, match=r"has no marts\.fct_aha_moments"):
+        publish_ok(env)
+    assert [p.name for p in env.snapshots_dir.iterdir()] == [".lock"]
+    warehouse.unlink()
+    with pytest.raises(NotFoundError, match="no warehouse at"):
+        publish_ok(env)
+
+
+def test_export_selection(env, warehouse):
+    result = publish_ok(env, exports=["parquet"])
+    assert (result.path / "parquet").is_dir()
+    assert not (result.path / "csv").exists()
+    assert result.manifest["exports"] == ["duckdb", "parquet"]
+    from northstar.publish.targets import parse_exports
+
+    assert parse_exports("csv") == ["duckdb", "csv"]
+    with pytest.raises(InvalidInputError, match="unknown export format 'xlsx'"):
+        parse_exports("csv,xlsx")
+
+
+def test_a_running_dbt_build_makes_publish_wait_not_crash(env, warehouse):
+    """A writer holding the warehouse (as dbt does) -> BusyError, exit 3, nothing written."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('ready', flush=True); time.sleep(60)",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(BusyError, match="open for writing by another process") as caught:
+            publish_ok(env)
+        assert caught.value.exit_code == 3
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not [p for p in env.snapshots_dir.iterdir() if p.name.startswith(".tmp")]
+    assert publish_ok(env).run_id
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from northstar.publish.publisher import publish
+    from snapshot_helpers import FakeValidator
+
+    step, marker = sys.argv[1], Path(sys.argv[2])
+
+    def hook(name):
+        if name == step:
+            marker.write_text(name)
+            time.sleep(120)
+
+    publish(validator=FakeValidator(), hook=hook)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "validated",
+        "table:duckdb:fct_metric_values",
+        "written:duckdb",
+        "table:parquet:dim_metrics",
+        "written:csv",
+        "manifest",
+        "committed",
+    ],
+)
+def test_kill_9_mid_publish_leaves_the_previous_snapshot_current(tmp_path, env, warehouse, step):
+    previous = publish_ok(env)
+    marker = tmp_path / "reached"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, step, str(marker)],
+        env={**os.environ, **isolated_env(tmp_path), "PYTHONPATH": str(Path(__file__).parent)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "the publish subprocess ended before the step"
+            assert time.monotonic() < deadline, f"step {step} never reached"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+    store = SnapshotStore(env.snapshots_dir)
+    current = store.current()
+    assert current.run_id == previous.run_id
+    assert verify(current.path) == []
+    assert (
+        count(current.database, "fct_metric_values")
+        == previous.manifest["tables"]["fct_metric_values"]["rows"]
+    )
+    if step == "committed":
+        # Renamed into place but never switched: complete, listed, not current.
+        assert len(store.list()) == 2
+        assert verify(store.list()[-1].path) == []
+    else:
+        assert [s.run_id for s in store.list()] == [previous.run_id]
+    # The next publish clears what the killed one left and succeeds.
+    after = publish_ok(env)
+    assert store.current().run_id == after.run_id
+    leftovers = [p.name for p in env.snapshots_dir.iterdir() if p.name.startswith(".")]
+    assert leftovers == [".lock"]
+
+
+READER_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    import duckdb
+
+    database, ready, stop, out = map(Path, sys.argv[1:5])
+    con = duckdb.connect(str(database), read_only=True)
+    seen, reads = set(), 0
+    ready.write_text("open")
+    while not stop.exists():
+        seen.add(con.execute(
+            "select value from fct_metric_values where metric_name = 'messages_sent' "
+            "and segment_name = 'all' and period_start = date '2026-09-21'"
+        ).fetchone()[0])
+        reads += 1
+        time.sleep(0.01)
+    con.close()
+    out.write_text(json.dumps({"seen": sorted(seen), "reads": reads}))
+    """
+)
+
+
+def test_reader_holding_the_snapshot_blocks_neither_build_nor_publish(tmp_path, env, warehouse):
+    from northstar.build import run_build
+
+    publish_ok(env)
+    ready, stop, out = tmp_path / "ready", tmp_path / "stop", tmp_path / "out.json"
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            READER_SCRIPT,
+            str(env.snapshots_dir / "current" / "northstar.duckdb"),
+            str(ready),
+            str(stop),
+            str(out),
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert reader.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+
+        def fake_dbt_build(args, paths, *, target=None):
+            # What dbt does to the warehouse file: open it read-write and replace data.
+            con = duckdb.connect(str(paths.warehouse))
+            con.execute(
+                "update marts.fct_metric_values set value = 999 "
+                "where metric_name = 'messages_sent' and period_start = date '2026-09-21' "
+                "and segment_name = 'all'"
+            )
+            con.execute("create or replace table marts.build_marker as select 1 as built")
+            con.close()
+
+        result = run_build(env, dbt=fake_dbt_build, validator=FakeValidator())
+        assert result.published is not None
+        time.sleep(0.3)  # let the reader run a few queries after the switch
+    finally:
+        stop.write_text("stop")
+        assert reader.wait(timeout=30) == 0
+    report = json.loads(out.read_text())
+    assert report["seen"] == [120.0]  # the old snapshot, unchanged, the whole time
+    assert report["reads"] > 5
+    fresh = duckdb.connect(str(env.snapshots_dir / "current" / "northstar.duckdb"), read_only=True)
+    value = fresh.execute(
+        "select value from fct_metric_values where metric_name = 'messages_sent' "
+        "and segment_name = 'all' and period_start = date '2026-09-21'"
+    ).fetchone()[0]
+    fresh.close()
+    assert value == 999.0
+
+
+def test_bi_tool_reads_the_current_snapshot_through_sqlalchemy(env, warehouse):
+    import pandas as pd
+    import sqlalchemy
+
+    result = publish_ok(env)
+    before = tree_digest(result.path)
+    url = f"duckdb:///{env.snapshots_dir / 'current' / 'northstar.duckdb'}"
+    engine = sqlalchemy.create_engine(url, connect_args={"read_only": True})
+    try:
+        with engine.connect() as connection:
+            tables = set(sqlalchemy.inspect(connection).get_table_names())
+            assert {"dim_metrics", "fct_metric_values", "fct_aha_moments"} <= tables
+            rows = connection.execute(
+                sqlalchemy.text(
+                    "select period_start, value from fct_metric_values "
+                    "where metric_name = :metric and segment_name = 'all' order by period_start"
+                ),
+                {"metric": "messages_sent"},
+            ).fetchall()
+            assert [row.value for row in rows] == [90.0, 110.0, 120.0, 30.0]
+            frame = pd.read_sql("select * from dim_metrics", connection)
+            assert len(frame) == 4
+            with pytest.raises(sqlalchemy.exc.DBAPIError, match="read-only"):
+                connection.execute(sqlalchemy.text("delete from dim_metrics"))
+    finally:
+        engine.dispose()
+    assert tree_digest(result.path) == before
