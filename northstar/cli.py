@@ -18,6 +18,14 @@ COMMANDS: dict[str, str] = {
     "info": "northstar.commands.info:info",
     "generate": "northstar.commands.demo:generate",
     "demo": "northstar.commands.demo:demo",
+    "build": "northstar.commands.build:build",
+    "publish": "northstar.commands.publish:publish",
+    "snapshots": "northstar.commands.snapshots:snapshots",
+    "rollback": "northstar.commands.snapshots:rollback",
+    "metrics": "northstar.commands.metrics:metrics",
+    "query": "northstar.commands.query:query",
+    "digest": "northstar.commands.digest:digest",
+    "alerts": "northstar.commands.alerts:alerts",
 }
 
 
