@@ -165,3 +165,22 @@
 {% macro spark__northstar_is_json_object(expr) -%}
     coalesce(left({{ expr }}, 1) = '{' and json_object_keys({{ expr }}) is not null, false)
 {%- endmacro %}
+
+
+{#- The reject_reason codes, in precedence order: a row gets the first one that applies.
+    stg_northstar_raw__events_parsed implements the checks in this order; the quality mart
+    has one column per code; the accepted_values tests read this list. -#}
+{% macro northstar_reject_reasons() -%}
+    {{ return([
+        'missing_event_id',
+        'invalid_event_id',
+        'missing_event_name',
+        'unknown_event_name',
+        'missing_occurred_at',
+        'unparseable_occurred_at',
+        'occurred_in_future',
+        'before_start_date',
+        'missing_entity_id',
+        'properties_not_json_object',
+    ]) }}
+{%- endmacro %}

@@ -12,15 +12,15 @@ final as (
 
     select
         raw_row_id,
+        reject_reason,
         raw_file,
         raw_file_row_number,
-        reject_reason,
+        {% for name in northstar_raw_contract('events').columns %}
+            raw_{{ name }},
+        {% endfor %}
         occurred_date,
         received_date,
-        event_date,
-        {%- for name in northstar_raw_contract('events').columns %}
-        raw_{{ name }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        event_date
     from parsed
     where row_status = 'rejected'
 

@@ -18,10 +18,15 @@
 {%- for name in spec.get('events', {}) -%}
     {%- do known_events.append(northstar_normalize_event_name_value(name)) -%}
 {%- endfor -%}
-{%- set reject_unknown = var('northstar__reject_unknown_events', false) and known_events | length > 0 -%}
+{%- set reject_unknown = var('northstar__reject_unknown_events', false)
+    and known_events | length > 0 -%}
+{%- set known_events_sql = "'" ~ known_events | join("', '") ~ "'" -%}
 {%- set start_date = (var('northstar__start_date', '') or '') | string | trim -%}
-{%- set max_future_hours = var('northstar__max_future_hours', 24) | int -%}
+{%- set future_limit = dbt.dateadd(
+    'hour', var('northstar__max_future_hours', 24) | int, northstar_as_of_timestamp()
+) -%}
 {%- set late_arrival_hours = var('northstar__late_arrival_hours', 24) | int -%}
+{%- set raw_columns = northstar_raw_contract('events').columns %}
 
 with
 
@@ -83,21 +88,16 @@ classified as (
             when event_id is null then 'missing_event_id'
             when length(event_id) > 256 then 'invalid_event_id'
             when event_name is null then 'missing_event_name'
-            {%- if reject_unknown %}
-            when event_name not in (
-                {%- for name in known_events -%}
-                    '{{ name }}'{{ ', ' if not loop.last }}
-                {%- endfor -%}
-            ) then 'unknown_event_name'
-            {%- endif %}
+            {% if reject_unknown %}
+                when event_name not in ({{ known_events_sql }}) then 'unknown_event_name'
+            {% endif %}
             when occurred_at_text is null then 'missing_occurred_at'
             when occurred_at is null then 'unparseable_occurred_at'
-            when
-                occurred_at > {{ dbt.dateadd('hour', max_future_hours, northstar_as_of_timestamp()) }}
-                then 'occurred_in_future'
-            {%- if start_date != '' %}
-            when occurred_at < {{ northstar_timestamp_literal(start_date) }} then 'before_start_date'
-            {%- endif %}
+            when occurred_at > {{ future_limit }} then 'occurred_in_future'
+            {% if start_date != '' %}
+                when occurred_at < {{ northstar_timestamp_literal(start_date) }}
+                    then 'before_start_date'
+            {% endif %}
             when {{ entity_id }} is null then 'missing_entity_id'
             when not is_properties_json_object then 'properties_not_json_object'
         end as reject_reason
@@ -125,6 +125,9 @@ final as (
         raw_row_id,
         raw_file,
         raw_file_row_number,
+        {% for name in raw_columns %}
+            raw_{{ name }},
+        {% endfor %}
         case when event_id_rank = 1 then 'accepted' else 'duplicate' end as row_status,
         reject_reason,
         event_id_rank,
@@ -144,10 +147,7 @@ final as (
         properties,
         coalesce(
             received_at > {{ dbt.dateadd('hour', late_arrival_hours, 'occurred_at') }}, false
-        ) as is_late_arrival,
-        {%- for name in northstar_raw_contract('events').columns %}
-        raw_{{ name }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        ) as is_late_arrival
     from accepted_ranked
 
     union all
@@ -156,6 +156,9 @@ final as (
         raw_row_id,
         raw_file,
         raw_file_row_number,
+        {% for name in raw_columns %}
+            raw_{{ name }},
+        {% endfor %}
         'rejected' as row_status,
         reject_reason,
         cast(null as {{ dbt.type_bigint() }}) as event_id_rank,
@@ -174,10 +177,7 @@ final as (
         platform,
         country,
         properties,
-        false as is_late_arrival,
-        {%- for name in northstar_raw_contract('events').columns %}
-        raw_{{ name }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        false as is_late_arrival
     from classified
     where reject_reason is not null
 

@@ -11,7 +11,12 @@
     dropped; of several rows per id the earliest created_at wins, then file order.
 -#}
 
-{%- set attributes = northstar_raw_contract('users').columns | reject('in', ['user_id', 'account_id', 'created_at']) | list %}
+{%- set attributes = northstar_raw_contract('users').columns
+    | reject('in', ['user_id', 'account_id', 'created_at']) | list -%}
+{%- set attribute_casts = [] -%}
+{%- for name in attributes -%}
+    {%- do attribute_casts.append('cast(' ~ name ~ ' as ' ~ dbt.type_string() ~ ') as ' ~ name) -%}
+{%- endfor %}
 
 with
 
@@ -27,9 +32,9 @@ cleaned as (
         {{ northstar_clean_text('raw_user_id') }} as user_id,
         {{ northstar_clean_text('raw_account_id') }} as account_id,
         {{ northstar_clean_text('raw_created_at') }} as created_at_text,
-        {%- for name in attributes %}
-        {{ northstar_clean_text('raw_' ~ name) }} as {{ name }},
-        {%- endfor %}
+        {% for name in attributes %}
+            {{ northstar_clean_text('raw_' ~ name) }} as {{ name }},
+        {% endfor %}
         raw_file,
         raw_file_row_number
     from source
@@ -59,9 +64,7 @@ final as (
         cast(user_id as {{ dbt.type_string() }}) as user_id,
         cast(account_id as {{ dbt.type_string() }}) as account_id,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
-        {%- for name in attributes %}
-        cast({{ name }} as {{ dbt.type_string() }}) as {{ name }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ attribute_casts | join(',\n        ') }}
     from ranked
     where user_id_rank = 1
 
