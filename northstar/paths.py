@@ -7,8 +7,10 @@ the same variables (profiles.yml, dbt_project.yml), which keeps the two sides in
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -69,4 +71,26 @@ class Paths:
             DBT_PROFILES_DIR=str(self.profiles_dir),
             DBT_TARGET_PATH=str(self.target_dir),
         )
+        if not env.get("NORTHSTAR_AS_OF"):
+            demo_as_of = demo_data_as_of(self.raw_dir)
+            if demo_as_of:
+                env["NORTHSTAR_AS_OF"] = demo_as_of
         return env
+
+
+def demo_data_as_of(raw_dir: Path) -> str | None:
+    """The clock of generated demo data: midnight after its last day.
+
+    Demo events end on a fixed date, so "now" would make every period since then look
+    empty and turn planted future-dated defects into accepted events. Real data has no
+    generator manifest and keeps the real clock (or NORTHSTAR_AS_OF when set).
+    """
+    try:
+        manifest = json.loads((raw_dir / "_manifest.json").read_text())
+        params = manifest["params"]
+        if manifest.get("generator") != "northstar.demo":
+            return None
+        end = date.fromisoformat(params["start_date"]) + timedelta(days=int(params["days"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return f"{end.isoformat()}T00:00:00"

@@ -18,8 +18,8 @@ bounds as (
 
     select
         min(event_date) as first_date,
-        {% if as_of -%}
-            cast({{ northstar_literal(as_of) }} as {{ dbt.type_timestamp() }})
+        {% if as_of | trim -%}
+            {{ northstar_as_of_timestamp() }}
         {%- else -%}
             max(occurred_at)
         {%- endif %} as as_of_at

@@ -1,7 +1,7 @@
 {#-
     Does the aha moment separate retained from churned entities? For every entity whose
-    week 8 (weeks since its first-seen week) is complete: the share still active in its
-    week 8, split by whether it reached the aha moment.
+    week 8 is over (days 56 to 62 after the day it was first seen): the share with any
+    activity in week 8, split by whether it reached the aha moment.
 -#}
 with
 
@@ -11,9 +11,9 @@ aha_moments as (
 
 ),
 
-entity_periods as (
+activity as (
 
-    select * from {{ ref('int_entity_periods') }}
+    select * from {{ ref('int_entity_activity_daily') }}
 
 ),
 
@@ -38,21 +38,24 @@ eligible as (
     cross join as_of
 
     where
-        {{ dbt.dateadd('week', 9, northstar_period_start('week', 'aha_moments.first_seen_at')) }}
+        {{ dbt.dateadd('day', 63, 'cast(aha_moments.first_seen_at as date)') }}
         <= as_of.as_of_at
 
 ),
 
 week_8 as (
 
-    select entity_id
+    select distinct eligible.entity_id
 
-    from entity_periods
+    from activity
+
+    inner join eligible
+        on activity.entity_id = eligible.entity_id
 
     where
-        grain = 'week'
-        and periods_since_first_seen = 8
-        and is_active
+        activity.activity_event_count > 0
+        and {{ dbt.datediff('cast(eligible.first_seen_at as date)', 'activity.activity_date', 'day') }}
+        between 56 and 62
 
 ),
 
