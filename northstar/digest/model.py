@@ -15,7 +15,7 @@ from northstar import __version__
 from northstar.alerts import STATUS_ORDER
 from northstar.publish.errors import NotFoundError
 from northstar.query.catalog import Catalog, rows_as_dicts, shown
-from northstar.query.formats import fmt_change, fmt_value, number, plain
+from northstar.query.formats import MISSING, fmt_change, fmt_value, number, plain
 
 DIGEST_VERSION = 1
 SPARK_PERIODS = 12
@@ -83,11 +83,11 @@ def headline(nsm: dict[str, Any], period: str, grain: str) -> str:
             f"{subject} was {d['value']} in the {period}; "
             f"there is no previous complete {grain} to compare with"
         )
+    elif nsm["value"] == nsm["previous_value"]:
+        text = f"{subject} was unchanged at {d['value']} in the {period}"
     else:
-        text = (
-            f"{subject} moved from {d['previous_value']} to {d['value']} ({d['change']}) "
-            f"in the {period}"
-        )
+        change = f" ({d['change']})" if d["change"] != MISSING else ""
+        text = f"{subject} moved from {d['previous_value']} to {d['value']}{change} in the {period}"
     if nsm["target"] is None:
         return text + ", no target set."
     text += f", target {d['target']}"

@@ -164,6 +164,10 @@ def test_headline_without_previous_or_target():
         "Our North Star, Nights booked, was 12 in the week of 2026-01-05 (2026-W02); there is "
         "no previous complete week to compare with, no target set."
     )
+    nsm.update(previous_value=12.0, display={**nsm["display"], "previous_value": "12"})
+    assert headline(nsm, "week of x", "week") == (
+        "Our North Star, Nights booked, was unchanged at 12 in the week of x, no target set."
+    )
     nsm.update(previous_value=20.0, target=15.0, display={**nsm["display"], "target": "15"})
     nsm["display"].update(previous_value="20", change="-40.0%")
     assert headline(nsm, "week of x", "week").endswith(
