@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "query": "northstar.commands.query:query",
     "digest": "northstar.commands.digest:digest",
     "alerts": "northstar.commands.alerts:alerts",
+    "validate": "northstar.commands.validate:validate",
 }
 
 

@@ -1,6 +1,10 @@
 """A small warehouse that follows the public table contract, for tests that must not wait
 for a dbt build: three weekly periods of two metrics plus a guardrail, one entity table,
-a rejected-events table. Tests corrupt copies of it to prove that checks really fail."""
+a rejected-events table. Tests corrupt copies of it to prove that checks really fail.
+
+Also: the event tables behind the quality mart (stg_events, stg_events_duplicates,
+fct_event_quality_daily, consistent with stg_events_rejected) over seven weeks, and
+CONTRACT_SPEC, a North Star spec (dbt vars YAML) that describes exactly this warehouse."""
 
 from __future__ import annotations
 
@@ -95,6 +99,94 @@ def make_contract_warehouse(path: Path) -> Path:
             ) as t(raw_row_id, event_id, event_name, reject_reason)
             """
         )
+        _add_event_tables(con)
     finally:
         con.close()
     return path
+
+
+# Seven weeks of days up to the incomplete week of the metric values: weekdays accept 20
+# events, weekends 6; one duplicate every Monday; the rejected row above is on 2026-09-15.
+EVENT_DAYS = ("2026-08-10", "2026-10-01")
+
+
+def _add_event_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        create table marts.fct_event_quality_daily as
+        with days as (
+            select cast(day as date) as event_date
+            from range(cast(? as date), cast(? as date) + 1, interval 1 day) as t(day)
+        ),
+        counted as (
+            select
+                event_date,
+                case when isodow(event_date) >= 6 then 6 else 20 end as accepted_rows,
+                case when isodow(event_date) = 1 then 1 else 0 end as duplicate_rows,
+                case when event_date = date '2026-09-15' then 1 else 0 end as rejected_rows
+            from days
+        )
+        select
+            event_date,
+            accepted_rows + duplicate_rows + rejected_rows as raw_rows,
+            accepted_rows,
+            duplicate_rows,
+            rejected_rows,
+            cast(rejected_rows as double) / (accepted_rows + duplicate_rows + rejected_rows)
+                as reject_rate,
+            cast(duplicate_rows as double) / (accepted_rows + duplicate_rows + rejected_rows)
+                as duplicate_rate,
+            true as is_reconciled
+        from counted
+        """,
+        list(EVENT_DAYS),
+    )
+    for table, column in (
+        ("stg_events", "accepted_rows"),
+        ("stg_events_duplicates", "duplicate_rows"),
+    ):
+        con.execute(
+            f"""
+            create table staging.{table} as
+            select
+                'e-' || strftime(q.event_date, '%Y%m%d') || '-' || n.i as event_id,
+                'a' || (n.i % 3) as account_id,
+                'message_sent' as event_name,
+                cast(q.event_date as timestamp) + interval 9 hour as occurred_at,
+                q.event_date
+            from marts.fct_event_quality_daily as q, range(q.{column}) as n(i)
+            """
+        )
+
+
+CONTRACT_SPEC = """\
+northstar:
+  entity: account
+  grains: [week]
+  segments: []
+  activity_events: [message_sent]
+  events:
+    message_sent: {}
+  aha: {events: [message_sent], threshold: 100, window_days: 14}
+  north_star:
+    name: messages_sent
+    label: Messages sent
+    owner: leadership
+    unit: messages
+    kind: count
+    events: [message_sent]
+    targets: {week: 100}
+  inputs:
+    - {name: activation_rate, label: Activation rate, owner: onboarding, unit: ratio,
+       kind: activation, within_days: 14}
+  guardrails:
+    - {name: churn_rate, label: Churn rate, owner: lifecycle, unit: ratio, kind: churn,
+       direction: lower_is_better, warn: 0.2, breach: 0.35}
+  outputs: []
+northstar__validation:
+  nsm_max_abs_change_pct: 0.5
+  nsm_change_grains: [week]
+  volume_band: [0.5, 2.0]
+  volume_history_weeks: 4
+  freshness_max_age_days: 7
+"""

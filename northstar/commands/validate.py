@@ -1,0 +1,81 @@
+"""`northstar validate`: run the committed expectation suites on the warehouse (the gate)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from northstar import exit_codes
+from northstar.paths import Paths
+
+
+@click.command()
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file to validate (default: $NORTHSTAR_DUCKDB_PATH, else the project's).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where results JSON and Data Docs go (default: <dbt target dir>/validation).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+@click.option(
+    "--suites",
+    "suites_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Suite JSON directory (default: the project's expectations/, checked against the spec).",
+)
+@click.option(
+    "--as-of",
+    default=None,
+    help="Reference date for freshness, ISO (default: var northstar__as_of, else today UTC).",
+)
+def validate(
+    warehouse: Path | None,
+    out_dir: Path | None,
+    as_json: bool,
+    suites_dir: Path | None,
+    as_of: str | None,
+) -> None:
+    """Validate the warehouse with the expectation suites; exit 4 if the data is wrong.
+
+    A guardrail in breach is reported but is not a validation failure: the data can be
+    right about an unhealthy product. Exit codes: 0 valid, 4 an expectation failed or a
+    table is empty, 6 the warehouse or a table is missing, 1 the suites or settings are
+    unusable (for example out of date with the spec).
+    """
+    from northstar.validation import (
+        SettingsError,
+        SuitesError,
+        TablesNotFoundError,
+        WarehouseError,
+        WarehouseNotFoundError,
+        validate_warehouse,
+    )
+
+    paths = Paths.discover()
+    try:
+        result = validate_warehouse(
+            warehouse or paths.warehouse,
+            out_dir or paths.target_dir / "validation",
+            suites_dir=suites_dir,
+            as_of=as_of,
+            project_dir=paths.project_dir,
+        )
+    except (WarehouseNotFoundError, TablesNotFoundError) as err:
+        click.echo(f"error: {err}", err=True)
+        raise SystemExit(exit_codes.NOT_FOUND) from err
+    except (SuitesError, SettingsError, WarehouseError, ValueError) as err:
+        click.echo(f"error: {err}", err=True)
+        raise SystemExit(exit_codes.ERROR) from err
+    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary_text())
+    if not result.success:
+        raise SystemExit(exit_codes.DATA_INVALID)

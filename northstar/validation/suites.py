@@ -1,0 +1,446 @@
+"""Generate the expectation suites from the North Star spec and the public table contract.
+
+The suites are data, not code: `scripts/generate_suites.py` writes them to `expectations/`
+as Great Expectations JSON, they are committed, and `northstar validate` loads and runs
+those files. CI regenerates them and fails on any difference, so a changed metric
+definition (a new guardrail, a moved threshold, a ratio that became a count) shows up in
+review as a changed suite. Nothing here reads the warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from northstar.spec import Metric, metrics
+from northstar.validation import frames
+from northstar.validation.gx import Column, ephemeral_context, gx, gxe
+from northstar.validation.settings import ValidationSettings
+
+SUITE_FORMAT = 1
+GENERATOR = "scripts/generate_suites.py"
+
+# Metric kinds whose value is a count or a sum of events or entities.
+COUNT_KINDS = ("count", "sum", "entities", "new_entities")
+# Kinds whose numerator is a property's sum or absent, and may legitimately be negative.
+FREE_NUMERATOR_KINDS = ("mean", "percentile")
+
+METRIC_VALUES_GRAIN = ["metric_name", "grain", "period_start", "segment_name", "segment_value"]
+AHA_GRAIN = ["entity_type", "entity_id"]
+
+
+def _col(name: str) -> Any:
+    return Column(name)
+
+
+def _is_metric(name: str) -> Any:
+    return _col("metric_name") == name
+
+
+def _is_any_metric(names: list[str]) -> Any:
+    return _is_metric(names[0]) if len(names) == 1 else _col("metric_name").is_in(names)
+
+
+def _tag(expectation: Any, check: str, description: str) -> Any:
+    """Every expectation carries a stable check id and a sentence a reader understands."""
+    expectation.meta = {"northstar": {"check": check}}
+    expectation.description = description
+    return expectation
+
+
+@dataclass
+class SuiteBuilder:
+    name: str
+    frame: str
+    table: str
+    description: str
+    params: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.frame not in frames.FRAMES:
+            raise ValueError(f"unknown frame {self.frame!r}")
+        self.expectations: list[Any] = []
+
+    def add(self, check: str, description: str, expectation: Any) -> None:
+        # results are matched back to expectations by description: keep them unique
+        if any(e.description == description for e in self.expectations):
+            raise ValueError(f"suite {self.name}: duplicate expectation {description!r}")
+        self.expectations.append(_tag(expectation, check, description))
+
+    def to_json_dict(self) -> dict[str, Any]:
+        suite = gx.ExpectationSuite(
+            name=self.name,
+            expectations=self.expectations,
+            meta={
+                "northstar": {
+                    "suite_format": SUITE_FORMAT,
+                    "generated_by": GENERATOR,
+                    "frame": self.frame,
+                    "table": self.table,
+                    "params": self.params,
+                    "description": self.description,
+                }
+            },
+        )
+        return suite.to_json_dict()
+
+
+def _ratio_metrics(all_metrics: list[Metric]) -> list[Metric]:
+    return [m for m in all_metrics if m.is_ratio or m.unit == "ratio"]
+
+
+def _fmt(number: float) -> str:
+    return f"{number:g}"
+
+
+def _primary_grain(spec: dict[str, Any]) -> str:
+    grains = spec.get("grains") or ["day", "week", "month"]
+    return spec.get("primary_grain", "week" if "week" in grains else grains[0])
+
+
+def _status_grains(spec: dict[str, Any], metric: Metric) -> list[str]:
+    """The grains whose periods get a status from the thresholds (spec: status_grains)."""
+    return list(metric.raw.get("status_grains") or [_primary_grain(spec)])
+
+
+def _has_thresholds(metric: Metric) -> bool:
+    return metric.warn is not None and metric.breach is not None
+
+
+def _dim_metrics_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
+    suite = SuiteBuilder(
+        "dim_metrics",
+        "dim_metrics",
+        frames.DIM_METRICS,
+        "The metric catalog holds exactly the spec's metrics, with the roles, directions and "
+        "thresholds the spec declares.",
+        {},
+    )
+    suite.add(
+        "grain_unique",
+        "one row per metric_name",
+        gxe.ExpectColumnValuesToBeUnique(column="metric_name"),
+    )
+    # in-set plus a row count rather than expect_column_distinct_values_to_equal_set:
+    # together with the uniqueness above they say the same, and GX's Data Docs renderer
+    # fails on a failed distinct-set result (1.24: KeyError 'unexpected_percent')
+    suite.add(
+        "catalog_matches_spec",
+        "each metric's role, direction and warn/breach thresholds are as the spec declares",
+        gxe.ExpectColumnValuesToBeInSet(
+            column="metric_signature",
+            value_set=sorted(
+                frames.metric_signature(m.name, m.role, m.direction, m.warn, m.breach)
+                for m in spec_metrics
+            ),
+        ),
+    )
+    suite.add(
+        "catalog_matches_spec",
+        f"the catalog has one row per spec metric ({len(spec_metrics)})",
+        gxe.ExpectTableRowCountToEqual(value=len(spec_metrics)),
+    )
+    return suite
+
+
+def _metric_values_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
+    suite = SuiteBuilder(
+        "fct_metric_values",
+        "fct_metric_values",
+        frames.METRIC_VALUES,
+        "Every spec metric has values; rates are shares; counts and sums are not negative.",
+        {},
+    )
+    suite.add(
+        "grain_unique",
+        "one row per " + ", ".join(METRIC_VALUES_GRAIN),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=METRIC_VALUES_GRAIN),
+    )
+    suite.add(
+        "every_spec_metric_has_values",
+        "every metric_name with values is a spec metric",
+        gxe.ExpectColumnValuesToBeInSet(
+            column="metric_name", value_set=sorted(m.name for m in spec_metrics)
+        ),
+    )
+    suite.add(
+        "every_spec_metric_has_values",
+        f"all {len(spec_metrics)} spec metrics have values",
+        gxe.ExpectColumnUniqueValueCountToBeBetween(
+            column="metric_name", min_value=len(spec_metrics), max_value=len(spec_metrics)
+        ),
+    )
+    rates = sorted(m.name for m in _ratio_metrics(spec_metrics))
+    if rates:
+        suite.add(
+            "rate_within_0_1",
+            f"shares ({', '.join(rates)}): value within [0, 1]",
+            gxe.ExpectColumnValuesToBeBetween(
+                column="value", min_value=0, max_value=1, row_condition=_is_any_metric(rates)
+            ),
+        )
+    counts = sorted(m.name for m in spec_metrics if m.kind in COUNT_KINDS)
+    if counts:
+        suite.add(
+            "non_negative",
+            f"counts and sums ({', '.join(counts)}): value >= 0",
+            gxe.ExpectColumnValuesToBeBetween(
+                column="value", min_value=0, row_condition=_is_any_metric(counts)
+            ),
+        )
+    counted = sorted(m.name for m in spec_metrics if m.kind not in FREE_NUMERATOR_KINDS)
+    if counted:
+        suite.add(
+            "non_negative",
+            "numerator >= 0 (every metric but means and percentiles, whose numerator is a "
+            "property's sum or absent)",
+            gxe.ExpectColumnValuesToBeBetween(
+                column="numerator", min_value=0, row_condition=_is_any_metric(counted)
+            ),
+        )
+    suite.add(
+        "non_negative",
+        "denominator >= 0",
+        gxe.ExpectColumnValuesToBeBetween(column="denominator", min_value=0),
+    )
+    return suite
+
+
+def _status_suite(spec: dict[str, Any], spec_metrics: list[Metric]) -> SuiteBuilder:
+    thresholds = {
+        m.name: {
+            "direction": m.direction,
+            "warn": float(m.warn),
+            "breach": float(m.breach),
+            "status_grains": _status_grains(spec, m),
+        }
+        for m in spec_metrics
+        if _has_thresholds(m)
+    }
+    suite = SuiteBuilder(
+        "fct_metric_values__status",
+        "metric_status",
+        frames.METRIC_VALUES,
+        "status follows from value, direction and the spec's thresholds (params.thresholds).",
+        {"thresholds": thresholds},
+    )
+    suite.add(
+        "status_matches_thresholds",
+        f"status follows from value and the spec's thresholds for {len(thresholds)} "
+        "metric(s) (reaching a threshold counts); none without a value, at other grains, "
+        "or without thresholds",
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="status", column_B="expected_status", ignore_row_if="neither"
+        ),
+    )
+    return suite
+
+
+def _spine_suite() -> SuiteBuilder:
+    suite = SuiteBuilder(
+        "fct_metric_values__spine",
+        "metric_values_spine",
+        frames.METRIC_VALUES,
+        "No missing periods: every metric, grain and segment series is consecutive and "
+        "reaches the latest period of its grain.",
+        {},
+    )
+    suite.add(
+        "spine_has_no_missing_periods",
+        "each period follows the previous one of its series by exactly one grain",
+        gxe.ExpectColumnValuesToBeBetween(
+            column="periods_since_previous", min_value=1, max_value=1
+        ),
+    )
+    suite.add(
+        "spine_has_no_missing_periods",
+        "every series reaches the latest period of its grain",
+        gxe.ExpectColumnValuesToBeBetween(column="periods_behind_latest", min_value=0, max_value=0),
+    )
+    suite.add(
+        "spine_has_no_missing_periods",
+        "period_end is one grain after period_start",
+        gxe.ExpectColumnValuesToBeBetween(
+            column="period_length_in_grains", min_value=1, max_value=1
+        ),
+    )
+    return suite
+
+
+def _catalog_suite() -> SuiteBuilder:
+    suite = SuiteBuilder(
+        "fct_metric_values__catalog",
+        "metric_values_catalog",
+        frames.METRIC_VALUES,
+        "Every metric in fct_metric_values is in dim_metrics, with the role it declares there.",
+        {},
+    )
+    suite.add(
+        "metric_in_catalog",
+        "every metric_name in fct_metric_values is in dim_metrics",
+        gxe.ExpectColumnValuesToBeInSet(column="in_catalog", value_set=[True]),
+    )
+    suite.add(
+        "metric_in_catalog",
+        "a metric's role in fct_metric_values is its role in dim_metrics",
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="role", column_B="catalog_role", ignore_row_if="either_value_is_missing"
+        ),
+    )
+    return suite
+
+
+def _north_star_suite(north_star: Metric, settings: ValidationSettings) -> SuiteBuilder:
+    band = settings.nsm_max_abs_change_pct
+    suite = SuiteBuilder(
+        "fct_metric_values__north_star_change",
+        "north_star_changes",
+        frames.METRIC_VALUES,
+        f"The North Star ({north_star.name}) does not move more than {band:.0%} between "
+        "consecutive complete periods (segment 'all'); a bigger move is more often a "
+        "broken load than a real change.",
+        {"metric_name": north_star.name, "warmup_periods": settings.nsm_change_warmup_periods},
+    )
+    for grain in settings.nsm_change_grains:
+        suite.add(
+            "north_star_change_within_band",
+            f"{north_star.name}, {grain}: change vs the previous complete {grain} within "
+            f"+/-{band:.0%}",
+            gxe.ExpectColumnValuesToBeBetween(
+                column="change_vs_previous_complete",
+                min_value=-band,
+                max_value=band,
+                row_condition=_col("grain") == grain,
+            ),
+        )
+    return suite
+
+
+def _freshness_suite(settings: ValidationSettings) -> SuiteBuilder:
+    days = settings.freshness_max_age_days
+    suite = SuiteBuilder(
+        "fct_metric_values__freshness",
+        "metric_values_freshness",
+        frames.METRIC_VALUES,
+        "The data is fresh: the latest period ends no more than "
+        f"{days} day(s) before the reference time.",
+        {},
+    )
+    suite.add(
+        "data_fresh",
+        f"the latest period of each grain ends at most {days} day(s) before the reference date",
+        gxe.ExpectColumnValuesToBeBetween(column="days_since_latest_period_end", max_value=days),
+    )
+    return suite
+
+
+def _aha_suite(spec: dict[str, Any]) -> SuiteBuilder:
+    aha = spec["aha"]
+    window, threshold = int(aha["window_days"]), int(aha["threshold"])
+    suite = SuiteBuilder(
+        "fct_aha_moments",
+        "fct_aha_moments",
+        frames.AHA_MOMENTS,
+        f"One row per {spec['entity']}; the aha moment is reached with at least {threshold} "
+        f"qualifying events within {window} days, as the spec says.",
+        {},
+    )
+    suite.add(
+        "grain_unique",
+        "one row per " + ", ".join(AHA_GRAIN),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=AHA_GRAIN),
+    )
+    suite.add(
+        "aha_matches_spec",
+        f"entity_type is the spec's entity ({spec['entity']})",
+        gxe.ExpectColumnValuesToBeInSet(column="entity_type", value_set=[spec["entity"]]),
+    )
+    suite.add(
+        "aha_matches_spec",
+        f"days_to_aha within the aha window [0, {window}]",
+        gxe.ExpectColumnValuesToBeBetween(column="days_to_aha", min_value=0, max_value=window),
+    )
+    suite.add(
+        "aha_matches_spec",
+        f"an entity that reached aha had >= {threshold} qualifying events in its window",
+        gxe.ExpectColumnValuesToBeBetween(
+            column="qualifying_events_in_window",
+            min_value=threshold,
+            row_condition=_col("has_reached_aha") == True,  # noqa: E712 (a Condition, not a bool)
+        ),
+    )
+    suite.add(
+        "aha_matches_spec",
+        f"an entity that did not reach aha had < {threshold} qualifying events in its window",
+        gxe.ExpectColumnValuesToBeBetween(
+            column="qualifying_events_in_window",
+            max_value=threshold,
+            strict_max=True,
+            row_condition=_col("has_reached_aha") == False,  # noqa: E712
+        ),
+    )
+    return suite
+
+
+def _event_volume_suite(settings: ValidationSettings) -> SuiteBuilder:
+    low, high = settings.volume_band
+    weeks = settings.volume_history_weeks
+    suite = SuiteBuilder(
+        "fct_event_quality_daily__volume",
+        "event_volume",
+        frames.EVENT_QUALITY,
+        "Each day's accepted events are within a band of the same weekday's recent history.",
+        {"history_weeks": weeks},
+    )
+    suite.add(
+        "volume_within_band",
+        f"accepted rows per day within [{_fmt(low)}, {_fmt(high)}] x the median of the same "
+        f"weekday over the previous {weeks} weeks",
+        gxe.ExpectColumnValuesToBeBetween(column="volume_ratio", min_value=low, max_value=high),
+    )
+    return suite
+
+
+def _reconciliation_suite() -> SuiteBuilder:
+    suite = SuiteBuilder(
+        "fct_event_quality_daily__reconciliation",
+        "event_reconciliation",
+        frames.EVENT_QUALITY,
+        "Every raw row is accounted for: raw rows (quality mart) = rows in stg_events + "
+        "stg_events_duplicates + stg_events_rejected.",
+        {},
+    )
+    suite.add(
+        "raw_reconciles",
+        "raw rows = accepted + duplicates + rejected rows",
+        gxe.ExpectColumnValuesToBeBetween(column="unreconciled_rows", min_value=0, max_value=0),
+    )
+    for kind in ("accepted", "duplicate", "rejected"):
+        suite.add(
+            "raw_reconciles",
+            f"{kind} rows in the quality mart = rows in its staging table",
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A=f"{kind}_rows", column_B=f"{kind}_rows_in_quality_mart"
+            ),
+        )
+    return suite
+
+
+def build_suites(spec: dict[str, Any], settings: ValidationSettings) -> list[dict[str, Any]]:
+    """The suites for this spec, as the JSON dicts that get written to expectations/."""
+    ephemeral_context()  # GX builds suites only inside a context
+    spec_metrics = metrics(spec)
+    north_star = spec_metrics[0]
+    builders = [
+        _dim_metrics_suite(spec_metrics),
+        _metric_values_suite(spec_metrics),
+        _status_suite(spec, spec_metrics),
+        _spine_suite(),
+        _catalog_suite(),
+        _north_star_suite(north_star, settings),
+        _freshness_suite(settings),
+        _aha_suite(spec),
+        _event_volume_suite(settings),
+        _reconciliation_suite(),
+    ]
+    return [builder.to_json_dict() for builder in builders]

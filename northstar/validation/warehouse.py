@@ -1,0 +1,100 @@
+"""Read-only access to the warehouse tables the suites validate.
+
+Great Expectations' SQL datasource returns empty results on DuckDB through duckdb-engine
+(DESIGN.md), so the gate reads each table with the duckdb package into pandas and
+validates the DataFrame. The connection is read-only: validating never takes the write
+lock a running `dbt build` needs, and never changes the file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be validated; the message says why in one line."""
+
+
+class WarehouseNotFoundError(WarehouseError):
+    pass
+
+
+class TablesNotFoundError(WarehouseError):
+    def __init__(self, warehouse: Path, tables: list[str]):
+        self.tables = tables
+        super().__init__(
+            f"table{'s' if len(tables) > 1 else ''} not found in {warehouse}: "
+            f"{', '.join(tables)} (has the dbt build run to the end?)"
+        )
+
+
+class WarehouseUnreadableError(WarehouseError):
+    pass
+
+
+def split_table(name: str) -> tuple[str, str]:
+    """'marts.dim_metrics' -> ('marts', 'dim_metrics'), refusing anything but plain names."""
+    schema, _, table = name.partition(".")
+    if not (_IDENTIFIER.match(schema) and _IDENTIFIER.match(table)):
+        raise ValueError(f"not a schema.table name: {name!r}")
+    return schema, table
+
+
+class Warehouse:
+    """A read-only DuckDB connection that reads each table once per validation run."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise WarehouseNotFoundError(
+                f"warehouse not found: {self.path} (build it first, e.g. `northstar demo`, "
+                "or point NORTHSTAR_DUCKDB_PATH / --warehouse at it)"
+            )
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error as err:
+            first_line = str(err).splitlines()[0]
+            raise WarehouseUnreadableError(
+                f"cannot open {self.path} read-only (is a dbt build writing it?): {first_line}"
+            ) from err
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def missing(self, tables: list[str]) -> list[str]:
+        present = {
+            f"{schema}.{table}"
+            for schema, table in self._con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+        return [name for name in tables if name not in present]
+
+    def row_count(self, name: str) -> int:
+        if name in self._frames:
+            return len(self._frames[name])
+        ((count,),) = self._relation(name).aggregate("count(*)").fetchall()
+        return int(count)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The whole table as a DataFrame (cached: several suites read fct_metric_values)."""
+        if name not in self._frames:
+            self._frames[name] = self._relation(name).df()
+        return self._frames[name]
+
+    def _relation(self, name: str) -> duckdb.DuckDBPyRelation:
+        schema, table = split_table(name)
+        return self._con.table(f"{schema}.{table}")

@@ -1,0 +1,401 @@
+"""The validation gate on the contract fixture: a clean warehouse passes, and every kind of
+expectation fails on a copy of the table it guards, corrupted the way real loads break.
+
+The suites run here are generated from CONTRACT_SPEC (the fixture's own spec) into a
+temporary directory by the same code that writes expectations/; one test checks that the
+committed expectations/ is exactly what the project's spec generates (what CI diffs).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from contract_warehouse import CONTRACT_SPEC, make_contract_warehouse
+
+from northstar import exit_codes
+from northstar.cli import cli
+from northstar.paths import find_project_dir
+from northstar.spec import load_spec, load_vars
+from northstar.validation import (
+    SettingsError,
+    SuitesError,
+    ValidationSettings,
+    validate_warehouse,
+)
+from northstar.validation.suite_files import differences, write_suites
+from northstar.validation.suites import build_suites
+
+AS_OF = "2026-10-01"  # the fixture's incomplete week is the week of 2026-09-28
+
+
+@pytest.fixture(scope="module")
+def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clean fixture warehouse, its spec and the suites generated from that spec."""
+    root = tmp_path_factory.mktemp("validation")
+    make_contract_warehouse(root / "clean.duckdb")
+    spec_file = root / "spec.yml"
+    spec_file.write_text(CONTRACT_SPEC)
+    project = find_project_dir()
+    settings = ValidationSettings.from_vars(load_vars(project, spec_file))
+    write_suites(root / "suites", build_suites(load_spec(project, spec_file), settings))
+    return root
+
+
+def warehouse_copy(fixture_dir: Path, tmp_path: Path, *statements: str) -> Path:
+    """A copy of the clean warehouse with `statements` applied to it."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(fixture_dir / "clean.duckdb", path)
+    con = duckdb.connect(str(path))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+    return path
+
+
+def run_validate(fixture_dir: Path, warehouse: Path, out: Path, *extra: str):
+    return CliRunner().invoke(
+        cli,
+        [
+            "validate",
+            "--warehouse",
+            str(warehouse),
+            "--suites",
+            str(fixture_dir / "suites"),
+            "--out",
+            str(out),
+            "--as-of",
+            AS_OF,
+            *extra,
+        ],
+    )
+
+
+def failed_checks(out: Path) -> set[tuple[str, str]]:
+    """(check, table) of every failed expectation, from the results JSON."""
+    result = json.loads((out / "validation_result.json").read_text())
+    return {
+        (expectation["check"], suite["table"])
+        for suite in result["suites"]
+        for expectation in suite["expectations"]
+        if not expectation["success"]
+    }
+
+
+def test_clean_warehouse_passes(fixture_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    outcome = run_validate(fixture_dir, fixture_dir / "clean.duckdb", out)
+    assert outcome.exit_code == exit_codes.OK, outcome.output
+    assert "VALID:" in outcome.output
+    result = json.loads((out / "validation_result.json").read_text())
+    assert result["success"] is True
+    assert result["counts"]["failed"] == 0
+    assert result["counts"]["passed"] == result["counts"]["expectations"] > 20
+    # every suite ran on rows: a suite that checked nothing would pass vacuously
+    assert all(suite["rows"] for suite in result["suites"])
+    index = out / "data_docs" / "index.html"
+    assert index.is_file()
+    pages = list((out / "data_docs" / "validations").rglob("*.html"))
+    assert len(pages) == len(result["suites"])
+    assert "Expectation Validation Result" in pages[0].read_text()
+
+
+def test_a_guardrail_in_breach_is_reported_but_is_not_a_validation_failure(
+    fixture_dir: Path, tmp_path: Path
+) -> None:
+    # the fixture's churn_rate is in breach in its latest complete week (0.4 >= 0.35)
+    outcome = run_validate(fixture_dir, fixture_dir / "clean.duckdb", tmp_path / "out")
+    assert outcome.exit_code == exit_codes.OK
+    assert "Guardrails in breach" in outcome.output
+    assert "churn_rate: week of 2026-09-21 value 0.4 (breach threshold 0.35)" in outcome.output
+
+
+MV = "marts.fct_metric_values"
+DIM = "marts.dim_metrics"
+AHA = "marts.fct_aha_moments"
+QUALITY = "marts.fct_event_quality_daily"
+
+# id -> (statements corrupting a copy, the (check, table) that must fail, other
+# (check, table) pairs the same corruption may also fail)
+CORRUPTIONS = {
+    "duplicate metric value grain row": (
+        [f"insert into {MV} select * from {MV} where metric_name = 'activation_rate' limit 1"],
+        ("grain_unique", MV),
+        {("spine_has_no_missing_periods", MV)},
+    ),
+    "duplicate catalog row": (
+        [f"insert into {DIM} select * from {DIM} where metric_name = 'churn_rate'"],
+        ("grain_unique", DIM),
+        {("catalog_matches_spec", DIM)},
+    ),
+    "duplicate aha row": (
+        [f"insert into {AHA} select * from {AHA} where entity_id = 'a1'"],
+        ("grain_unique", AHA),
+        set(),
+    ),
+    "a rate of 1.5": (
+        [
+            f"update {MV} set value = 1.5, numerator = 15 "
+            "where metric_name = 'activation_rate' and period_start = '2026-09-14'"
+        ],
+        ("rate_within_0_1", MV),
+        set(),
+    ),
+    "a negative count": (
+        [
+            f"update {MV} set value = -30, numerator = -30 "
+            "where metric_name = 'messages_sent' and period_start = '2026-09-28'"
+        ],
+        ("non_negative", MV),
+        set(),
+    ),
+    "a negative denominator": (
+        [
+            f"update {MV} set denominator = -10 "
+            "where metric_name = 'activation_rate' and period_start = '2026-09-07'"
+        ],
+        ("non_negative", MV),
+        set(),
+    ),
+    "a missing week": (
+        [f"delete from {MV} where metric_name = 'activation_rate' and period_start = '2026-09-14'"],
+        ("spine_has_no_missing_periods", MV),
+        set(),
+    ),
+    "a series that stops before the latest week": (
+        [f"delete from {MV} where metric_name = 'churn_rate' and period_start = '2026-09-28'"],
+        ("spine_has_no_missing_periods", MV),
+        set(),
+    ),
+    "a stale latest period": (
+        [f"delete from {MV} where period_start >= '2026-09-21'"],
+        ("data_fresh", MV),
+        set(),
+    ),
+    "a status that contradicts its thresholds": (
+        [
+            f"update {MV} set status = 'ok' "
+            "where metric_name = 'churn_rate' and period_start = '2026-09-14'"
+        ],
+        ("status_matches_thresholds", MV),
+        set(),
+    ),
+    "a value on the breach threshold that is not a breach": (
+        [
+            f"update {MV} set value = 0.35, status = 'warn' "
+            "where metric_name = 'churn_rate' and period_start = '2026-09-21'"
+        ],
+        ("status_matches_thresholds", MV),
+        set(),
+    ),
+    "a metric unknown to the catalog": (
+        [
+            f"insert into {MV} select * replace ('bogus_metric' as metric_name) from {MV} "
+            "where metric_name = 'churn_rate'"
+        ],
+        ("metric_in_catalog", MV),
+        # its rows carry churn_rate's statuses, and it has no thresholds
+        {("every_spec_metric_has_values", MV), ("status_matches_thresholds", MV)},
+    ),
+    "a metric value row with the wrong role": (
+        [f"update {MV} set role = 'input' where metric_name = 'churn_rate'"],
+        ("metric_in_catalog", MV),
+        set(),
+    ),
+    "a catalog role that is not the spec's": (
+        [f"update {DIM} set role = 'output' where metric_name = 'activation_rate'"],
+        ("catalog_matches_spec", DIM),
+        {("metric_in_catalog", MV)},
+    ),
+    "a catalog threshold that is not the spec's": (
+        [f"update {DIM} set warn_threshold = 0.25 where metric_name = 'churn_rate'"],
+        ("catalog_matches_spec", DIM),
+        set(),
+    ),
+    "a spec metric missing from the catalog and the values": (
+        [
+            f"delete from {DIM} where metric_name = 'activation_rate'",
+            f"delete from {MV} where metric_name = 'activation_rate'",
+        ],
+        ("catalog_matches_spec", DIM),
+        {("every_spec_metric_has_values", MV)},
+    ),
+    "raw rows off by one in the quality mart": (
+        [f"update {QUALITY} set raw_rows = raw_rows + 1 where event_date = '2026-09-15'"],
+        ("raw_reconciles", QUALITY),
+        set(),
+    ),
+    "a rejected row lost from staging": (
+        ["delete from staging.stg_events_rejected"],
+        ("raw_reconciles", QUALITY),
+        set(),
+    ),
+    "a North Star jump outside the band": (
+        [
+            f"update {MV} set value = 400, numerator = 400 "
+            "where metric_name = 'messages_sent' and period_start = '2026-09-21'"
+        ],
+        ("north_star_change_within_band", MV),
+        set(),
+    ),
+    "a day with ten times its usual volume": (
+        [
+            f"update {QUALITY} set raw_rows = raw_rows + 180, accepted_rows = accepted_rows + 180 "
+            "where event_date = '2026-09-22'",
+            "insert into staging.stg_events select e.* replace (e.event_id || '-x' || n.i as "
+            "event_id) from staging.stg_events as e, range(9) as n(i) "
+            "where e.event_date = '2026-09-22'",
+        ],
+        ("volume_within_band", QUALITY),
+        set(),
+    ),
+    "a day missing from the quality mart and from staging": (
+        [
+            f"delete from {QUALITY} where event_date = '2026-09-23'",
+            "delete from staging.stg_events where event_date = '2026-09-23'",
+        ],
+        ("volume_within_band", QUALITY),
+        set(),
+    ),
+    "an aha reached after its window": (
+        [f"update {AHA} set days_to_aha = 20 where entity_id = 'a1'"],
+        ("aha_matches_spec", AHA),
+        set(),
+    ),
+    "an aha flag below the threshold": (
+        [f"update {AHA} set qualifying_events_in_window = 99 where entity_id = 'a1'"],
+        ("aha_matches_spec", AHA),
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPTIONS))
+def test_a_corrupted_table_fails_and_the_output_names_the_expectation_and_the_table(
+    case: str, fixture_dir: Path, tmp_path: Path
+) -> None:
+    statements, (check, table), collateral = CORRUPTIONS[case]
+    warehouse = warehouse_copy(fixture_dir, tmp_path, *statements)
+    out = tmp_path / "out"
+    outcome = run_validate(fixture_dir, warehouse, out)
+    assert outcome.exit_code == exit_codes.DATA_INVALID, outcome.output
+    # the summary line names the check, the next one the GX expectation and the table
+    assert re.search(
+        rf"FAIL  {check} .*\n\s+expect_\w+\(.*\) on {re.escape(table)}\n", outcome.output
+    ), outcome.output
+    assert "INVALID:" in outcome.output
+    failed = failed_checks(out)
+    assert (check, table) in failed
+    assert failed <= {(check, table), *collateral}, failed
+
+
+def test_json_output_carries_the_failures(fixture_dir: Path, tmp_path: Path) -> None:
+    statements, _, _ = CORRUPTIONS["a rate of 1.5"]
+    warehouse = warehouse_copy(fixture_dir, tmp_path, *statements)
+    outcome = run_validate(fixture_dir, warehouse, tmp_path / "out", "--json")
+    assert outcome.exit_code == exit_codes.DATA_INVALID
+    result = json.loads(outcome.output)
+    assert result["success"] is False
+    assert result["counts"]["failed"] == 1
+    [failure] = [e for suite in result["suites"] for e in suite["expectations"] if not e["success"]]
+    assert failure["check"] == "rate_within_0_1"
+    assert failure["result"]["partial_unexpected_list"] == [1.5]
+    assert "period_start=2026-09-14" in failure["observed"]
+
+
+def test_missing_warehouse_is_a_plain_not_found(fixture_dir: Path, tmp_path: Path) -> None:
+    outcome = run_validate(fixture_dir, tmp_path / "nope.duckdb", tmp_path / "out")
+    assert outcome.exit_code == exit_codes.NOT_FOUND
+    assert "warehouse not found" in outcome.output
+    assert "Traceback" not in outcome.output
+
+
+def test_missing_table_is_a_plain_not_found(fixture_dir: Path, tmp_path: Path) -> None:
+    warehouse = warehouse_copy(fixture_dir, tmp_path, f"drop table {AHA}")
+    outcome = run_validate(fixture_dir, warehouse, tmp_path / "out")
+    assert outcome.exit_code == exit_codes.NOT_FOUND
+    assert outcome.output.strip() == (
+        f"error: table not found in {warehouse}: {AHA} (has the dbt build run to the end?)"
+    )
+
+
+def test_empty_table_says_so_and_fails(fixture_dir: Path, tmp_path: Path) -> None:
+    warehouse = warehouse_copy(fixture_dir, tmp_path, f"delete from {AHA}")
+    out = tmp_path / "out"
+    outcome = run_validate(fixture_dir, warehouse, out)
+    assert outcome.exit_code == exit_codes.DATA_INVALID
+    assert f"{AHA} is empty (0 rows): nothing to validate" in outcome.output
+    assert "Traceback" not in outcome.output
+    result = json.loads((out / "validation_result.json").read_text())
+    [empty] = [suite for suite in result["suites"] if suite["error"]]
+    assert empty["table"] == AHA
+    assert result["counts"]["not_run"] == len(
+        json.loads((fixture_dir / "suites" / "fct_aha_moments.json").read_text())["expectations"]
+    )
+
+
+def test_a_feed_without_duplicates_or_rejects_is_valid(fixture_dir: Path, tmp_path: Path) -> None:
+    # empty staging side tables are a clean feed, not an empty table
+    warehouse = warehouse_copy(
+        fixture_dir,
+        tmp_path,
+        "delete from staging.stg_events_duplicates",
+        "delete from staging.stg_events_rejected",
+        f"update {QUALITY} set raw_rows = accepted_rows, duplicate_rows = 0, rejected_rows = 0",
+    )
+    outcome = run_validate(fixture_dir, warehouse, tmp_path / "out")
+    assert outcome.exit_code == exit_codes.OK, outcome.output
+
+
+def test_validate_warehouse_is_a_plain_function(fixture_dir: Path, tmp_path: Path) -> None:
+    result = validate_warehouse(
+        fixture_dir / "clean.duckdb", None, suites_dir=fixture_dir / "suites", as_of=AS_OF
+    )
+    assert result.success is True
+    assert "VALID:" in result.summary_text()
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["success"] is True
+    assert data["as_of"] == AS_OF
+    assert set(data["counts"]) == {
+        "suites",
+        "suites_failed",
+        "expectations",
+        "passed",
+        "failed",
+        "not_run",
+    }
+    assert data["run_seconds"] > 0
+    assert data["outputs"] == {}  # no out_dir: nothing written
+
+
+def test_the_committed_suites_are_what_the_spec_generates() -> None:
+    # the same comparison CI makes with `git diff --exit-code expectations/`
+    project = find_project_dir()
+    settings = ValidationSettings.from_vars(load_vars(project))
+    generated = build_suites(load_spec(project), settings)
+    assert differences(project / "expectations", generated) == []
+
+
+def test_suites_out_of_date_with_the_spec_are_refused(tmp_path: Path) -> None:
+    project = find_project_dir()
+    shutil.copy(project / "dbt_project.yml", tmp_path / "dbt_project.yml")
+    shutil.copytree(project / "expectations", tmp_path / "expectations")
+    text = (tmp_path / "dbt_project.yml").read_text()
+    assert "warn: 0.2\n" in text
+    (tmp_path / "dbt_project.yml").write_text(text.replace("warn: 0.2\n", "warn: 0.25\n", 1))
+    with pytest.raises(SuitesError, match="out of date with the spec"):
+        validate_warehouse(tmp_path / "unused.duckdb", None, project_dir=tmp_path)
+
+
+def test_unknown_validation_setting_names_the_key() -> None:
+    with pytest.raises(SettingsError, match="unknown key"):
+        ValidationSettings.from_vars({"northstar__validation": {"volume_bnad": [0, 3]}})
+    with pytest.raises(SettingsError, match="volume_band"):
+        ValidationSettings.from_vars({"northstar__validation": {"volume_band": [2, 1]}})
