@@ -70,7 +70,7 @@
     {%- elif measure.kind == 'entities' -%}
         case
             when {{ column }} >= {{ measure.min_events }}
-                and {{ column }}__users >= {{ measure.min_distinct_users }}
+                and ({{ measure.min_distinct_users }} <= 1 or {{ column }}__users >= {{ measure.min_distinct_users }})
                 and {{ column }}__events >= {{ measure.min_distinct_events }}
                 then 1
             else 0
