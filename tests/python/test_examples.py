@@ -1,0 +1,233 @@
+"""The seed examples (examples/specs/*.yml) build on their own fixtures and are right.
+
+For each example: one `dbt build` of the whole project with the example file as --vars
+(exactly what examples/README.md tells a user to run), every data test passing, and the
+North Star, every other metric and the aha moments equal to a plain-Python recomputation
+from the fixture's CSV rows (metric_oracle.py, which shares no code with the SQL).
+Hand-derived expectations for the planted cases keep both sides honest.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from metric_checks import (
+    NO_UNIT_TESTS,
+    PROJECT_DIR,
+    Build,
+    aha_moments,
+    diff_aha,
+    diff_values,
+    metric_values,
+    run_dbt,
+)
+from metric_oracle import Oracle, parse_utc, read_attributes, read_events
+
+pytestmark = pytest.mark.dbt
+
+EXAMPLES = ["slack", "spotify", "airbnb", "hubspot", "amplitude"]
+SPECS = PROJECT_DIR / "examples" / "specs"
+FIXTURES = PROJECT_DIR / "tests" / "fixtures" / "examples"
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    vars_text: str
+    variables: dict[str, Any]
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.variables["northstar"]
+
+    def oracle(self) -> Oracle:
+        entity = self.spec.get("entity", "account")
+        attributes_var = f"northstar__raw_{entity}s_path"
+        return Oracle(
+            self.spec,
+            read_events(PROJECT_DIR / self.variables["northstar__raw_events_path"]),
+            read_attributes(PROJECT_DIR / self.variables[attributes_var], f"{entity}_id"),
+            as_of=parse_utc(self.variables["northstar__as_of"]),
+        )
+
+
+def load_example(name: str) -> Example:
+    text = (SPECS / f"{name}.yml").read_text()
+    return Example(name=name, vars_text=text, variables=yaml.safe_load(text))
+
+
+@dataclass(frozen=True)
+class Built:
+    example: Example
+    build: Build
+    oracle: Oracle
+
+
+@pytest.fixture(scope="module", params=EXAMPLES)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """One dbt build per example (pytest groups the tests by example)."""
+    example = load_example(request.param)
+    build = run_dbt(
+        ["build", *NO_UNIT_TESTS], tmp_path_factory.mktemp(example.name), example.vars_text
+    )
+    assert build.result.returncode == 0, build.log
+    return Built(example=example, build=build, oracle=example.oracle())
+
+
+# --- the specs and fixtures, without dbt ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_is_a_complete_spec(name: str) -> None:
+    example = load_example(name)
+    spec = example.spec
+    assert 3 <= len(spec["inputs"]) <= 5
+    assert spec["guardrails"], "every example declares guardrails"
+    metrics = [spec["north_star"], *spec["inputs"], *spec["guardrails"], *spec.get("outputs", [])]
+    for metric in metrics:
+        assert metric.get("owner"), f"{name}: {metric['name']} has no owner"
+        assert metric.get("definition_version"), f"{name}: {metric['name']} has no version"
+    for guardrail in spec["guardrails"]:
+        assert {"direction", "warn", "breach"} <= guardrail.keys(), guardrail["name"]
+    # the example reads its own fixture, with a fixed clock
+    assert example.variables["northstar__raw_events_path"].startswith(
+        f"tests/fixtures/examples/{name}/"
+    )
+    assert example.variables["northstar__as_of"]
+    readme = (PROJECT_DIR / "examples" / "README.md").read_text()
+    assert f"specs/{name}.yml" in readme
+
+
+def test_fixtures_are_reproducible(tmp_path: Path) -> None:
+    """The committed CSVs are exactly what generate.py writes: nothing edited by hand."""
+    loader = importlib.util.spec_from_file_location("generate", FIXTURES / "generate.py")
+    assert loader is not None and loader.loader is not None
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    counts = module.generate(tmp_path)
+    assert set(counts) == set(EXAMPLES)
+    for name, rows in counts.items():
+        assert 100 <= rows <= 500, f"{name}: keep the fixture small ({rows} rows)"
+        written = sorted(p.name for p in (tmp_path / name).iterdir())
+        committed = sorted(p.name for p in (FIXTURES / name).glob("*.csv"))
+        assert written == committed, name
+        _, mismatch, errors = filecmp.cmpfiles(tmp_path / name, FIXTURES / name, written)
+        assert not mismatch and not errors, f"{name}: regenerate with generate.py: {mismatch}"
+
+
+# --- each example built by dbt ------------------------------------------------------------
+
+
+def test_build_ran_every_data_test(built: Built) -> None:
+    results = built.build.run_results()
+    tests = [r for r in results if r["unique_id"].startswith("test.")]
+    models = [r for r in results if r["unique_id"].startswith("model.")]
+    assert len(tests) >= 50 and len(models) >= 15
+    # a saved query (the semantic layer's export) has nothing to run here: no-op
+    ok = {"pass", "success", "no-op"}
+    failed = [(r["unique_id"], r["status"]) for r in results if r["status"] not in ok]
+    assert not failed, failed
+    assert all(r["status"] == "pass" for r in tests)
+
+
+def test_north_star_weekly_values_match_python(built: Built) -> None:
+    north_star = built.example.spec["north_star"]["name"]
+    expected = built.oracle.values()
+    problems = diff_values(
+        expected,
+        metric_values(built.build),
+        keep=lambda key: key[0] == north_star and key[1] == "week",
+    )
+    assert not problems, "\n".join(problems[:30])
+    weekly_total = [
+        v.value for k, v in expected.items() if k[0] == north_star and k[1:2] == ("week",)
+    ]
+    assert len(weekly_total) >= 6 and any(weekly_total), "the NSM must move on the fixture"
+
+
+def test_every_metric_at_every_grain_matches_python(built: Built) -> None:
+    problems = diff_values(built.oracle.values(), metric_values(built.build))
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_aha_moments_match_python(built: Built) -> None:
+    problems = diff_aha(built.oracle.aha, aha_moments(built.build))
+    assert not problems, "\n".join(problems)
+
+
+def test_catalog_lists_the_spec(built: Built) -> None:
+    spec = built.example.spec
+    rows = built.build.query(
+        "select metric_name, role, owner, parent_metric, warn_threshold, breach_threshold "
+        "from marts.dim_metrics order by sort_order"
+    )
+    expected = [(spec["north_star"]["name"], "north_star", spec["north_star"]["owner"], None)]
+    for role, key in (("input", "inputs"), ("guardrail", "guardrails"), ("output", "outputs")):
+        expected += [
+            (m["name"], role, m["owner"], spec["north_star"]["name"]) for m in spec.get(key, [])
+        ]
+    assert [row[:4] for row in rows] == expected
+    thresholds = {m["name"]: (m["warn"], m["breach"]) for m in spec["guardrails"]}
+    assert {row[0]: row[4:] for row in rows if row[0] in thresholds} == thresholds
+
+
+# --- the planted cases, derived by hand from generate.py ---------------------------------
+
+# (entity, grain, period_start) -> the entity's North Star contribution in that period
+PLANTED_NSM = {
+    # five distinct features, three on Sunday and two on Monday: neither week counts
+    "hubspot": {("P08", "2024-05-20"): 0, ("P08", "2024-05-27"): 0, ("P02", "2024-05-13"): 0},
+    # exactly three analyses count (min_events: 3); two do not
+    "amplitude": {("A02", "2024-05-06"): 1, ("A02", "2024-05-13"): 0, ("A05", "2024-05-20"): 0},
+}
+
+# entity -> (has_reached_aha, days_to_aha, qualifying_events_in_window)
+PLANTED_AHA = {
+    "spotify": {"L02": (True, 7, 3), "L04": (False, None, 2)},  # 3rd save at +7 d / +7 d 1 s
+    "airbnb": {"G09": (True, 30, 1), "G10": (False, None, 0)},  # 1st booking at +30 d / +1 s
+    "amplitude": {"A03": (True, 14, 1), "A04": (False, None, 0)},  # share at +14 d / +1 s
+    "slack": {"T01": (False, None, None)},  # 2,000 lifetime messages: no team of the fixture
+}
+
+# entity -> {week: lifecycle_state}
+PLANTED_LIFECYCLE = {
+    # dormant in week 3, back in week 4: resurrecting
+    "slack": {"T03": {"2024-05-20": None, "2024-05-27": "resurrecting"}},
+    "airbnb": {"G01": {"2024-05-13": "returning", "2024-06-03": "resurrecting"}},
+    # first seen on Sunday 23:59:59 (new that week), active again on Monday (returning)
+    "amplitude": {"A04": {"2024-05-13": "new", "2024-05-20": "returning"}},
+}
+
+
+def test_planted_cases(built: Built) -> None:
+    name = built.example.name
+    north_star = built.example.spec["north_star"]["name"]
+    checked = 0
+    for (entity, week), contribution in PLANTED_NSM.get(name, {}).items():
+        rows = built.build.query(
+            f"select {north_star}__num from intermediate.int_entity_periods "
+            f"where entity_id = '{entity}' and grain = 'week' and period_start = '{week}'"
+        )
+        assert rows == [(contribution,)], (entity, week)
+        checked += 1
+    moments = aha_moments(built.build)
+    for entity, (reached, days, qualifying) in PLANTED_AHA.get(name, {}).items():
+        _, _, has_reached, days_to_aha, in_window = moments[entity]
+        assert (has_reached, days_to_aha) == (reached, days), entity
+        assert qualifying is None or in_window == qualifying, entity
+        checked += 1
+    for entity, states in PLANTED_LIFECYCLE.get(name, {}).items():
+        for week, state in states.items():
+            rows = built.build.query(
+                "select lifecycle_state from intermediate.int_entity_periods "
+                f"where entity_id = '{entity}' and grain = 'week' and period_start = '{week}'"
+            )
+            assert rows == ([(state,)] if state else []), (entity, week)
+            checked += 1
+    assert checked > 0, f"{name} has no planted case"

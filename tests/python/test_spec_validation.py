@@ -1,0 +1,237 @@
+"""Every configuration error in the spec fails when dbt parses the project, and says where.
+
+Each case is the demo spec (dbt_project.yml vars.northstar) with one mistake, passed with
+--vars to a real `dbt parse --no-partial-parse` of the project. The message must name the
+field (its path in the spec) and the offending value. The good demo spec must parse, in
+the same process after the bad ones (so one case cannot leak into the next).
+
+A parse costs seconds, most of it starting Python and importing dbt, so the cases run in
+two worker processes (dbt_parse_worker.py) that each import dbt once and parse once per
+case through dbt's own runner.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from metric_checks import PROJECT_DIR
+
+from northstar.spec import load_spec
+
+pytestmark = pytest.mark.dbt
+
+WORKER = Path(__file__).with_name("dbt_parse_worker.py")
+WORKERS = 2  # the machine has two cores
+GOOD = "demo_spec"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    mutate: Callable[[dict[str, Any]], None]
+    expect: tuple[str, ...]  # fragments the error message must contain: field, value
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """A mutation setting spec[path] (dots and [i] indexes) to value."""
+
+    def mutate(spec: dict[str, Any]) -> None:
+        *parents, leaf = _steps(path)
+        node: Any = spec
+        for step in parents:
+            node = node[step]
+        node[leaf] = value
+
+    return mutate
+
+
+def _delete(path: str, *keys: str) -> Callable[[dict[str, Any]], None]:
+    def mutate(spec: dict[str, Any]) -> None:
+        node: Any = spec
+        for step in _steps(path):
+            node = node[step]
+        for key in keys:
+            del node[key]
+
+    return mutate
+
+
+def _steps(path: str) -> list[str | int]:
+    steps: list[str | int] = []
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        steps.append(name)
+        if index:
+            steps.append(int(index.rstrip("]")))
+    return steps
+
+
+def _six_inputs(spec: dict[str, Any]) -> None:
+    spec["inputs"].append({**spec["inputs"][0], "name": "sixth_input"})
+
+
+def _two_inputs(spec: dict[str, Any]) -> None:
+    spec["inputs"] = spec["inputs"][:2]
+
+
+def _week_and_month_only(spec: dict[str, Any]) -> None:
+    spec["grains"] = ["week", "month"]
+    spec["north_star"]["targets"] = {"day": 9000}
+
+
+# The demo spec's guardrails: [0] support tickets (ratio, lower), [1] p95 latency,
+# [2] churn, [3] unsubscribes, [4] mean NPS (higher_is_better), [5] API error rate (where).
+CASES = [
+    Case("two_inputs", _two_inputs, ("northstar.inputs", "got 2", '"activation_rate"')),
+    Case("six_inputs", _six_inputs, ("northstar.inputs", "got 6", '"sixth_input"')),
+    Case(
+        "unknown_event_in_north_star",
+        _set("north_star.events", ["msg_sent"]),
+        ("northstar.north_star.events", '"msg_sent"'),
+    ),
+    Case(
+        "unknown_event_in_aha",
+        _set("aha.events", ["message_send"]),
+        ("northstar.aha.events", '"message_send"'),
+    ),
+    Case(
+        "unknown_event_in_guardrail",
+        _set("guardrails[0].numerator.events", ["ticket_created"]),
+        ("northstar.guardrails[0].numerator.events", '"ticket_created"'),
+    ),
+    Case(
+        "unknown_property",
+        _set("guardrails[1].property", "latency"),
+        ("northstar.guardrails[1].property", '"latency"', "api_request"),
+    ),
+    Case(
+        "unknown_property_in_where",
+        _set("guardrails[5].numerator.where.property", "status_code"),
+        ("northstar.guardrails[5].numerator.where.property", '"status_code"'),
+    ),
+    Case(
+        "summing_a_string_property",
+        lambda spec: spec["north_star"].update(kind="sum", property="channel_type"),
+        ("northstar.north_star.property", '"channel_type"', "number"),
+    ),
+    Case(
+        "guardrail_without_thresholds",
+        _delete("guardrails[2]", "warn", "breach"),
+        ("northstar.guardrails[2]", "warn and breach", '"warn": null'),
+    ),
+    Case(
+        "guardrail_without_direction",
+        _delete("guardrails[2]", "direction"),
+        ("northstar.guardrails[2].direction", "lower_is_better or higher_is_better", "null"),
+    ),
+    Case(
+        "warn_past_breach_lower_is_better",
+        _set("guardrails[0].warn", 0.4),
+        ("northstar.guardrails[0].warn", "below the breach threshold 0.3", "0.4"),
+    ),
+    Case(
+        "warn_equal_to_breach",
+        _set("guardrails[0].warn", 0.3),
+        ("northstar.guardrails[0].warn", "below the breach threshold 0.3", "(got: 0.3)"),
+    ),
+    Case(
+        "warn_past_breach_higher_is_better",
+        _set("guardrails[4].warn", 5),
+        ("northstar.guardrails[4].warn", "above the breach threshold 6", "(got: 5)"),
+    ),
+    Case(
+        "unknown_segment",
+        lambda spec: spec["segments"].append({"name": "browser", "source": "first_event"}),
+        ("northstar.segments[3].name", "unknown segment", '"browser"'),
+    ),
+    Case(
+        "unknown_kind",
+        _set("inputs[0].kind", "funnel"),
+        ("northstar.inputs[0].kind", '"funnel"'),
+    ),
+    Case(
+        "duplicate_metric_name",
+        _set("outputs[0].name", "messages_sent"),
+        ("northstar.outputs[0].name", "unique", '"messages_sent"'),
+    ),
+    Case(
+        "target_for_a_grain_not_configured",
+        _week_and_month_only,
+        ("northstar.north_star.targets", "week, month", '"day"'),
+    ),
+    Case(
+        "bad_where_op",
+        _set("guardrails[5].numerator.where.op", "=>"),
+        ("northstar.guardrails[5].numerator.where", '"op": "=>"'),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Every case parsed by dbt: {case id: {success, error, seconds}}."""
+    demo = load_spec(PROJECT_DIR)
+    workdir = tmp_path_factory.mktemp("spec_validation")
+    cases = []
+    for case in CASES:
+        spec = copy.deepcopy(demo)
+        case.mutate(spec)
+        assert spec != demo, case.id
+        cases.append({"id": case.id, "vars": {"northstar": spec}})
+
+    env = dict(
+        os.environ,
+        DBT_PROFILES_DIR=str(PROJECT_DIR),
+        NORTHSTAR_DUCKDB_PATH=str(workdir / "warehouse.duckdb"),
+        NORTHSTAR_RAW_DIR=str(workdir / "raw"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    workers = []
+    for n in range(WORKERS):
+        share = cases[n::WORKERS]
+        good = {"vars": {"northstar": demo}}
+        # the good spec last: a worker's earlier bad cases must not leak into it
+        batch = [*share, {**good, "id": f"{GOOD}_after_bad_cases_{n}"}]
+        for item in batch:
+            item["workdir"] = str(workdir / item["id"])
+        (workdir / f"cases_{n}.json").write_text(json.dumps(batch))
+        command = [sys.executable, str(WORKER), str(workdir / f"cases_{n}.json")]
+        command.append(str(workdir / f"results_{n}.json"))
+        workers.append(
+            subprocess.Popen(
+                command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        )
+    results: dict[str, dict[str, Any]] = {}
+    for n, worker in enumerate(workers):
+        out, err = worker.communicate(timeout=900)
+        assert worker.returncode == 0, (out + err).decode()[-5000:]
+        results.update(json.loads((workdir / f"results_{n}.json").read_text()))
+    return results
+
+
+def test_the_demo_spec_parses(parsed: dict[str, dict[str, Any]]) -> None:
+    good = {key: value for key, value in parsed.items() if key.startswith(GOOD)}
+    assert len(good) == WORKERS
+    assert all(outcome["success"] for outcome in good.values()), good
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_a_spec_error_fails_the_parse_naming_field_and_value(
+    parsed: dict[str, dict[str, Any]], case: Case
+) -> None:
+    outcome = parsed[case.id]
+    assert not outcome["success"], f"{case.id} parsed without error"
+    message = outcome["error"] or ""
+    assert "northstar spec: " in message, message
+    missing = [fragment for fragment in case.expect if fragment not in message]
+    assert not missing, f"{missing} not in: {message}"
