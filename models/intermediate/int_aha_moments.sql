@@ -54,7 +54,7 @@ per_entity as (
 
     from qualifying
 
-    group by entity_id
+    group by 1
 
 ),
 

@@ -34,7 +34,7 @@ first_seen as (
 
     from events
 
-    group by entity_id
+    group by 1
 
 ),
 {% for segment in event_segments %}
@@ -68,7 +68,9 @@ final as (
         ) as segment_{{ segment.name }},
         {%- endfor %}
         {%- for segment in event_segments %}
-        coalesce(first_{{ segment.name }}.{{ segment.name }}, 'unknown') as segment_{{ segment.name }},
+        coalesce(
+            first_{{ segment.name }}.{{ segment.name }}, 'unknown'
+        ) as segment_{{ segment.name }},
         {%- endfor %}
         attributes.{{ spec.entity_column }} is not null as has_attributes
 

@@ -25,22 +25,18 @@ final as (
             case when {{ northstar_events_sql(spec.activity_events) }} then 1 else 0 end
         ) as activity_event_count,
         {%- for metric in spec.metrics %}
-            {%- for side in ['numerator', 'denominator'] %}
-                {%- if northstar_measure_has_column(metric[side]) %}
+        {%- for side in ['numerator', 'denominator'] %}
+        {%- if northstar_measure_has_column(metric[side]) %}
         sum({{ northstar_measure_event_sql(metric[side]) }}) as {{ metric.name }}__{{ side }},
-                {%- endif %}
-            {%- endfor %}
+        {%- endif %}
+        {%- endfor %}
         {%- endfor %}
         min(occurred_at) as first_event_at,
         max(occurred_at) as last_event_at
 
     from events
 
-    group by
-        entity_id,
-        user_id,
-        event_name,
-        event_date
+    group by 1, 2, 3, 4
 
 )
 

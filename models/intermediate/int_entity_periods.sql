@@ -13,11 +13,11 @@
 {%- set spec = northstar_spec() -%}
 {%- set measured = [] -%}
 {%- for metric in spec.metrics -%}
-    {%- for side in ['numerator', 'denominator'] -%}
-        {%- if northstar_measure_has_column(metric[side]) -%}
-            {%- do measured.append((metric[side], metric.name ~ '__' ~ side)) -%}
-        {%- endif -%}
-    {%- endfor -%}
+{%- for side in ['numerator', 'denominator'] -%}
+{%- if northstar_measure_has_column(metric[side]) -%}
+{%- do measured.append((metric[side], metric.name ~ '__' ~ side)) -%}
+{%- endif -%}
+{%- endfor -%}
 {%- endfor -%}
 
 with
@@ -52,9 +52,7 @@ by_{{ grain }} as (
     inner join entities
         on activity.entity_id = entities.entity_id
 
-    group by
-        activity.entity_id,
-        {{ northstar_period_start(grain, 'activity.activity_date') }}
+    group by 1, 2, 3
 
 ),
 {% endfor %}
@@ -63,7 +61,8 @@ periods as (
     select
         *,
         {{ northstar_period_shift(grain, -1, 'period_start') }} as previous_period_start,
-        {{ dbt.datediff('first_seen_period', 'period_start', grain) }} as periods_since_first_seen
+        {{ dbt.datediff('first_seen_period', 'period_start', grain) }}
+            as periods_since_first_seen
 
     from by_{{ grain }}
     {{ 'union all' if not loop.last }}
@@ -121,12 +120,12 @@ final as (
             else 'resurrecting'
         end as lifecycle_state,
         {%- for metric in spec.metrics %}
-            {%- for side, suffix in [('numerator', 'num'), ('denominator', 'den')] %}
-                {%- if metric[side] is not none %}
+        {%- for side, suffix in [('numerator', 'num'), ('denominator', 'den')] %}
+        {%- if metric[side] is not none %}
         {{ northstar_measure_value(metric[side], metric.name ~ '__' ~ side) | indent(8) }}
             as {{ metric.name }}__{{ suffix }},
-                {%- endif %}
-            {%- endfor %}
+        {%- endif %}
+        {%- endfor %}
         {%- endfor %}
         periods_since_first_seen = 0 as is_in_first_period
 

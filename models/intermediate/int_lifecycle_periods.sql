@@ -55,11 +55,7 @@ counts as (
     inner join entity_segments
         on entity_periods.entity_id = entity_segments.entity_id
 
-    group by
-        entity_periods.grain,
-        entity_periods.period_start,
-        entity_segments.segment_name,
-        entity_segments.segment_value
+    group by 1, 2, 3, 4
 
 ),
 

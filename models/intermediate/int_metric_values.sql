@@ -6,6 +6,17 @@
 -#}
 {%- set spec = northstar_spec() -%}
 {%- set percentile_metrics = spec.metrics | selectattr('kind', 'equalto', 'percentile') | list -%}
+{#- the per-metric columns `grouped` computes, carried onto the spine by `base` -#}
+{%- set grouped_columns = [] -%}
+{%- for metric in spec.metrics -%}
+{%- set is_median = metric.kind == 'engagement' and metric.aggregate == 'median' -%}
+{%- if metric.kind not in ['percentile', 'resurrection', 'churn'] -%}
+{%- do grouped_columns.append(metric.name ~ ('__value' if is_median else '__num')) -%}
+{%- endif -%}
+{%- if metric.denominator is not none -%}
+{%- do grouped_columns.append(metric.name ~ '__den') -%}
+{%- endif -%}
+{%- endfor -%}
 
 with
 
@@ -49,16 +60,17 @@ grouped as (
         entity_segments.segment_name,
         entity_segments.segment_value,
         {%- for metric in spec.metrics %}
-            {%- set m = metric.name %}
-            {%- if metric.kind in ['count', 'sum', 'entities', 'new_entities', 'mean', 'ratio'] %}
+        {%- set m = metric.name %}
+        {%- if metric.kind in ['count', 'sum', 'entities', 'new_entities', 'mean', 'ratio'] %}
         sum(entity_periods.{{ m }}__num) as {{ m }}__num,
-                {%- if metric.denominator is not none %}
+        {%- if metric.denominator is not none %}
         sum(entity_periods.{{ m }}__den) as {{ m }}__den,
-                {%- endif %}
-            {%- elif metric.kind == 'engagement' and metric.aggregate == 'median' %}
-        {{ northstar_percentile('case when entity_periods.is_active then entity_periods.' ~ m ~ '__num end', 0.5) }}
-            as {{ m }}__value,
-            {%- elif metric.kind == 'engagement' %}
+        {%- endif %}
+        {%- elif metric.kind == 'engagement' and metric.aggregate == 'median' %}
+            {%- set active_only =
+                'case when entity_periods.is_active then entity_periods.' ~ m ~ '__num end' %}
+        {{ northstar_percentile(active_only, 0.5) }} as {{ m }}__value,
+        {%- elif metric.kind == 'engagement' %}
         sum(
             case when entity_periods.is_active then entity_periods.{{ m }}__num else 0 end
         ) as {{ m }}__num,
@@ -73,7 +85,7 @@ grouped as (
                 else 0
             end
         ) as {{ m }}__num,
-            {%- elif metric.kind == 'retention' %}
+        {%- elif metric.kind == 'retention' %}
         sum(
             case
                 when
@@ -83,7 +95,7 @@ grouped as (
                 else 0
             end
         ) as {{ m }}__num,
-            {%- endif %}
+        {%- endif %}
         {%- endfor %}
         count(*) as entity_period_rows
 
@@ -95,11 +107,7 @@ grouped as (
     left join aha_moments
         on entity_periods.entity_id = aha_moments.entity_id
 
-    group by
-        entity_periods.grain,
-        entity_periods.period_start,
-        entity_segments.segment_name,
-        entity_segments.segment_value
+    group by 1, 2, 3, 4
 
 ),
 {%- for metric in percentile_metrics %}
@@ -112,9 +120,9 @@ grouped as (
         {{ northstar_period_start(grain, 'events.occurred_at') }} as period_start,
         entity_segments.segment_name,
         entity_segments.segment_value,
-        {{ northstar_percentile(northstar_json_number('events.properties', metric.property), metric.percentile) }}
-            as percentile_value,
-        count({{ northstar_json_number('events.properties', metric.property) }}) as observations
+        {%- set observed = northstar_json_number('events.properties', metric.property) %}
+        {{ northstar_percentile(observed, metric.percentile) }} as percentile_value,
+        count({{ observed }}) as observations
 
     from events
 
@@ -125,10 +133,7 @@ grouped as (
         {{ northstar_events_sql(metric.events) }}
         and {{ northstar_where_sql(metric.where) }}
 
-    group by
-        {{ northstar_period_start(grain, 'events.occurred_at') }},
-        entity_segments.segment_name,
-        entity_segments.segment_value
+    group by 1, 2, 3, 4
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 
@@ -140,26 +145,20 @@ base as (
     select
         lifecycle.*,
         {%- for metric in spec.metrics %}
-            {%- set m = metric.name %}
-            {%- if metric.kind == 'retention' %}
+        {%- set m = metric.name %}
+        {%- if metric.kind == 'retention' %}
         coalesce(lag(lifecycle.first_seen_entities, {{ metric.periods_after }}) over (
             partition by lifecycle.grain, lifecycle.segment_name, lifecycle.segment_value
             order by lifecycle.period_start
         ), 0) as {{ m }}__cohort,
-            {%- endif %}
-            {%- if metric.kind == 'percentile' %}
+        {%- endif %}
+        {%- if metric.kind == 'percentile' %}
         {{ m }}__events.percentile_value as {{ m }}__value,
         coalesce({{ m }}__events.observations, 0) as {{ m }}__observations,
-            {%- endif %}
+        {%- endif %}
         {%- endfor %}
-        {%- for metric in spec.metrics if metric.kind not in ['percentile', 'resurrection', 'churn'] %}
-            {%- for column in ['num', 'den', 'value'] %}
-                {%- if (column == 'num' and not (metric.kind == 'engagement' and metric.aggregate == 'median'))
-                    or (column == 'den' and metric.denominator is not none)
-                    or (column == 'value' and metric.kind == 'engagement' and metric.aggregate == 'median') %}
-        grouped.{{ metric.name }}__{{ column }},
-                {%- endif %}
-            {%- endfor %}
+        {%- for column in grouped_columns %}
+        grouped.{{ column }},
         {%- endfor %}
         grouped.entity_period_rows
 
@@ -185,8 +184,8 @@ base as (
 
 metric_values as (
     {%- for metric in spec.metrics %}
-        {%- set m = metric.name %}
-        {%- set num, den, value = northstar_metric_columns(metric) %}
+    {%- set m = metric.name %}
+    {%- set num, den, value = northstar_metric_columns(metric) %}
 
     select
         '{{ m }}' as metric_name,

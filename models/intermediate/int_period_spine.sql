@@ -19,7 +19,7 @@ bounds as (
     select
         min(event_date) as first_date,
         {% if as_of | trim -%}
-            {{ northstar_as_of_timestamp() }}
+        {{ northstar_as_of_timestamp() }}
         {%- else -%}
             max(occurred_at)
         {%- endif %} as as_of_at
@@ -31,7 +31,7 @@ bounds as (
 digits as (
 
     {% for digit in range(10) -%}
-        select {{ digit }} as digit{{ ' union all ' if not loop.last }}
+    select {{ digit }} as digit{{ ' union all ' if not loop.last }}
     {% endfor %}
 
 ),
@@ -57,7 +57,8 @@ day_numbers as (
 days as (
 
     select
-        {{ northstar_period_shift('day', 'day_numbers.day_number', 'bounds.first_date') }} as day_date,
+        {{ northstar_period_shift('day', 'day_numbers.day_number', 'bounds.first_date') }}
+            as day_date,
         bounds.as_of_at
 
     from day_numbers

@@ -4,6 +4,8 @@
     periods get an ok/warn/breach status from the thresholds.
 -#}
 {%- set spec = northstar_spec() -%}
+{%- set string = dbt.type_string() -%}
+{%- set double = northstar_type_double() -%}
 
 with
 
@@ -14,15 +16,19 @@ catalog as (
         {{ northstar_literal(metric.name) }} as metric_name,
         {{ northstar_literal(metric.label) }} as label,
         {{ northstar_literal(metric.role) }} as role,
-        cast({{ northstar_literal(metric.parent_metric) }} as {{ dbt.type_string() }}) as parent_metric,
-        cast({{ northstar_literal(metric.owner) }} as {{ dbt.type_string() }}) as owner,
+        cast({{ northstar_literal(metric.parent_metric) }} as {{ string }}) as parent_metric,
+        cast({{ northstar_literal(metric.owner) }} as {{ string }}) as owner,
         {{ northstar_literal(metric.description | trim) }} as description,
-        cast({{ northstar_literal(metric.unit) }} as {{ dbt.type_string() }}) as unit,
+        cast({{ northstar_literal(metric.unit) }} as {{ string }}) as unit,
         {{ northstar_literal(metric.direction) }} as direction,
-        cast({{ northstar_literal(metric.targets.get(spec.primary_grain)) }} as {{ northstar_type_double() }}) as target,
-        cast({{ northstar_literal(metric.target_growth_rate) }} as {{ northstar_type_double() }}) as target_growth_rate,
-        cast({{ northstar_literal(metric.warn) }} as {{ northstar_type_double() }}) as warn_threshold,
-        cast({{ northstar_literal(metric.breach) }} as {{ northstar_type_double() }}) as breach_threshold,
+        cast(
+            {{ northstar_literal(metric.targets.get(spec.primary_grain)) }} as {{ double }}
+        ) as target,
+        cast(
+            {{ northstar_literal(metric.target_growth_rate) }} as {{ double }}
+        ) as target_growth_rate,
+        cast({{ northstar_literal(metric.warn) }} as {{ double }}) as warn_threshold,
+        cast({{ northstar_literal(metric.breach) }} as {{ double }}) as breach_threshold,
         {{ northstar_literal(metric.definition_version) }} as definition_version,
         {{ northstar_literal(metric.kind) }} as kind,
         {{ northstar_literal(metric.is_additive) }} as is_additive,

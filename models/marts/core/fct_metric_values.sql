@@ -33,17 +33,19 @@ metrics as (
 
 metric_grains as (
     {%- for metric in spec.metrics %}
-        {%- set outer = loop %}
-        {%- for grain in spec.grains %}
+    {%- set outer = loop %}
+    {%- for grain in spec.grains %}
 
     select
         {{ northstar_literal(metric.name) }} as metric_name,
         {{ northstar_literal(grain) }} as grain,
-        cast({{ northstar_literal(metric.targets.get(grain)) }} as {{ northstar_type_double() }}) as grain_target,
+        cast(
+            {{ northstar_literal(metric.targets.get(grain)) }} as {{ northstar_type_double() }}
+        ) as grain_target,
         {{ northstar_literal(grain in metric.status_grains) }} as has_status,
         {{ metric.within_days if metric.kind == 'activation' else 0 }} as completion_lag_days
     {{ 'union all' if not (outer.last and loop.last) }}
-        {%- endfor %}
+    {%- endfor %}
     {%- endfor %}
 
 ),

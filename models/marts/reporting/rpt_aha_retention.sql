@@ -54,8 +54,9 @@ week_8 as (
 
     where
         activity.activity_event_count > 0
-        and {{ dbt.datediff('cast(eligible.first_seen_at as date)', 'activity.activity_date', 'day') }}
-        between 56 and 62
+        and {{ dbt.datediff(
+            'cast(eligible.first_seen_at as date)', 'activity.activity_date', 'day'
+        ) }} between 56 and 62
 
 ),
 
@@ -74,7 +75,7 @@ final as (
     left join week_8
         on eligible.entity_id = week_8.entity_id
 
-    group by eligible.has_reached_aha
+    group by 1
 
 )
 

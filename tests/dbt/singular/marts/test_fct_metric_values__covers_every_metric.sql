@@ -41,10 +41,10 @@ expected as (
 final as (
 
     select
-        coalesce(expected.metric_name, present.metric_name) as metric_name,
-        coalesce(expected.grain, present.grain) as grain,
         expected.role as catalog_role,
-        present.role as values_role
+        present.role as values_role,
+        coalesce(expected.metric_name, present.metric_name) as metric_name,
+        coalesce(expected.grain, present.grain) as grain
 
     from expected
 

@@ -17,7 +17,8 @@ metrics as (
 
 totals as (
 
-    select * from metric_values where segment_name = 'all'
+    select * from metric_values
+    where segment_name = 'all'
 
 ),
 
@@ -36,7 +37,7 @@ by_segment as (
 
     where segment_name <> 'all'
 
-    group by metric_name, grain, period_start, segment_name
+    group by 1, 2, 3, 4
 
 ),
 
