@@ -1,0 +1,56 @@
+"""`northstar semantic`: write (or check) the MetricFlow semantic layer from the spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from northstar import exit_codes
+from northstar.paths import find_project_dir
+
+
+@click.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 with a diff when the committed file is not what the spec "
+    "generates (CI runs this).",
+)
+@click.option(
+    "--vars-file",
+    "override",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A YAML file whose top-level keys replace dbt_project.yml vars (as `dbt --vars`), "
+    "e.g. another `northstar:` spec.",
+)
+def semantic(check: bool, override: Path | None) -> None:
+    """Generate the MetricFlow semantic models, metrics and the nsm_pack saved query.
+
+    Every spec metric MetricFlow can compute exactly becomes a metric of the same name
+    (role, owner, thresholds in its meta); the others are listed, with the reason, in the
+    generated file's header. See docs/semantic-layer.md.
+    """
+    from northstar.semantic import GENERATED_FILE, write
+    from northstar.semantic import check as check_file
+
+    project_dir = find_project_dir()
+    if check:
+        result = check_file(project_dir, override)
+        if result.ok:
+            click.echo(f"{GENERATED_FILE} is up to date with the spec")
+            return
+        click.echo(result.diff, nl=False)
+        click.echo(
+            f"error: {GENERATED_FILE} differs from what the spec generates; "
+            "run `northstar semantic` and commit the result",
+            err=True,
+        )
+        raise SystemExit(exit_codes.ERROR)
+
+    plan, path = write(project_dir, override)
+    click.echo(f"wrote {path.relative_to(project_dir)}")
+    click.echo(f"in the semantic layer: {', '.join(p.metric.name for p in plan.included)}")
+    for excluded in plan.excluded:
+        click.echo(f"kept out: {excluded.metric.name}: {excluded.reason}")

@@ -1,0 +1,445 @@
+"""The MetricFlow semantic layer: generated from the spec, and equal to fct_metric_values.
+
+Two kinds of tests:
+- generator tests (fast, no dbt): the committed YAML is what the spec generates, a spec
+  change without regenerating fails the check, and the include/exclude rules;
+- agreement tests (slow, marker `dbt`): one small demo build per session, then `mf` in a
+  subprocess, compared number by number with fct_metric_values.
+
+`mf` reads the semantic manifest from `<project>/target/semantic_manifest.json` whatever
+DBT_TARGET_PATH says, so the build runs in a throwaway copy of the project (symlinks to
+the real files, its own target/) and never touches the shared target/ or warehouse.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from northstar.cli import cli
+from northstar.semantic import GENERATED_FILE, check
+from northstar.semantic.plan import ACTIVE_ENTITIES, plan_semantic_layer
+from northstar.semantic.render import render_yaml
+from northstar.spec import load_spec
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PROJECT_ENTRIES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests"]
+REL_TOL = 1e-9
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def demo_spec() -> dict:
+    return load_spec(PROJECT_DIR)
+
+
+def copy_project(destination: Path) -> Path:
+    """dbt_project.yml and the generated YAML, copied: enough for the generator."""
+    (destination / GENERATED_FILE).parent.mkdir(parents=True)
+    shutil.copy(PROJECT_DIR / "dbt_project.yml", destination / "dbt_project.yml")
+    shutil.copy(PROJECT_DIR / GENERATED_FILE, destination / GENERATED_FILE)
+    return destination
+
+
+def edit_spec(project: Path, edit) -> None:
+    path = project / "dbt_project.yml"
+    document = yaml.safe_load(path.read_text())
+    edit(document["vars"]["northstar"])
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    metric_name: str
+    period_start: str
+    segment_value: str
+    expected: float | None
+    actual: float | None
+
+
+def compare(expected: pd.DataFrame, actual: pd.DataFrame) -> list[Mismatch]:
+    """Rows (metric_name, period_start, segment_value, value): fct_metric_values vs MetricFlow.
+
+    Equal within REL_TOL, both null, or, when MetricFlow has no row, fct_metric_values says
+    0 or null (MetricFlow zero-fills missing periods but not missing segment values).
+    """
+    keys = ["metric_name", "period_start", "segment_value"]
+    joined = expected.merge(
+        actual, on=keys, how="outer", suffixes=("_fct", "_mf"), indicator="source"
+    )
+    mismatches = []
+    for row in joined.itertuples():
+        fct = None if pd.isna(row.value_fct) else float(row.value_fct)
+        mf = None if pd.isna(row.value_mf) else float(row.value_mf)
+        if row.source == "left_only" and fct in (None, 0.0):
+            continue
+        if fct is None and mf is None:
+            continue
+        if fct is not None and mf is not None and math.isclose(fct, mf, rel_tol=REL_TOL):
+            continue
+        mismatches.append(Mismatch(row.metric_name, row.period_start, row.segment_value, fct, mf))
+    return mismatches
+
+
+# --- the generator ---------------------------------------------------------------------
+
+
+def test_committed_yaml_is_what_the_spec_generates():
+    result = check(PROJECT_DIR)
+    assert result.ok, "run `northstar semantic` and commit the result:\n" + result.diff
+
+
+def test_check_command_passes_on_the_repository():
+    result = CliRunner().invoke(cli, ["semantic", "--check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_check_fails_when_the_spec_changes_without_regenerating(tmp_path, monkeypatch):
+    project = copy_project(tmp_path)
+
+    def raise_warn(spec):
+        spec["guardrails"][0]["warn"] = 0.17
+
+    edit_spec(project, raise_warn)
+    result = check(project)
+    assert not result.ok
+    assert "-        warn_threshold: 0.15" in result.diff
+    assert "+        warn_threshold: 0.17" in result.diff
+
+    monkeypatch.setenv("NORTHSTAR_PROJECT_DIR", str(project))
+    runner = CliRunner()
+    failed = runner.invoke(cli, ["semantic", "--check"])
+    assert failed.exit_code == 1
+    assert "warn_threshold: 0.17" in failed.output
+    assert "differs from what the spec generates" in failed.output
+
+    written = runner.invoke(cli, ["semantic"])
+    assert written.exit_code == 0, written.output
+    assert runner.invoke(cli, ["semantic", "--check"]).exit_code == 0
+
+
+def test_check_fails_when_the_generated_file_is_edited_by_hand(tmp_path):
+    project = copy_project(tmp_path)
+    path = project / GENERATED_FILE
+    path.write_text(path.read_text().replace("owner: support", "owner: somebody-else"))
+    result = check(project)
+    assert not result.ok
+    assert "+        owner: support" in result.diff
+
+
+def test_check_fails_when_the_generated_file_is_missing(tmp_path):
+    project = copy_project(tmp_path)
+    (project / GENERATED_FILE).unlink()
+    result = check(project)
+    assert not result.ok
+    assert "is missing" in result.diff
+
+
+def test_every_spec_metric_is_either_in_the_layer_or_listed_with_a_reason():
+    spec = demo_spec()
+    plan = plan_semantic_layer(spec)
+    included = {planned.metric.name for planned in plan.included}
+    excluded = {item.metric.name: item.reason for item in plan.excluded}
+    assert included | set(excluded) == {
+        spec["north_star"]["name"],
+        *(m["name"] for key in ("inputs", "guardrails", "outputs") for m in spec[key]),
+    }
+    assert not included & set(excluded)
+    assert set(excluded) == {
+        "next_period_retention",
+        "resurrection_rate",
+        "messages_per_active_team",
+        "churn_rate",
+    }
+    header = render_yaml(plan).split("\nversion: 2")[0]
+    docs = (PROJECT_DIR / "docs" / "semantic-layer.md").read_text()
+    for name, reason in excluded.items():
+        assert reason
+        assert f"# - {name} (" in header
+        assert f"`{name}`" in docs
+
+
+def test_metrics_carry_the_spec_in_meta():
+    spec = demo_spec()
+    document = yaml.safe_load((PROJECT_DIR / GENERATED_FILE).read_text())
+    metrics = {metric["name"]: metric for metric in document["metrics"]}
+    guardrail = next(g for g in spec["guardrails"] if g["name"] == "api_error_rate")
+    meta = metrics["api_error_rate"]["config"]["meta"]
+    assert meta["role"] == "guardrail"
+    assert meta["owner"] == guardrail["owner"]
+    assert (meta["warn_threshold"], meta["breach_threshold"]) == (
+        guardrail["warn"],
+        guardrail["breach"],
+    )
+    assert meta["direction"] == "lower_is_better"
+    assert meta["unit"] == "ratio"
+    assert meta["definition_version"] == "1"
+    nsm = metrics[spec["north_star"]["name"]]["config"]["meta"]
+    assert nsm["role"] == "north_star"
+    assert nsm["targets"] == {"week": 60000}
+    pack = document["saved_queries"][0]
+    assert pack["name"] == "nsm_pack"
+    assert pack["query_params"]["group_by"] == ["TimeDimension('metric_time', 'week')"]
+    assert pack["query_params"]["metrics"][0] == spec["north_star"]["name"]
+    assert "paid_conversions" not in pack["query_params"]["metrics"]  # an output
+
+
+def _with_metric(spec: dict, key: str, metric: dict) -> dict:
+    spec = {**spec, key: [*spec[key], metric]}
+    return spec
+
+
+def test_entities_with_a_per_period_threshold_are_kept_out():
+    spec = _with_metric(
+        demo_spec(),
+        "outputs",
+        {"name": "power_teams", "kind": "entities", "events": ["message_sent"], "min_events": 5},
+    )
+    plan = plan_semantic_layer(spec)
+    reason = {item.metric.name: item.reason for item in plan.excluded}["power_teams"]
+    assert "min_events 5" in reason
+    assert "power_teams" not in {planned.metric.name for planned in plan.included}
+
+
+def test_a_ratio_over_a_thresholded_entity_count_is_kept_out():
+    spec = _with_metric(
+        demo_spec(),
+        "outputs",
+        {
+            "name": "power_share",
+            "kind": "ratio",
+            "numerator": {
+                "kind": "entities",
+                "events": ["message_sent"],
+                "min_distinct_users": 3,
+            },
+            "denominator": {"kind": "active_entities"},
+        },
+    )
+    excluded = {item.metric.name for item in plan_semantic_layer(spec).excluded}
+    assert "power_share" in excluded
+
+
+def test_mean_engagement_is_in_only_when_its_events_make_an_entity_active():
+    mean_messages = {
+        "name": "mean_messages_per_active_team",
+        "kind": "engagement",
+        "events": ["message_sent"],
+        "aggregate": "mean",
+    }
+    plan = plan_semantic_layer(_with_metric(demo_spec(), "outputs", mean_messages))
+    planned = next(p for p in plan.included if p.metric.name == mean_messages["name"])
+    assert planned.denominator is not None and planned.denominator.name == ACTIVE_ENTITIES
+
+    # session_started is not an activity event: an entity can have one without being active
+    mean_sessions = {**mean_messages, "name": "mean_sessions", "events": ["session_started"]}
+    plan = plan_semantic_layer(_with_metric(demo_spec(), "outputs", mean_sessions))
+    assert "mean_sessions" in {item.metric.name for item in plan.excluded}
+
+
+def test_a_metric_named_like_a_generated_component_is_a_clear_error():
+    spec = _with_metric(
+        demo_spec(),
+        "outputs",
+        {"name": "mean_nps_numerator", "kind": "count", "events": ["nps_submitted"]},
+    )
+    with pytest.raises(ValueError, match="mean_nps_numerator"):
+        render_yaml(plan_semantic_layer(spec))
+
+
+def test_compare_reports_a_wrong_value_a_missing_period_and_a_value_for_nothing():
+    def frame(rows):
+        return pd.DataFrame(rows, columns=["metric_name", "period_start", "segment_value", "value"])
+
+    fct = frame(
+        [
+            ("m", "2026-01-05", "all", 10.0),
+            ("m", "2026-01-12", "all", 0.0),
+            ("m", "2026-01-19", "all", 4.0),
+            ("r", "2026-01-05", "all", None),
+        ]
+    )
+    agreeing = frame(
+        [
+            ("m", "2026-01-05", "all", 10.0 * (1 + 1e-12)),
+            ("m", "2026-01-19", "all", 4.0),
+            ("r", "2026-01-05", "all", None),
+        ]
+    )
+    assert compare(fct, agreeing) == []
+
+    broken = frame(
+        [
+            ("m", "2026-01-05", "all", 10.001),  # wrong value
+            ("m", "2026-01-12", "all", 0.0),
+            # 2026-01-19 missing although fct says 4
+            ("r", "2026-01-05", "all", 0.5),  # a value where fct has none
+        ]
+    )
+    found = {(m.metric_name, m.period_start) for m in compare(fct, broken)}
+    assert found == {("m", "2026-01-05"), ("m", "2026-01-19"), ("r", "2026-01-05")}
+
+
+# --- agreement with fct_metric_values on a demo build ----------------------------------
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    project: Path
+    warehouse: Path
+    env: dict[str, str]
+
+    def mf(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "mf"), *args],
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def mf_query(self, out: Path, *args: str) -> pd.DataFrame:
+        result = self.mf("query", *args, "--csv", str(out))
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        return pd.read_csv(out)
+
+    def fct(self, grain: str, segment_name: str, metrics: list[str]) -> pd.DataFrame:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(
+                """
+                select metric_name, cast(period_start as varchar) as period_start,
+                       segment_value, value, is_complete_period
+                from marts.fct_metric_values
+                where grain = ? and segment_name = ?
+                  and list_contains(?, metric_name)
+                """,
+                [grain, segment_name, metrics],
+            ).df()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> DemoBuild:
+    workdir = tmp_path_factory.mktemp("semantic")
+    project = workdir / "project"
+    project.mkdir()
+    for entry in PROJECT_ENTRIES:
+        (project / entry).symlink_to(PROJECT_DIR / entry)
+    env = dict(
+        os.environ,
+        NORTHSTAR_PROJECT_DIR=str(project),
+        DBT_PROJECT_DIR=str(project),
+        DBT_PROFILES_DIR=str(project),
+        NORTHSTAR_DUCKDB_PATH=str(workdir / "warehouse.duckdb"),
+        NORTHSTAR_RAW_DIR=str(workdir / "raw"),
+        DBT_TARGET_PATH=str(project / "target"),
+        DBT_LOG_PATH=str(workdir / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    build = subprocess.run(
+        [str(BIN / "northstar"), "demo", "--accounts", "200"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout[-6000:] + build.stderr[-3000:]
+    assert (project / "target" / "semantic_manifest.json").is_file()
+    return DemoBuild(project=project, warehouse=workdir / "warehouse.duckdb", env=env)
+
+
+def _mf_long(frame: pd.DataFrame, time_column: str, segment_column: str | None) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["period_start"] = pd.to_datetime(frame.pop(time_column)).dt.strftime("%Y-%m-%d")
+    if segment_column is None:
+        frame["segment_value"] = "all"
+    else:
+        # a time-spine row for a period without data has no segment: nothing to compare
+        frame = frame[frame[segment_column].notna()]
+        frame["segment_value"] = frame.pop(segment_column)
+    return frame.melt(
+        id_vars=["period_start", "segment_value"], var_name="metric_name", value_name="value"
+    )
+
+
+def _assert_agree(demo: DemoBuild, metrics, grain, tmp_path, segment: str | None = None):
+    group_by = f"metric_time__{grain}"
+    segment_column = None
+    if segment is not None:
+        segment_column = f"{demo_spec()['entity']}__{segment}"
+        group_by += f",{segment_column}"
+    actual = demo.mf_query(
+        tmp_path / "out.csv", "--metrics", ",".join(metrics), "--group-by", group_by
+    )
+    actual = _mf_long(actual, f"metric_time__{grain}", segment_column)
+    expected = demo.fct(grain, segment or "all", metrics)
+    complete = expected[expected.is_complete_period].drop(columns="is_complete_period")
+    assert set(complete.metric_name) == set(metrics)
+    periods = complete.period_start.nunique()
+    assert periods >= 5, f"only {periods} complete {grain}s to compare"
+    # compare complete periods only: MetricFlow has no notion of a partial period
+    actual = actual.merge(complete[["metric_name", "period_start"]].drop_duplicates())
+    mismatches = compare(complete, actual)
+    assert not mismatches, "\n".join(map(str, mismatches[:20]))
+    return periods
+
+
+def _layer_metrics(roles: tuple[str, ...]) -> list[str]:
+    plan = plan_semantic_layer(demo_spec())
+    return [p.metric.name for p in plan.included if p.metric.role in roles]
+
+
+@pytest.mark.dbt
+def test_mf_validate_configs_passes_on_the_demo(demo):
+    result = demo.mf("validate-configs")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "ERRORS: 0" in result.stdout
+
+
+@pytest.mark.dbt
+def test_every_complete_week_agrees_with_fct_metric_values(demo, tmp_path):
+    metrics = _layer_metrics(("north_star", "input", "guardrail", "output"))
+    plan = plan_semantic_layer(demo_spec())
+    roles = [p.metric.role for p in plan.included]
+    # the issue's floor: the NSM, two inputs and a guardrail (here: every included metric)
+    assert roles.count("north_star") == 1 and roles.count("input") >= 2
+    assert roles.count("guardrail") >= 1
+    weeks = _assert_agree(demo, metrics, "week", tmp_path)
+    assert weeks >= 25  # 213 days of demo history
+
+
+@pytest.mark.dbt
+def test_every_complete_month_agrees_with_fct_metric_values(demo, tmp_path):
+    _assert_agree(demo, _layer_metrics(("north_star", "input", "guardrail")), "month", tmp_path)
+
+
+@pytest.mark.dbt
+def test_segment_breakdowns_agree_with_fct_metric_values(demo, tmp_path):
+    metrics = _layer_metrics(("north_star", "input", "guardrail"))
+    _assert_agree(demo, metrics, "week", tmp_path, segment="plan")
+
+
+@pytest.mark.dbt
+def test_saved_query_nsm_pack_returns_the_pack_by_week(demo, tmp_path):
+    frame = demo.mf_query(tmp_path / "pack.csv", "--saved-query", "nsm_pack")
+    pack = _layer_metrics(("north_star", "input", "guardrail"))
+    assert sorted(frame.columns) == sorted(["metric_time__week", *pack])
+    with duckdb.connect(str(demo.warehouse), read_only=True) as con:
+        weeks = con.execute(
+            "select count(*) from marts.fct_metric_values where grain = 'week' "
+            "and segment_name = 'all' and metric_name = 'messages_sent'"
+        ).fetchone()[0]
+    assert len(frame) == weeks  # every week of the spine, zero-filled
