@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "digest": "northstar.commands.digest:digest",
     "alerts": "northstar.commands.alerts:alerts",
     "validate": "northstar.commands.validate:validate",
+    "semantic": "northstar.commands.semantic:semantic",
 }
 
 
