@@ -10,11 +10,8 @@ docs/validation.md describes the suites, the frames and the exit codes.
 
 from __future__ import annotations
 
-from northstar.validation.runner import (
-    SuitesError,
-    ValidationResult,
-    validate_warehouse,
-)
+from northstar.validation.result import ValidationResult
+from northstar.validation.runner import SuitesError, validate_warehouse
 from northstar.validation.settings import SettingsError, ValidationSettings
 from northstar.validation.warehouse import (
     TablesNotFoundError,

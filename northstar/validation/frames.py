@@ -28,6 +28,13 @@ ACCEPTED_EVENTS = "staging.stg_events"
 DUPLICATE_EVENTS = "staging.stg_events_duplicates"
 REJECTED_EVENTS = "staging.stg_events_rejected"
 
+# The quality mart's columns (models/marts/quality/, staging owner). Named once here.
+QUALITY_DAY = "event_date"
+QUALITY_RAW = "raw_rows"
+QUALITY_ACCEPTED = "accepted_rows"
+QUALITY_DUPLICATES = "duplicate_rows"
+QUALITY_REJECTED = "rejected_rows"
+
 SERIES_KEYS = ["metric_name", "grain", "segment_name", "segment_value"]
 GRAIN_KEYS = ("metric_name", "grain", "period_start", "segment_name", "segment_value")
 
@@ -91,11 +98,10 @@ def metric_signature(
 
 def dim_metrics(warehouse: Warehouse, params: dict[str, Any], run: RunContext) -> pd.DataFrame:
     frame = warehouse.table(DIM_METRICS).copy()
+    signature = ["metric_name", "role", "direction", "warn_threshold", "breach_threshold"]
+    warehouse.table(DIM_METRICS, signature)  # fails plainly if the contract is broken
     frame["metric_signature"] = [
-        metric_signature(*row)
-        for row in frame[
-            ["metric_name", "role", "direction", "warn_threshold", "breach_threshold"]
-        ].itertuples(index=False)
+        metric_signature(*row) for row in frame[signature].itertuples(index=False)
     ]
     return frame
 
@@ -104,7 +110,7 @@ def metric_values_spine(
     warehouse: Warehouse, params: dict[str, Any], run: RunContext
 ) -> pd.DataFrame:
     columns = [*SERIES_KEYS, "period_start", "period_end"]
-    frame = warehouse.table(METRIC_VALUES)[columns].copy()
+    frame = warehouse.table(METRIC_VALUES, columns)
     starts = pd.to_datetime(frame["period_start"])
     ends = pd.to_datetime(frame["period_end"])
     frame["period_index"] = _period_index(starts, frame["grain"])
@@ -128,7 +134,7 @@ def metric_status(warehouse: Warehouse, params: dict[str, Any], run: RunContext)
     a lower-is-better value equal to its breach threshold is a breach.
     """
     columns = [*GRAIN_KEYS, "value", "status"]
-    frame = warehouse.table(METRIC_VALUES)[columns].copy()
+    frame = warehouse.table(METRIC_VALUES, columns)
     expected = pd.Series("none", index=frame.index, dtype="object")
     for name, rule in (params.get("thresholds") or {}).items():
         rows = (
@@ -149,8 +155,8 @@ def metric_status(warehouse: Warehouse, params: dict[str, Any], run: RunContext)
 def metric_values_catalog(
     warehouse: Warehouse, params: dict[str, Any], run: RunContext
 ) -> pd.DataFrame:
-    values = warehouse.table(METRIC_VALUES)[["metric_name", "role"]].drop_duplicates()
-    catalog = warehouse.table(DIM_METRICS)[["metric_name", "role"]].rename(
+    values = warehouse.table(METRIC_VALUES, ["metric_name", "role"]).drop_duplicates()
+    catalog = warehouse.table(DIM_METRICS, ["metric_name", "role"]).rename(
         columns={"role": "catalog_role"}
     )
     frame = values.merge(catalog, on="metric_name", how="left")
@@ -161,7 +167,10 @@ def metric_values_catalog(
 def north_star_changes(
     warehouse: Warehouse, params: dict[str, Any], run: RunContext
 ) -> pd.DataFrame:
-    values = warehouse.table(METRIC_VALUES)
+    values = warehouse.table(
+        METRIC_VALUES,
+        [*GRAIN_KEYS, "value", "is_complete_period"],
+    )
     frame = values[
         (values["metric_name"] == params["metric_name"])
         & (values["segment_name"] == "all")
@@ -186,7 +195,7 @@ def north_star_changes(
 def metric_values_freshness(
     warehouse: Warehouse, params: dict[str, Any], run: RunContext
 ) -> pd.DataFrame:
-    values = warehouse.table(METRIC_VALUES)
+    values = warehouse.table(METRIC_VALUES, ["grain", "period_end"])
     frame = (
         values.assign(period_end=pd.to_datetime(values["period_end"]))
         .groupby("grain", as_index=False)["period_end"]
@@ -200,21 +209,15 @@ def metric_values_freshness(
     return frame
 
 
-# The quality mart's columns (models/marts/quality/, staging owner). Named once here.
-QUALITY_DAY = "event_date"
-QUALITY_RAW = "raw_rows"
-QUALITY_ACCEPTED = "accepted_rows"
-QUALITY_DUPLICATES = "duplicate_rows"
-QUALITY_REJECTED = "rejected_rows"
-
-
 def event_volume(warehouse: Warehouse, params: dict[str, Any], run: RunContext) -> pd.DataFrame:
-    table = warehouse.table(EVENT_QUALITY)
+    table = warehouse.table(EVENT_QUALITY, [QUALITY_DAY, QUALITY_ACCEPTED])
     # Only the days between the first and the last accepted event: rejected rows land on
     # any date they claim (1970, next year), and no date at all is no day to compare.
     dated = table[table[QUALITY_DAY].notna() & (table[QUALITY_ACCEPTED] > 0)]
     dated = dated[[QUALITY_DAY, QUALITY_ACCEPTED]].copy()
     dated[QUALITY_DAY] = pd.to_datetime(dated[QUALITY_DAY])
+    if dated.empty:  # nothing accepted at all: the reconciliation suite names the empty table
+        return dated.assign(day_missing_from_mart=False, volume_ratio=float("nan"))
     # A day with no row at all is the worst volume drop there is: add it with 0 accepted
     # rows so the band sees it.
     calendar = pd.DataFrame(
@@ -236,7 +239,9 @@ def event_reconciliation(
     checks the mart against the tables it summarizes, so a mart built before a staging
     table changed (or a row lost between them) is caught before publishing.
     """
-    quality = warehouse.table(EVENT_QUALITY)
+    quality = warehouse.table(
+        EVENT_QUALITY, [QUALITY_RAW, QUALITY_ACCEPTED, QUALITY_DUPLICATES, QUALITY_REJECTED]
+    )
     frame = pd.DataFrame(
         {
             "raw_rows_in_quality_mart": [int(quality[QUALITY_RAW].sum())],

@@ -12,19 +12,22 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from northstar.paths import Paths, demo_data_as_of, find_project_dir
 from northstar.spec import load_spec, load_vars
 from northstar.validation import frames
+from northstar.validation.result import SuiteOutcome, ValidationResult, outcomes_from_gx
 from northstar.validation.settings import ValidationSettings
 from northstar.validation.suite_files import differences, load_suites
-from northstar.validation.warehouse import TablesNotFoundError, Warehouse, WarehouseError
+from northstar.validation.warehouse import (
+    ColumnsNotFoundError,
+    TablesNotFoundError,
+    Warehouse,
+    WarehouseError,
+)
 
 SUITES_DIRNAME = "expectations"
 RESULTS_FILE = "validation_result.json"
@@ -34,228 +37,6 @@ GX_RESULTS_DIR = "gx_results"
 
 class SuitesError(WarehouseError):
     """The suites cannot be run: missing, unreadable, or out of date with the spec."""
-
-
-@dataclass
-class ExpectationOutcome:
-    check: str
-    expectation_type: str
-    description: str
-    kwargs: dict[str, Any]
-    success: bool
-    observed: str
-    result: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "expectation_type": self.expectation_type,
-            "description": self.description,
-            "kwargs": self.kwargs,
-            "success": self.success,
-            "observed": self.observed,
-            "result": self.result,
-        }
-
-
-@dataclass
-class SuiteOutcome:
-    name: str
-    table: str
-    frame: str
-    rows: int | None
-    expectations: list[ExpectationOutcome] = field(default_factory=list)
-    error: str | None = None  # why the suite could not run (an empty table)
-
-    @property
-    def success(self) -> bool:
-        return self.error is None and all(e.success for e in self.expectations)
-
-    @property
-    def failed(self) -> list[ExpectationOutcome]:
-        return [e for e in self.expectations if not e.success]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "table": self.table,
-            "frame": self.frame,
-            "rows": self.rows,
-            "success": self.success,
-            "error": self.error,
-            "expectations": [e.to_dict() for e in self.expectations],
-        }
-
-
-@dataclass
-class ValidationResult:
-    warehouse: Path
-    suites_dir: Path
-    as_of: date
-    started_at: datetime
-    run_seconds: float
-    suites: list[SuiteOutcome]
-    expectations_defined: int
-    guardrails_in_breach: list[dict[str, Any]]
-    outputs: dict[str, str]
-
-    @property
-    def success(self) -> bool:
-        return all(suite.success for suite in self.suites)
-
-    def counts(self) -> dict[str, int]:
-        run = [e for suite in self.suites for e in suite.expectations]
-        passed = sum(e.success for e in run)
-        return {
-            "suites": len(self.suites),
-            "suites_failed": sum(not suite.success for suite in self.suites),
-            "expectations": self.expectations_defined,
-            "passed": passed,
-            "failed": len(run) - passed,
-            "not_run": self.expectations_defined - len(run),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "success": self.success,
-            "warehouse": str(self.warehouse),
-            "suites_dir": str(self.suites_dir),
-            "as_of": self.as_of.isoformat(),
-            "started_at": self.started_at.isoformat(timespec="seconds"),
-            "run_seconds": round(self.run_seconds, 3),
-            "counts": self.counts(),
-            "suites": [suite.to_dict() for suite in self.suites],
-            "guardrails_in_breach": self.guardrails_in_breach,
-            "outputs": self.outputs,
-        }
-
-    def summary_text(self) -> str:
-        counts = self.counts()
-        lines = [
-            f"northstar validate: {self.warehouse}",
-            f"suites: {self.suites_dir} ({counts['suites']} suites, "
-            f"{counts['expectations']} expectations); reference date {self.as_of.isoformat()}",
-            "",
-        ]
-        for suite in self.suites:
-            verdict = "PASS" if suite.success else "FAIL"
-            passed = len(suite.expectations) - len(suite.failed)
-            lines.append(
-                f"{verdict}  {suite.name}  [{suite.table}]  "
-                f"{passed} passed, {len(suite.failed)} failed"
-                + (f", {suite.rows} rows" if suite.rows is not None else "")
-            )
-            if suite.error:
-                lines.append(f"      {suite.error}")
-            for outcome in suite.expectations:
-                mark = "pass" if outcome.success else "FAIL"
-                lines.append(
-                    f"  {mark}  {outcome.check:<30} {outcome.description}  | {outcome.observed}"
-                )
-                if not outcome.success:
-                    lines.append(
-                        f"        {outcome.expectation_type}({_kwargs_text(outcome.kwargs)}) "
-                        f"on {suite.table}"
-                    )
-        lines.append("")
-        if self.success:
-            lines.append(
-                f"VALID: {counts['passed']} of {counts['expectations']} expectations passed "
-                f"in {self.run_seconds:.1f} s."
-            )
-        else:
-            lines.append(
-                f"INVALID: {counts['failed']} expectation(s) failed"
-                + (f", {counts['not_run']} not run" if counts["not_run"] else "")
-                + f" in {counts['suites_failed']} of {counts['suites']} suites "
-                f"({self.run_seconds:.1f} s). The data is wrong: do not publish it."
-            )
-        if self.guardrails_in_breach:
-            lines.append(
-                "Guardrails in breach (the product is unhealthy, the data is valid; "
-                "`northstar alerts` exits non-zero for these):"
-            )
-            for breach in self.guardrails_in_breach:
-                lines.append(
-                    f"  {breach['metric_name']}: {breach['grain']} of {breach['period_start']} "
-                    f"value {breach['value']:g} (breach threshold {breach['breach_threshold']})"
-                )
-        for name, path in self.outputs.items():
-            lines.append(f"{name}: {path}")
-        return "\n".join(lines)
-
-
-def _kwargs_text(kwargs: dict[str, Any]) -> str:
-    shown = []
-    for key in ("column", "column_list", "column_A", "column_B", "min_value", "max_value"):
-        if key in kwargs and kwargs[key] is not None:
-            shown.append(f"{key}={kwargs[key]!r}")
-    return ", ".join(shown)
-
-
-def _sample(values: list[Any], limit: int = 5) -> str:
-    text = ", ".join(_value_text(v) for v in values[:limit])
-    return text + (", ..." if len(values) > limit else "")
-
-
-def _distinct(values: list[Any]) -> list[Any]:
-    seen, kept = set(), []
-    for value in values:
-        marker = json.dumps(value, sort_keys=True, default=str)
-        if marker not in seen:
-            seen.add(marker)
-            kept.append(value)
-    return kept
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, dict):
-        return "(" + ", ".join(f"{k}={_value_text(v)}" for k, v in value.items()) + ")"
-    return str(value)
-
-
-def _row_names(data: Any, keys: tuple[str, ...], indexes: list[Any], limit: int = 3) -> str:
-    """The first failing rows, named by the frame's key columns."""
-    names = []
-    for index in indexes[:limit]:
-        if index not in data.index:
-            continue
-        row = data.loc[index]
-        names.append(
-            "(" + ", ".join(f"{key}={_value_text(row[key])}" for key in keys if key in row) + ")"
-        )
-    return "; ".join(names) + ("; ..." if len(indexes) > limit else "")
-
-
-def _observed(
-    kwargs: dict[str, Any],
-    result: dict[str, Any],
-    exception: str | None,
-    rows: str = "",
-) -> str:
-    """What the data showed, in one line."""
-    if exception:
-        return f"error: {exception}"
-    if "element_count" in result and "unexpected_count" in result:
-        checked = (result["element_count"] or 0) - (result.get("missing_count") or 0)
-        bad = result["unexpected_count"] or 0
-        if not checked:
-            return "no rows to check"
-        text = f"{bad} of {checked} rows unexpected"
-        sample = _distinct(result.get("partial_unexpected_list") or [])
-        text += f", e.g. {_sample(sample)}" if bad and sample else ""
-        return text + (f" at {rows}" if bad and rows else "")
-    observed = result.get("observed_value")
-    expected = kwargs.get("value")
-    if expected is None and kwargs.get("min_value") == kwargs.get("max_value"):
-        expected = kwargs.get("min_value")
-    if expected is not None:
-        return f"observed {_value_text(observed)}, expected {_value_text(expected)}"
-    return f"observed {_value_text(observed)}"
 
 
 def resolve_as_of(as_of: date | datetime | str | None, project_dir: Path | None) -> date:
@@ -330,7 +111,18 @@ def _suites_to_run(suites_dir: Path | None, project_dir: Path | None) -> tuple[P
 
 def _guardrail_breaches(warehouse: Warehouse) -> list[dict[str, Any]]:
     """Guardrails whose latest complete period (segment 'all') is in breach, per grain."""
-    values = warehouse.table(frames.METRIC_VALUES)
+    try:
+        return _breaches(warehouse)
+    except ColumnsNotFoundError:  # a contract column is missing: its suite says so
+        return []
+
+
+def _breaches(warehouse: Warehouse) -> list[dict[str, Any]]:
+    if warehouse.missing([frames.METRIC_VALUES, frames.DIM_METRICS]):
+        return []
+    values = warehouse.table(
+        frames.METRIC_VALUES, [*frames.GRAIN_KEYS, "role", "value", "status", "is_complete_period"]
+    )
     rows = values[
         (values["role"] == "guardrail")
         & (values["segment_name"] == "all")
@@ -339,7 +131,8 @@ def _guardrail_breaches(warehouse: Warehouse) -> list[dict[str, Any]]:
     if rows.empty:
         return []
     latest = rows.loc[rows.groupby(["metric_name", "grain"])["period_start"].idxmax()]
-    catalog = warehouse.table(frames.DIM_METRICS).set_index("metric_name")["breach_threshold"]
+    catalog = warehouse.table(frames.DIM_METRICS, ["metric_name", "breach_threshold"])
+    catalog = catalog.set_index("metric_name")["breach_threshold"]
     return [
         {
             "metric_name": row.metric_name,
@@ -374,10 +167,10 @@ def validate_warehouse(
     """Run every suite on `warehouse`; write results JSON and Data Docs to `out_dir` if given.
 
     `suites_dir` defaults to the project's expectations/, which must then match the spec
-    (else SuitesError). `as_of` is the reference date for freshness (default: the build's
-    `northstar__as_of` var, else today in UTC). Raises WarehouseNotFoundError or
-    TablesNotFoundError when the warehouse or a table is missing; an empty table is a
-    failed suite, not an exception.
+    (else SuitesError). `as_of` is the reference date for freshness (default: the clock
+    the dbt build uses, see resolve_as_of). Raises WarehouseNotFoundError or
+    TablesNotFoundError when the warehouse or a table is missing; an empty table or a
+    missing contract column is a failed suite, not an exception.
     """
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
@@ -389,7 +182,7 @@ def validate_warehouse(
 
     from northstar.validation.gx import ephemeral_context, gx
 
-    with Warehouse(Path(warehouse)) as tables:
+    with Warehouse(warehouse) as tables:
         needed = sorted(
             {t for suite in suites for t in frames.FRAMES[_meta(suite)["frame"]].tables}
         )
@@ -398,20 +191,9 @@ def validate_warehouse(
             raise TablesNotFoundError(tables.path, missing)
 
         context = ephemeral_context()
-        docs_dir = Path(out_dir) / DATA_DOCS_DIR if out_dir is not None and data_docs else None
+        docs_dir = out_dir / DATA_DOCS_DIR if out_dir is not None and data_docs else None
         if docs_dir is not None:
-            shutil.rmtree(docs_dir, ignore_errors=True)
-            context.add_data_docs_site(
-                site_name="northstar",
-                site_config={
-                    "class_name": "SiteBuilder",
-                    "store_backend": {
-                        "class_name": "TupleFilesystemStoreBackend",
-                        "base_directory": str(docs_dir),
-                    },
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                },
-            )
+            _add_data_docs_site(context, docs_dir)
         datasource = context.data_sources.add_pandas("northstar_warehouse")
         run = frames.RunContext(as_of=reference)
         run_id = gx.core.run_identifier.RunIdentifier(
@@ -420,41 +202,16 @@ def validate_warehouse(
         outcomes: list[SuiteOutcome] = []
         native_results: dict[str, dict[str, Any]] = {}
         for suite in suites:
-            meta = _meta(suite)
-            frame = frames.FRAMES[meta["frame"]]
-            outcome = SuiteOutcome(suite["name"], meta["table"], meta["frame"], rows=None)
+            outcome, native = _validate_suite(context, datasource, tables, suite, run, run_id)
             outcomes.append(outcome)
-            empty = [name for name in frame.reads if tables.row_count(name) == 0]
-            if empty:
-                outcome.error = (
-                    f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty (0 rows): "
-                    "nothing to validate"
-                )
-                continue
-            data = frame.build(tables, meta.get("params") or {}, run)
-            outcome.rows = len(data)
-            gx_suite = context.suites.add(gx.ExpectationSuite(**_fresh(suite)))
-            batch = datasource.add_dataframe_asset(
-                suite["name"]
-            ).add_batch_definition_whole_dataframe("whole")
-            definition = context.validation_definitions.add(
-                gx.ValidationDefinition(name=suite["name"], data=batch, suite=gx_suite)
-            )
-            native = definition.run(
-                batch_parameters={"dataframe": data},
-                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 10},
-                run_id=run_id,
-            )
-            native_json = native.to_json_dict()
-            native_results[suite["name"]] = native_json
-            outcome.expectations = _outcomes(suite, native_json, data, frame.keys)
-        breaches = _guardrail_breaches(tables) if not tables.missing([frames.DIM_METRICS]) else []
+            if native is not None:
+                native_results[suite["name"]] = native
+        breaches = _guardrail_breaches(tables)
 
     outputs: dict[str, str] = {}
     if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        native_dir = out / GX_RESULTS_DIR
+        out_dir.mkdir(parents=True, exist_ok=True)
+        native_dir = out_dir / GX_RESULTS_DIR
         shutil.rmtree(native_dir, ignore_errors=True)
         native_dir.mkdir()
         for name, native_json in native_results.items():
@@ -462,11 +219,11 @@ def validate_warehouse(
         if docs_dir is not None:
             context.build_data_docs(site_names=["northstar"])
             outputs["data_docs"] = str(docs_dir / "index.html")
-        outputs["results_json"] = str(out / RESULTS_FILE)
+        outputs["results_json"] = str(out_dir / RESULTS_FILE)
         outputs["gx_results"] = str(native_dir)
 
     result = ValidationResult(
-        warehouse=Path(warehouse),
+        warehouse=warehouse,
         suites_dir=suites_path,
         as_of=reference,
         started_at=started_at,
@@ -481,6 +238,68 @@ def validate_warehouse(
     return result
 
 
+def _add_data_docs_site(context: Any, docs_dir: Path) -> None:
+    """A filesystem Data Docs site in the output directory, rebuilt from this run only."""
+    shutil.rmtree(docs_dir, ignore_errors=True)
+    context.add_data_docs_site(
+        site_name="northstar",
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+
+
+def _validate_suite(
+    context: Any,
+    datasource: Any,
+    tables: Warehouse,
+    suite: dict[str, Any],
+    run: frames.RunContext,
+    run_id: Any,
+) -> tuple[SuiteOutcome, dict[str, Any] | None]:
+    """Build the suite's frame and run the suite on it; a table or frame that cannot be
+    validated (empty, a contract column missing) is a failed suite with a plain reason."""
+    from northstar.validation.gx import gx
+
+    meta = _meta(suite)
+    frame = frames.FRAMES[meta["frame"]]
+    outcome = SuiteOutcome(suite["name"], meta["table"], meta["frame"], rows=None)
+    empty = [name for name in frame.reads if tables.row_count(name) == 0]
+    if empty:
+        outcome.error = (
+            f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty (0 rows): "
+            "nothing to validate"
+        )
+        return outcome, None
+    try:
+        data = frame.build(tables, meta.get("params") or {}, run)
+    except ColumnsNotFoundError as err:
+        outcome.error = f"cannot build the {meta['frame']} frame: {err} (the public contract)"
+        return outcome, None
+    outcome.rows = len(data)
+    gx_suite = context.suites.add(gx.ExpectationSuite(**_fresh(suite)))
+    asset = datasource.add_dataframe_asset(suite["name"])
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(
+            name=suite["name"],
+            data=asset.add_batch_definition_whole_dataframe("whole"),
+            suite=gx_suite,
+        )
+    )
+    native = definition.run(
+        batch_parameters={"dataframe": data},
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 10},
+        run_id=run_id,
+    ).to_json_dict()
+    outcome.expectations = outcomes_from_gx(suite, native, data, frame.keys)
+    return outcome, native
+
+
 def _meta(suite: dict[str, Any]) -> dict[str, Any]:
     return suite["meta"]["northstar"]
 
@@ -488,41 +307,3 @@ def _meta(suite: dict[str, Any]) -> dict[str, Any]:
 def _fresh(suite: dict[str, Any]) -> dict[str, Any]:
     """A copy GX may mutate (it assigns ids when a suite joins a context)."""
     return json.loads(json.dumps(suite))
-
-
-def _outcomes(
-    suite: dict[str, Any], native: dict[str, Any], data: pd.DataFrame, keys: tuple[str, ...]
-) -> list[ExpectationOutcome]:
-    """Pair each result with the suite's own expectation, in the suite file's order."""
-    by_key: dict[str, dict[str, Any]] = {}
-    for item in native["results"]:
-        config = item["expectation_config"]
-        by_key.setdefault(_key(config), item)
-    outcomes = []
-    for expectation in suite["expectations"]:
-        item = by_key.get(_key(expectation), {})
-        exception = (item.get("exception_info") or {}).get("exception_message")
-        result = item.get("result") or {}
-        outcomes.append(
-            ExpectationOutcome(
-                check=expectation.get("meta", {}).get("northstar", {}).get("check", "?"),
-                expectation_type=expectation["type"],
-                description=expectation.get("description") or expectation["type"],
-                kwargs=expectation["kwargs"],
-                success=bool(item.get("success")) and not exception,
-                observed=_observed(
-                    expectation["kwargs"],
-                    result,
-                    exception,
-                    _row_names(data, keys, result.get("partial_unexpected_index_list") or []),
-                )
-                if item
-                else "error: no result",
-                result=result,
-            )
-        )
-    return outcomes
-
-
-def _key(expectation: dict[str, Any]) -> str:
-    return json.dumps([expectation["type"], expectation.get("description")], sort_keys=True)

@@ -38,6 +38,17 @@ class WarehouseUnreadableError(WarehouseError):
     pass
 
 
+class ColumnsNotFoundError(KeyError):
+    """A table lacks columns of the public contract that a frame needs."""
+
+    def __init__(self, table: str, columns: list[str]):
+        self.table, self.columns = table, columns
+        super().__init__(f"{table} has no column {', '.join(columns)}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def split_table(name: str) -> tuple[str, str]:
     """'marts.dim_metrics' -> ('marts', 'dim_metrics'), refusing anything but plain names."""
     schema, _, table = name.partition(".")
@@ -89,11 +100,20 @@ class Warehouse:
         ((count,),) = self._relation(name).aggregate("count(*)").fetchall()
         return int(count)
 
-    def table(self, name: str) -> pd.DataFrame:
-        """The whole table as a DataFrame (cached: several suites read fct_metric_values)."""
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """The table as a DataFrame (read once: several suites read fct_metric_values).
+
+        With `columns`, a copy of just those, or ColumnsNotFoundError naming the missing.
+        """
         if name not in self._frames:
             self._frames[name] = self._relation(name).df()
-        return self._frames[name]
+        frame = self._frames[name]
+        if columns is None:
+            return frame
+        missing = [column for column in columns if column not in frame.columns]
+        if missing:
+            raise ColumnsNotFoundError(name, missing)
+        return frame[columns].copy()
 
     def _relation(self, name: str) -> duckdb.DuckDBPyRelation:
         schema, table = split_table(name)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -339,6 +341,43 @@ def test_empty_table_says_so_and_fails(fixture_dir: Path, tmp_path: Path) -> Non
     assert result["counts"]["not_run"] == len(
         json.loads((fixture_dir / "suites" / "fct_aha_moments.json").read_text())["expectations"]
     )
+
+
+def test_a_missing_contract_column_fails_plainly(fixture_dir: Path, tmp_path: Path) -> None:
+    warehouse = warehouse_copy(fixture_dir, tmp_path, f"alter table {MV} drop column status")
+    out = tmp_path / "out"
+    outcome = run_validate(fixture_dir, warehouse, out)
+    assert outcome.exit_code == exit_codes.DATA_INVALID, outcome.output
+    assert "Traceback" not in outcome.output
+    assert (
+        f"cannot build the metric_status frame: {MV} has no column status (the public "
+        "contract)" in outcome.output
+    )
+
+
+def test_a_warehouse_locked_by_a_writer_is_a_plain_error(fixture_dir: Path, tmp_path: Path) -> None:
+    # a dbt build holds DuckDB's write lock; another process cannot even open the file
+    warehouse = warehouse_copy(fixture_dir, tmp_path)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('locked', flush=True); time.sleep(120)",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "locked"
+        outcome = run_validate(fixture_dir, warehouse, tmp_path / "out")
+    finally:
+        writer.kill()
+        writer.wait()
+    assert outcome.exit_code == exit_codes.ERROR
+    assert outcome.output.startswith(f"error: cannot open {warehouse} read-only")
+    assert "Traceback" not in outcome.output
 
 
 def test_a_feed_without_duplicates_or_rejects_is_valid(fixture_dir: Path, tmp_path: Path) -> None:
