@@ -36,7 +36,8 @@ from northstar.paths import Paths
 @click.option(
     "--as-of",
     default=None,
-    help="Reference date for freshness, ISO (default: var northstar__as_of, else today UTC).",
+    help="Reference date for freshness, ISO (default: the dbt build's clock: northstar__as_of, "
+    "$NORTHSTAR_AS_OF or the demo data's end; else today in UTC).",
 )
 def validate(
     warehouse: Path | None,
@@ -48,9 +49,10 @@ def validate(
     """Validate the warehouse with the expectation suites; exit 4 if the data is wrong.
 
     A guardrail in breach is reported but is not a validation failure: the data can be
-    right about an unhealthy product. Exit codes: 0 valid, 4 an expectation failed or a
-    table is empty, 6 the warehouse or a table is missing, 1 the suites or settings are
-    unusable (for example out of date with the spec).
+    right about an unhealthy product. Exit codes: 0 valid; 4 an expectation failed, or a
+    table is empty or lacks a contract column; 6 the warehouse or a table is missing; 1
+    the suites or settings are unusable (for example out of date with the spec).
+    docs/validation.md lists the suites.
     """
     from northstar.validation import (
         SettingsError,
