@@ -77,33 +77,33 @@ def evaluate(
     }
     if not names:
         return AlertReport(grain, "", "", snapshot, [])
-    latest = con.execute(
-        """
-        select max(period_start) from fct_metric_values
-        where grain = ? and is_complete_period and list_contains(?, metric_name)
-            and segment_name = 'all' and segment_value = 'all'
-        """,
-        [grain, names],
-    ).fetchone()[0]
-    if latest is None:
-        raise NotFoundError(
-            f"no complete {grain} in the snapshot yet: guardrails cannot be checked"
-        )
+    # Each guardrail's own latest complete period: they normally agree; one that completes
+    # later is judged on its last complete value, never on a partial one.
     rows = {
         row["metric_name"]: row
         for row in rows_as_dicts(
             con.execute(
                 """
-                select metric_name, period_start, period_end, value, status
-                from fct_metric_values
-                where grain = ? and period_start = ? and list_contains(?, metric_name)
-                    and segment_name = 'all' and segment_value = 'all'
+                select metric_name, period_start, period_end, value, status from (
+                    select *,
+                        row_number() over (
+                            partition by metric_name order by period_start desc
+                        ) as recency
+                    from fct_metric_values
+                    where grain = ? and is_complete_period and list_contains(?, metric_name)
+                        and segment_name = 'all' and segment_value = 'all'
+                ) as complete
+                where recency = 1
                 """,
-                [grain, latest, names],
+                [grain, names],
             )
         )
     }
-    period_end = next((row["period_end"] for row in rows.values()), None)
+    if not rows:
+        raise NotFoundError(
+            f"no complete {grain} in the snapshot yet: guardrails cannot be checked"
+        )
+    latest = max(rows.values(), key=lambda row: row["period_start"])
     results = []
     for metric in guardrails:
         row = rows.get(metric["metric_name"], {})
@@ -114,6 +114,7 @@ def evaluate(
                 "owner": metric.get("owner"),
                 "unit": metric.get("unit"),
                 "direction": metric.get("direction"),
+                "period_start": plain(row.get("period_start")),
                 "status": row.get("status") or "none",
                 "value": plain(row.get("value")),
                 "warn_threshold": plain(metric.get("warn_threshold")),
@@ -123,8 +124,8 @@ def evaluate(
     results.sort(key=lambda g: (STATUS_ORDER.get(g["status"], 9), g["metric_name"]))
     return AlertReport(
         grain=grain,
-        period_start=plain(latest),
-        period_end=plain(period_end) if period_end else "",
+        period_start=plain(latest["period_start"]),
+        period_end=plain(latest["period_end"]),
         snapshot=snapshot,
         guardrails=results,
     )
@@ -145,6 +146,11 @@ def render_text(report: AlertReport) -> str:
             f"  (warn {fmt_value(g['warn_threshold'], unit)}, "
             f"breach {fmt_value(g['breach_threshold'], unit)}, {direction or MISSING})"
             f"  owner {g['owner'] or MISSING}"
+            + (
+                f"  [{report.grain} of {g['period_start'] or 'none complete'}]"
+                if g["period_start"] != report.period_start
+                else ""
+            )
         )
     if report.breaches:
         names = ", ".join(g["metric_name"] for g in report.breaches)

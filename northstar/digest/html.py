@@ -31,6 +31,7 @@ tr.warn td { background: #fff6dd; }
 .note { background: #f3f5f8; padding: 0.6em 0.9em; border-left: 4px solid #8a94a6; }
 ul.tree, ul.tree ul { list-style: none; padding-left: 1.2em; }
 ul.tree li { margin: 0.15em 0; }
+ul.notes { font-size: 0.9em; color: #5b6473; }
 footer { margin-top: 2.5em; color: #5b6473; font-size: 0.85em; }
 """
 
@@ -47,6 +48,17 @@ def _values(metric: dict[str, Any]) -> list[float | None]:
     return [point["value"] for point in metric["series"]]
 
 
+def _value(metric: dict[str, Any]) -> str:
+    value = metric["display"]["value"]
+    lagged = metric["lagged"] and metric["period_start"]
+    return f"{value} ({metric['period_start']})" if lagged else value
+
+
+def _notes(metrics: list[dict[str, Any]]) -> list[str]:
+    notes = [f"<li>{e(m['label'])}: {e(m['lagged_note'])}.</li>" for m in metrics if m["lagged"]]
+    return [f'<ul class="notes">{"".join(notes)}</ul>'] if notes else []
+
+
 def _metric_rows(metrics: list[dict[str, Any]], grain: str) -> list[str]:
     rows = [
         "<table><thead><tr><th>Metric</th><th>Owner</th><th>Previous</th>"
@@ -58,11 +70,11 @@ def _metric_rows(metrics: list[dict[str, Any]], grain: str) -> list[str]:
         rows.append(
             f"<tr><td>{e(m['label'])} <code>{e(m['metric_name'])}</code></td>"
             f'<td>{e(m["owner"])}</td><td class="num">{e(m["display"]["previous_value"])}</td>'
-            f'<td class="num">{e(m["display"]["value"])}</td>'
+            f'<td class="num">{e(_value(m))}</td>'
             f'<td class="num">{e(m["display"]["change"])}</td><td>{chart}</td></tr>'
         )
     rows.append("</tbody></table>")
-    return rows
+    return rows + _notes(metrics)
 
 
 def _tree(node: dict[str, Any]) -> str:
@@ -135,12 +147,13 @@ def render_html(digest: dict[str, Any]) -> str:
         body.append(
             f'<tr class="{e(g["status"])}"><td>{badge(g["status"])}</td>'
             f"<td>{e(g['label'])} <code>{e(g['metric_name'])}</code></td>"
-            f'<td>{e(g["owner"])}</td><td class="num">{e(g["display"]["value"])}</td>'
+            f'<td>{e(g["owner"])}</td><td class="num">{e(_value(g))}</td>'
             f'<td class="num">{e(g["display"]["warn_threshold"])}</td>'
             f'<td class="num">{e(g["display"]["breach_threshold"])}</td>'
             f"<td>{e(str(g['direction'] or '-').replace('_', ' '))}</td><td>{chart}</td></tr>"
         )
     body.append("</tbody></table>")
+    body += _notes(digest["guardrails"])
     if digest["outputs"]:
         body.append("<h2>Outputs</h2>")
         body += _metric_rows(digest["outputs"], grain)

@@ -15,6 +15,21 @@ def esc(text: Any) -> str:
     return out
 
 
+def _value(metric: dict[str, Any]) -> str:
+    """The value, with its own period when that is not the digest's (see the note)."""
+    value = metric["display"]["value"]
+    return (
+        f"{value} ({metric['period_start']})"
+        if metric["lagged"] and metric["period_start"]
+        else value
+    )
+
+
+def _notes(metrics: list[dict[str, Any]]) -> list[str]:
+    notes = [f"- {esc(m['label'])}: {esc(m['lagged_note'])}." for m in metrics if m["lagged"]]
+    return ["", *notes] if notes else []
+
+
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -70,12 +85,13 @@ def render_markdown(digest: dict[str, Any]) -> str:
                 f"{esc(m['label'])} (`{m['metric_name']}`)",
                 esc(m["owner"]),
                 esc(m["display"]["previous_value"]),
-                esc(m["display"]["value"]),
+                esc(_value(m)),
                 esc(m["display"]["change"]),
             ]
             for m in digest["inputs"]
         ],
     )
+    lines += _notes(digest["inputs"])
     lines += ["", "## Guardrails (breaches first)", ""]
     lines += _table(
         ["Status", "Guardrail", "Owner", "Value", "Warn at", "Breach at", "Direction"],
@@ -84,7 +100,7 @@ def render_markdown(digest: dict[str, Any]) -> str:
                 STATUS_TEXT.get(g["status"], esc(g["status"])),
                 f"{esc(g['label'])} (`{g['metric_name']}`)",
                 esc(g["owner"]),
-                esc(g["display"]["value"]),
+                esc(_value(g)),
                 esc(g["display"]["warn_threshold"]),
                 esc(g["display"]["breach_threshold"]),
                 esc(str(g["direction"] or "-").replace("_", " ")),
@@ -92,6 +108,7 @@ def render_markdown(digest: dict[str, Any]) -> str:
             for g in digest["guardrails"]
         ],
     )
+    lines += _notes(digest["guardrails"])
     if digest["outputs"]:
         lines += ["", "## Outputs", ""]
         lines += _table(
@@ -101,12 +118,13 @@ def render_markdown(digest: dict[str, Any]) -> str:
                     f"{esc(m['label'])} (`{m['metric_name']}`)",
                     esc(m["owner"]),
                     esc(m["display"]["previous_value"]),
-                    esc(m["display"]["value"]),
+                    esc(_value(m)),
                     esc(m["display"]["change"]),
                 ]
                 for m in digest["outputs"]
             ],
         )
+        lines += _notes(digest["outputs"])
     lines += ["", "## Metric tree", ""]
     for root in digest["tree"]:
         _tree(root, 0, lines)

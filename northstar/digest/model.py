@@ -31,11 +31,30 @@ def period_label(grain: str, start: date) -> str:
     return f"{grain} of {start.isoformat()}"
 
 
-def _entry(metric: dict[str, Any], row: dict[str, Any] | None) -> dict[str, Any]:
+def _lag_note(grain: str, period_start: date, start: date | None) -> str | None:
+    if start == period_start:
+        return None
+    shown = (
+        f"shown: its latest complete {grain}, the {period_label(grain, start)}"
+        if start
+        else "it has no complete period yet"
+    )
+    return f"not complete yet for the {period_label(grain, period_start)}; {shown}"
+
+
+def _entry(
+    metric: dict[str, Any], row: dict[str, Any] | None, grain: str, period_start: date
+) -> dict[str, Any]:
     row = row or {}
     unit = metric.get("unit")
+    start = row.get("period_start")
     return {
         "metric_name": metric["metric_name"],
+        # The period the values are from; `lagged` when it is not the digest's period (a
+        # cohort metric completes later), with a note saying so.
+        "period_start": plain(start),
+        "lagged": start != period_start,
+        "lagged_note": _lag_note(grain, period_start, start),
         "label": metric["label"],
         "role": metric["role"],
         "owner": metric.get("owner"),
@@ -122,14 +141,24 @@ def build_digest(
     if period_start is None:
         raise NotFoundError(f"no complete {grain} in the snapshot yet: nothing to digest")
 
+    # Each metric's latest complete period up to the digest's: normally the same week, but
+    # a cohort metric (activation within N days) completes later, and an incomplete value is
+    # never shown as if it were final.
     rows = {
         row["metric_name"]: row
         for row in rows_as_dicts(
             con.execute(
                 """
-                select * from fct_metric_values
-                where grain = ? and period_start = ?
-                    and segment_name = 'all' and segment_value = 'all'
+                select * exclude (recency) from (
+                    select *,
+                        row_number() over (
+                            partition by metric_name order by period_start desc
+                        ) as recency
+                    from fct_metric_values
+                    where grain = ? and period_start <= ? and is_complete_period
+                        and segment_name = 'all' and segment_value = 'all'
+                ) as complete
+                where recency = 1
                 """,
                 [grain, period_start],
             )
@@ -161,7 +190,7 @@ def build_digest(
 
     entries = {
         m["metric_name"]: {
-            **_entry(m, rows.get(m["metric_name"])),
+            **_entry(m, rows.get(m["metric_name"]), grain, period_start),
             "series": series.get(m["metric_name"], []),
         }
         for m in catalog.metrics
@@ -225,7 +254,9 @@ def build_digest(
         "headline": headline(nsm, label, grain),
         "north_star": nsm,
         "inputs": inputs,
-        "top_mover": inputs[0] if inputs and inputs[0]["change_pct"] is not None else None,
+        "top_mover": next(
+            (m for m in inputs if not m["lagged"] and m["change_pct"] is not None), None
+        ),
         "guardrails": guardrails,
         "breaches": [g["metric_name"] for g in guardrails if g["status"] == "breach"],
         "warnings": [g["metric_name"] for g in guardrails if g["status"] == "warn"],

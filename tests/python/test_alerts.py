@@ -197,3 +197,23 @@ def test_redact_keeps_only_scheme_and_host():
     assert redact("https://user:pw@hooks.example.com:8443/services/T0/B0/XYZ?t=1") == (
         "https://hooks.example.com:8443/..."
     )
+
+
+def test_a_guardrail_is_judged_on_its_own_latest_complete_week(tmp_path, monkeypatch):
+    paths = setup_env(tmp_path, monkeypatch)
+    make_warehouse(paths)
+    con = duckdb.connect(str(paths.warehouse))
+    con.execute(
+        "update marts.fct_metric_values set is_complete_period = false "
+        "where metric_name = 'churn_rate' and period_start = date '2026-09-21'"
+    )
+    con.close()
+    publish_ok(paths)
+    result = run()
+    assert result.exit_code == 0  # the partial breach is not final
+    assert "WARN    churn_rate  25.0%" in result.stdout
+    assert "[week of 2026-09-14]" in result.stdout
+    report = json.loads(run("--format", "json").stdout)
+    assert report["period_start"] == "2026-09-21"
+    churn = next(g for g in report["guardrails"] if g["metric_name"] == "churn_rate")
+    assert (churn["period_start"], churn["status"]) == ("2026-09-14", "warn")

@@ -200,3 +200,39 @@ def test_build_digest_is_a_pure_function_of_the_snapshot(env):
         con.close()
     assert first == second
     assert render_markdown(first) == render_markdown(second)
+
+
+def test_a_metric_still_maturing_shows_its_latest_complete_week(tmp_path, monkeypatch):
+    """Activation within 14 days is not final for last week yet: the digest shows its
+    latest complete week, says so, and never uses the partial value."""
+    paths = setup_env(tmp_path, monkeypatch)
+    make_warehouse(paths)
+    con = duckdb.connect(str(paths.warehouse))
+    con.execute(
+        "update marts.fct_metric_values set is_complete_period = false, change_abs = null, "
+        "change_pct = null where metric_name = 'activation_rate' "
+        "and period_start = date '2026-09-21'"
+    )
+    con.close()
+    publish_ok(paths)
+    snapshot = reader.resolve(paths)
+    con = reader.connect(snapshot)
+    try:
+        digest = build_digest(con, snapshot.manifest)
+    finally:
+        con.close()
+    activation = digest["inputs"][0]
+    assert (activation["period_start"], activation["lagged"], activation["value"]) == (
+        "2026-09-14",
+        True,
+        0.4,
+    )
+    assert digest["top_mover"] is None  # nothing moved in the digest's own week
+    md = render_markdown(digest)
+    assert "| 50.0% | 40.0% (2026-09-14) | -10.0 pp |" in md
+    assert (
+        "- Activation rate: not complete yet for the week of 2026-09-21 (2026-W39); shown: "
+        "its latest complete week, the week of 2026-09-14 (2026-W38)."
+    ) in md
+    assert "60.0%" not in md
+    assert "moved most" not in md

@@ -376,3 +376,67 @@ def test_bi_tool_reads_the_current_snapshot_through_sqlalchemy(env, warehouse):
     finally:
         engine.dispose()
     assert tree_digest(result.path) == before
+
+
+@pytest.fixture(scope="module")
+def gated_project(tmp_path_factory):
+    """A project directory whose spec is the contract fixture's own (CONTRACT_SPEC), with
+    the expectation suites generated from it, so the real gate can judge the fixture."""
+    import yaml
+    from contract_warehouse import CONTRACT_SPEC
+
+    from northstar.spec import load_spec, load_vars
+    from northstar.validation import ValidationSettings
+    from northstar.validation.suite_files import write_suites
+    from northstar.validation.suites import build_suites
+
+    project = tmp_path_factory.mktemp("gated_project")
+    variables = {**yaml.safe_load(CONTRACT_SPEC), "northstar__as_of": "2026-10-01"}
+    (project / "dbt_project.yml").write_text(
+        yaml.safe_dump({"name": "northstar", "profile": "northstar", "vars": variables})
+    )
+    settings = ValidationSettings.from_vars(load_vars(project))
+    write_suites(project / "expectations", build_suites(load_spec(project), settings))
+    return project
+
+
+def test_publish_through_the_real_validation_gate(tmp_path, monkeypatch, gated_project):
+    """End to end with northstar.validation: a clean warehouse passes and is published with
+    its validation result; a corrupted one is refused (exit 4) and nothing changes."""
+    from contract_warehouse import make_contract_warehouse
+
+    from northstar.paths import Paths
+
+    monkeypatch.setenv("NORTHSTAR_PROJECT_DIR", str(gated_project))
+    paths = Paths(
+        project_dir=gated_project,
+        raw_dir=tmp_path / "raw",
+        warehouse=make_contract_warehouse(tmp_path / "wh.duckdb"),
+        snapshots_dir=tmp_path / "snapshots",
+        profiles_dir=gated_project,
+        target_dir=tmp_path / "target",
+    )
+    published = publish(paths)
+    assert published.manifest["validation"]["status"] == "passed"
+    details = json.loads((published.path / "validation.json").read_text())
+    assert details["success"] is True
+    assert "churn_rate" in json.dumps(details)  # the breach is reported, not a failure
+
+    con = duckdb.connect(str(paths.warehouse))
+    con.execute(
+        "update marts.fct_metric_values set value = 1.5 "
+        "where metric_name = 'activation_rate' and period_start = date '2026-09-14'"
+    )
+    con.close()
+    before = tree_digest(paths.snapshots_dir)
+    with pytest.raises(ValidationFailedError) as caught:
+        publish(paths)
+    assert caught.value.exit_code == 4
+    assert "FAIL" in str(caught.value) and "fct_metric_values" in str(caught.value)
+    assert tree_digest(paths.snapshots_dir) == before
+
+    con = duckdb.connect(str(paths.warehouse))
+    con.execute("drop table marts.fct_aha_moments")
+    con.close()
+    with pytest.raises(NotFoundError, match="validation cannot run"):
+        publish(paths)
