@@ -142,12 +142,17 @@ def metric_status(warehouse: Warehouse, params: dict[str, Any], run: RunContext)
             & frame["grain"].isin(rule["status_grains"])
             & frame["value"].notna()
         )
-        value = frame["value"]
-        if rule["direction"] == "lower_is_better":
-            breach, warn = value >= rule["breach"], value >= rule["warn"]
-        else:
-            breach, warn = value <= rule["breach"], value <= rule["warn"]
-        expected = expected.mask(rows, "ok").mask(rows & warn, "warn").mask(rows & breach, "breach")
+        expected = expected.mask(rows, "ok")
+        # warn first, so that breach wins where both are reached; a missing threshold
+        # (a metric with only one) is never reached
+        for status in ("warn", "breach"):
+            if rule.get(status) is None:
+                continue
+            if rule["direction"] == "lower_is_better":
+                reached = frame["value"] >= rule[status]
+            else:
+                reached = frame["value"] <= rule[status]
+            expected = expected.mask(rows & reached, status)
     frame["expected_status"] = expected
     return frame
 

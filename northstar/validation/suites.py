@@ -104,7 +104,11 @@ def _status_grains(spec: dict[str, Any], metric: Metric) -> list[str]:
 
 
 def _has_thresholds(metric: Metric) -> bool:
-    return metric.warn is not None and metric.breach is not None
+    return metric.warn is not None or metric.breach is not None
+
+
+def _threshold(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _dim_metrics_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
@@ -210,8 +214,8 @@ def _status_suite(spec: dict[str, Any], spec_metrics: list[Metric]) -> SuiteBuil
     thresholds = {
         m.name: {
             "direction": m.direction,
-            "warn": float(m.warn),
-            "breach": float(m.breach),
+            "warn": _threshold(m.warn),
+            "breach": _threshold(m.breach),
             "status_grains": _status_grains(spec, m),
         }
         for m in spec_metrics

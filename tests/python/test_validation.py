@@ -438,3 +438,57 @@ def test_unknown_validation_setting_names_the_key() -> None:
         ValidationSettings.from_vars({"northstar__validation": {"volume_bnad": [0, 3]}})
     with pytest.raises(SettingsError, match="volume_band"):
         ValidationSettings.from_vars({"northstar__validation": {"volume_band": [2, 1]}})
+
+
+def test_expected_status_follows_direction_thresholds_and_status_grains(tmp_path: Path) -> None:
+    from datetime import date
+
+    from northstar.validation import frames
+    from northstar.validation.warehouse import Warehouse
+
+    rows = [
+        # metric, grain, value, expected status
+        ("mean_nps", "week", 8.0, "ok"),
+        ("mean_nps", "week", 7.0, "warn"),  # higher is better: reaching warn is warn
+        ("mean_nps", "week", 6.5, "warn"),
+        ("mean_nps", "week", 6.0, "breach"),
+        ("mean_nps", "week", None, "none"),
+        ("mean_nps", "day", 1.0, "none"),  # not a status grain
+        ("only_warn", "week", 0.5, "warn"),
+        ("only_warn", "week", 0.1, "ok"),
+        ("no_thresholds", "week", 99.0, "none"),
+    ]
+    path = tmp_path / "status.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.fct_metric_values (metric_name varchar, grain varchar, "
+        "period_start date, segment_name varchar, segment_value varchar, value double, "
+        "status varchar)"
+    )
+    for index, (metric, grain, value, _) in enumerate(rows):
+        con.execute(
+            "insert into marts.fct_metric_values values (?, ?, date '2026-01-05' + ?, "
+            "'all', 'all', ?, 'none')",
+            [metric, grain, 7 * index, value],
+        )
+    con.close()
+    thresholds = {
+        "mean_nps": {
+            "direction": "higher_is_better",
+            "warn": 7.0,
+            "breach": 6.0,
+            "status_grains": ["week"],
+        },
+        "only_warn": {
+            "direction": "lower_is_better",
+            "warn": 0.4,
+            "breach": None,
+            "status_grains": ["week"],
+        },
+    }
+    with Warehouse(path) as warehouse:
+        frame = frames.metric_status(
+            warehouse, {"thresholds": thresholds}, frames.RunContext(as_of=date(2026, 10, 1))
+        )
+    assert list(frame.sort_values("period_start")["expected_status"]) == [r[3] for r in rows]
