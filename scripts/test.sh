@@ -12,6 +12,10 @@ ruff format --check .
 echo "==> demo data + dbt build (models, unit tests, data tests)"
 northstar demo
 
+echo "==> semantic layer: generated from the spec, valid, queryable"
+northstar semantic --check
+(unset DBT_TARGET_PATH; mf validate-configs && mf query --metrics messages_sent --group-by metric_time__week --limit 5)
+
 echo "==> sqlfluff (dbt templater)"
 sqlfluff lint models macros tests/dbt
 

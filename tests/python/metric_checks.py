@@ -22,10 +22,6 @@ from metric_oracle import Aha, Value
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = str(Path(sys.executable).with_name("dbt"))
 
-# The boundary unit tests (models/*/_*__unit_tests.yml) pin the demo spec and as_of, so
-# they only hold for the demo configuration; a build on another spec runs the data tests.
-NO_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
-
 
 @dataclass(frozen=True)
 class Build:
