@@ -262,7 +262,10 @@ def _epoch_ms(moment: datetime) -> int:
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
     target = _quote(path)
-    con.execute(f"copy ({query}) to {target} (format parquet, compression zstd)")
+    # zstd level 1: smaller and about twice as fast as the default level 3 on this data
+    con.execute(
+        f"copy ({query}) to {target} (format parquet, compression zstd, compression_level 1)"
+    )
     (rows,) = con.execute(f"select count(*) from read_parquet({target})").fetchone()  # noqa: S608
     return rows
 
