@@ -1,4 +1,4 @@
-"""Exit codes a scheduler can act on. Documented in README ("Exit codes")."""
+"""Exit codes a scheduler can act on. Documented in docs/cli.md#exit-codes."""
 
 OK = 0
 ERROR = 1  # unexpected error or bad configuration

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from northstar import exit_codes
-from northstar.dbt_runner import DbtError, run_dbt
+from northstar.commands._common import handle_errors, progress
 from northstar.paths import Paths
 
 accounts_option = click.option("--accounts", default=1500, show_default=True, help="Teams.")
@@ -37,15 +36,20 @@ def generate(accounts: int, days: int, seed: int, out: Path | None) -> None:
 @accounts_option
 @days_option
 @seed_option
+@handle_errors
 def demo(accounts: int, days: int, seed: int) -> None:
-    """Generate the demo events, then build every model and test on embedded DuckDB."""
+    """Generate the demo events, then run the whole pipeline on embedded DuckDB.
+
+    The same steps as `northstar build`: dbt build (every model, unit test and data test),
+    the validation gate, and a published snapshot; the same exit codes.
+    """
+    from northstar.build import run_build
     from northstar.demo.generator import generate_demo
 
     paths = Paths.discover()
+    progress(f"==> generating demo events into {paths.raw_dir}")
     click.echo(generate_demo(paths.raw_dir, accounts=accounts, days=days, seed=seed).summary())
-    try:
-        run_dbt(["build"], paths)
-    except DbtError as err:
-        click.echo(f"error: {err}", err=True)
-        raise SystemExit(exit_codes.PIPELINE_FAILED) from err
-    click.echo(f"built: {paths.warehouse}")
+    result = run_build(paths, progress=progress)
+    if result.published is not None:
+        click.echo(f"warehouse: {paths.warehouse}")
+        click.echo(f"published snapshot {result.published.run_id} -> {result.published.path}")
