@@ -851,7 +851,7 @@ select
     end as event_name,
     case
         when bad_kind = 'properties_not_object'
-            then pick(['[1,2]', 'not json', '"str"', 'null'], ud(he, 44))
+            then pick(['[1,2]', 'not json', '"str"'], ud(he, 44))
         when bad_kind = 'nan_property' then '{"score": "NaN"}'
         when bad_kind in ('unknown_event_name', 'oversized_event_id') then '{}'
         when bad_kind = 'all_null' then null
