@@ -9,7 +9,10 @@ echo "==> ruff"
 ruff check .
 ruff format --check .
 
-echo "==> demo data + dbt build (models, unit tests, data tests)"
+echo "==> expectation suites: the committed JSON is what the spec generates"
+python scripts/generate_suites.py --check
+
+echo "==> demo: generate data, dbt build (models, unit + data tests), validate, publish"
 northstar demo
 
 echo "==> semantic layer: generated from the spec, valid, queryable"

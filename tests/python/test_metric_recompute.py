@@ -255,7 +255,7 @@ def test_north_star_per_week_and_segment(demo: Demo) -> None:
 
 
 def test_inputs_activation_retention_resurrection(demo: Demo) -> None:
-    inputs = {"activation_rate", "next_period_retention", "resurrection_rate"}
+    inputs = {"activation_rate", "four_period_retention", "resurrection_rate"}
     problems = diff_values(demo.oracle.values(), demo.values(), keep=weekly(inputs))
     assert not problems, "\n".join(problems[:30])
 

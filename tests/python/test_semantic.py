@@ -159,7 +159,7 @@ def test_every_spec_metric_is_either_in_the_layer_or_listed_with_a_reason():
     }
     assert not included & set(excluded)
     assert set(excluded) == {
-        "next_period_retention",
+        "four_period_retention",
         "resurrection_rate",
         "messages_per_active_team",
         "churn_rate",
