@@ -1,73 +1,14 @@
 {#-
-    Every period of every configured grain from the first event to the reference time
-    (var northstar__as_of, else the latest accepted event). A period is complete when it
-    ended at or before the reference time; the current, partial period is not.
+    Every period of every configured grain over the day spine. A period is complete when
+    it ended at or before the reference time; the current, partial period is not.
 -#}
 {%- set spec = northstar_spec() -%}
-{%- set as_of = var('northstar__as_of', '') -%}
 
 with
 
-events as (
-
-    select * from {{ ref('stg_events') }}
-
-),
-
-bounds as (
-
-    select
-        min(event_date) as first_date,
-        {% if as_of | trim -%}
-        {{ northstar_as_of_timestamp() }}
-        {%- else -%}
-            max(occurred_at)
-        {%- endif %} as as_of_at
-
-    from events
-
-),
-
-digits as (
-
-    {% for digit in range(10) -%}
-    select {{ digit }} as digit{{ ' union all ' if not loop.last }}
-    {% endfor %}
-
-),
-
-day_numbers as (
-
-    -- up to 100,000 days (about 270 years) of history
-    select
-        ones.digit
-        + 10 * tens.digit
-        + 100 * hundreds.digit
-        + 1000 * thousands.digit
-        + 10000 * ten_thousands.digit as day_number
-
-    from digits as ones
-    cross join digits as tens
-    cross join digits as hundreds
-    cross join digits as thousands
-    cross join digits as ten_thousands
-
-),
-
 days as (
 
-    select
-        {{ northstar_period_shift('day', 'day_numbers.day_number', 'bounds.first_date') }}
-            as day_date,
-        bounds.as_of_at
-
-    from day_numbers
-
-    cross join bounds
-
-    where
-        day_numbers.day_number
-        <= {{ dbt.datediff('bounds.first_date', 'bounds.as_of_at', 'day') }}
+    select * from {{ ref('int_day_spine') }}
 
 ),
 

@@ -1,0 +1,73 @@
+{#-
+    One row per day from the first accepted event to the reference time (var
+    northstar__as_of, else the latest accepted event): the calendar every period spine and
+    MetricFlow's time spine are cut from.
+-#}
+{%- set as_of = var('northstar__as_of', '') -%}
+
+with
+
+events as (
+
+    select * from {{ ref('stg_events') }}
+
+),
+
+bounds as (
+
+    select
+        min(event_date) as first_date,
+        {% if as_of | trim -%}
+            {{ northstar_as_of_timestamp() }}
+        {%- else -%}
+            max(occurred_at)
+        {%- endif %} as as_of_at
+
+    from events
+
+),
+
+digits as (
+
+    {% for digit in range(10) -%}
+        select {{ digit }} as digit{{ ' union all ' if not loop.last }}
+    {% endfor %}
+
+),
+
+day_numbers as (
+
+    -- up to 100,000 days (about 270 years) of history
+    select
+        ones.digit
+        + 10 * tens.digit
+        + 100 * hundreds.digit
+        + 1000 * thousands.digit
+        + 10000 * ten_thousands.digit as day_number
+
+    from digits as ones
+    cross join digits as tens
+    cross join digits as hundreds
+    cross join digits as thousands
+    cross join digits as ten_thousands
+
+),
+
+final as (
+
+    select
+        {{ northstar_period_shift('day', 'day_numbers.day_number', 'bounds.first_date') }}
+            as day_date,
+        bounds.as_of_at
+
+    from day_numbers
+
+    cross join bounds
+
+    where
+        day_numbers.day_number
+        <= {{ dbt.datediff('bounds.first_date', 'bounds.as_of_at', 'day') }}
+
+)
+
+select * from final
