@@ -97,7 +97,7 @@ def defects(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_raw_row_gets_exactly_the_expected_outcome(defects: Path) -> None:
     rows = query(
         defects,
-        "select coalesce(raw_session_id, ''), row_status, reject_reason "
+        "select coalesce(session_id, ''), row_status, reject_reason "
         "from staging.stg_northstar_raw__events_parsed",
     )
     actual = {key: (status, reason) for key, status, reason in rows}
@@ -132,7 +132,7 @@ def test_duplicates_keep_the_earliest_received_copy(defects: Path) -> None:
     dropped = query(
         defects,
         """
-        select p.raw_session_id, d.kept_raw_row_id = k.raw_row_id
+        select p.session_id, d.kept_raw_row_id = k.raw_row_id
         from staging.stg_events_duplicates as d
         inner join staging.stg_northstar_raw__events_parsed as p on d.raw_row_id = p.raw_row_id
         inner join staging.stg_northstar_raw__events_parsed as k
@@ -194,8 +194,8 @@ def test_timestamps_are_converted_to_utc(defects: Path) -> None:
     }
     rows = query(
         defects,
-        "select raw_session_id, occurred_at from staging.stg_northstar_raw__events_parsed "
-        f"where raw_session_id in ({', '.join(repr(k) for k in expected)})",
+        "select session_id, occurred_at from staging.stg_northstar_raw__events_parsed "
+        f"where session_id in ({', '.join(repr(k) for k in expected)})",
     )
     assert dict(rows) == expected
     received = dict(
@@ -219,6 +219,7 @@ def test_names_ids_and_properties_are_normalized(defects: Path) -> None:
     assert by_key["r08"][1] == "file_shared"
     assert by_key["r52"][1] == "message_sent"
     assert by_key["r44"][0] == "e44"
+    assert by_key["r59"][:2] == ("e59", "message_sent")  # tabs trimmed too
     assert by_key["r51"][2] is None
     assert by_key["r34"][3] == by_key["r35"][3] == "{}"
     assert by_key["r53"][3] == '{"a": 1}'

@@ -82,9 +82,9 @@ daily as (
         sum(case when row_source = 'duplicate' then 1 else 0 end) as duplicate_rows,
         sum(case when row_source = 'rejected' then 1 else 0 end) as rejected_rows,
         {% for reason in northstar_reject_reasons() %}
-            sum(
-                case when reject_reason = '{{ reason }}' then 1 else 0 end
-            ) as rejected_{{ reason }},
+        sum(
+            case when reject_reason = '{{ reason }}' then 1 else 0 end
+        ) as rejected_{{ reason }},
         {% endfor %}
         sum(
             case when row_source = 'accepted' and is_late_arrival then 1 else 0 end

@@ -15,7 +15,7 @@
     | reject('in', ['account_id', 'created_at']) | list -%}
 {%- set attribute_casts = [] -%}
 {%- for name in attributes -%}
-    {%- do attribute_casts.append('cast(' ~ name ~ ' as ' ~ dbt.type_string() ~ ') as ' ~ name) -%}
+{%- do attribute_casts.append('cast(' ~ name ~ ' as ' ~ dbt.type_string() ~ ') as ' ~ name) -%}
 {%- endfor %}
 
 with
@@ -32,7 +32,7 @@ cleaned as (
         {{ northstar_clean_text('raw_account_id') }} as account_id,
         {{ northstar_clean_text('raw_created_at') }} as created_at_text,
         {% for name in attributes %}
-            {{ northstar_clean_text('raw_' ~ name) }} as {{ name }},
+        {{ northstar_clean_text('raw_' ~ name) }} as {{ name }},
         {% endfor %}
         raw_file,
         raw_file_row_number

@@ -18,7 +18,8 @@ final as (
         cast(event_date as date) as event_date,
         cast(user_id as {{ dbt.type_string() }}) as user_id,
         cast(account_id as {{ dbt.type_string() }}) as account_id,
-        cast(entity_id as {{ dbt.type_string() }}) as entity_id,
+        cast({{ var('northstar', {}).get('entity', 'account') }}_id as {{ dbt.type_string() }})
+            as entity_id,
         cast(session_id as {{ dbt.type_string() }}) as session_id,
         cast(platform as {{ dbt.type_string() }}) as platform,
         cast(country as {{ dbt.type_string() }}) as country,

@@ -38,7 +38,8 @@ final as (
         duplicates.occurred_at,
         duplicates.received_at,
         duplicates.event_date,
-        duplicates.entity_id,
+        duplicates.user_id,
+        duplicates.account_id,
         duplicates.properties
     from duplicates
     inner join kept

@@ -16,10 +16,10 @@ final as (
         raw_file,
         raw_file_row_number,
         {% for name in northstar_raw_contract('events').columns %}
-            raw_{{ name }},
+        raw_{{ name }},
         {% endfor %}
-        occurred_date,
-        received_date,
+        cast(occurred_at as date) as occurred_date,
+        cast(received_at as date) as received_date,
         event_date
     from parsed
     where row_status = 'rejected'

@@ -6,17 +6,20 @@
 }}
 
 {#-
-    Every raw event row, once: its raw text, the typed values parsed from it, and its fate.
-    row_status is 'accepted' (the row stg_events keeps), 'duplicate' (an accepted row whose
-    event_id was already taken by a better copy) or 'rejected' (reject_reason says why).
+    Every raw event row, once: the typed values parsed from it and its fate. row_status is
+    'accepted' (the row stg_events keeps), 'duplicate' (an accepted row whose event_id went
+    to a better copy) or 'rejected' (reject_reason says why; its raw text is kept in raw_*).
     stg_events, stg_events_duplicates and stg_events_rejected are slices of this model.
+
+    Built for large inputs: raw text is stored only for rejected rows (where it is the
+    evidence; accepted rows are their typed values) and each raw value is trimmed once.
 -#}
 
 {%- set spec = var('northstar', {}) -%}
 {%- set entity_id = spec.get('entity', 'account') ~ '_id' -%}
 {%- set known_events = [] -%}
 {%- for name in spec.get('events', {}) -%}
-    {%- do known_events.append(northstar_normalize_event_name_value(name)) -%}
+{%- do known_events.append(northstar_normalize_event_name_value(name)) -%}
 {%- endfor -%}
 {%- set reject_unknown = var('northstar__reject_unknown_events', false)
     and known_events | length > 0 -%}
@@ -45,25 +48,43 @@ numbered as (
 
 ),
 
+trimmed as (
+
+    select
+        {% for name in raw_columns %}
+        {{ northstar_trim('raw_' ~ name) }} as {{ name }}_trimmed,
+        {% endfor %}
+        *
+    from numbered
+
+),
+
 cleaned as (
 
     select
-        *,
-        {{ northstar_clean_text('raw_event_id') }} as event_id,
-        {{ northstar_normalize_event_name('raw_event_name') }} as event_name,
-        {{ northstar_clean_text('raw_occurred_at') }} as occurred_at_text,
-        {{ northstar_clean_text('raw_received_at') }} as received_at_text,
-        {{ northstar_clean_text('raw_user_id') }} as user_id,
-        {{ northstar_clean_text('raw_account_id') }} as account_id,
-        {{ northstar_clean_text('raw_session_id') }} as session_id,
-        {{ northstar_clean_text('raw_platform') }} as platform,
-        {{ northstar_clean_text('raw_country') }} as country,
+        raw_row_id,
+        raw_file,
+        raw_file_row_number,
+        {% for name in raw_columns %}
+        raw_{{ name }},
+        {% endfor %}
+        {{ northstar_null_if_placeholder('event_id_trimmed') }} as event_id,
+        {{ northstar_normalize_event_name(
+            northstar_null_if_placeholder('event_name_trimmed')
+        ) }} as event_name,
+        {{ northstar_null_if_placeholder('occurred_at_trimmed') }} as occurred_at_text,
+        {{ northstar_null_if_placeholder('received_at_trimmed') }} as received_at_text,
+        {{ northstar_null_if_placeholder('user_id_trimmed') }} as user_id,
+        {{ northstar_null_if_placeholder('account_id_trimmed') }} as account_id,
+        {{ northstar_null_if_placeholder('session_id_trimmed') }} as session_id,
+        {{ northstar_null_if_placeholder('platform_trimmed') }} as platform,
+        {{ northstar_null_if_placeholder('country_trimmed') }} as country,
         {#- No properties (SQL null, blank, JSON null) means an empty object. #}
         case
-            when lower({{ northstar_trim('raw_properties') }}) in ('', 'null') then '{}'
-            else coalesce({{ northstar_trim('raw_properties') }}, '{}')
+            when lower(properties_trimmed) in ('', 'null') then '{}'
+            else coalesce(properties_trimmed, '{}')
         end as properties
-    from numbered
+    from trimmed
 
 ),
 
@@ -82,21 +103,20 @@ classified as (
 
     select
         *,
-        {{ entity_id }} as entity_id,
         {#- One reason per row: the first that fails, in this (documented) order. #}
         case
             when event_id is null then 'missing_event_id'
             when length(event_id) > 256 then 'invalid_event_id'
             when event_name is null then 'missing_event_name'
             {% if reject_unknown %}
-                when event_name not in ({{ known_events_sql }}) then 'unknown_event_name'
+            when event_name not in ({{ known_events_sql }}) then 'unknown_event_name'
             {% endif %}
             when occurred_at_text is null then 'missing_occurred_at'
             when occurred_at is null then 'unparseable_occurred_at'
             when occurred_at > {{ future_limit }} then 'occurred_in_future'
             {% if start_date != '' %}
-                when occurred_at < {{ northstar_timestamp_literal(start_date) }}
-                    then 'before_start_date'
+            when occurred_at < {{ northstar_timestamp_literal(start_date) }}
+                then 'before_start_date'
             {% endif %}
             when {{ entity_id }} is null then 'missing_entity_id'
             when not is_properties_json_object then 'properties_not_json_object'
@@ -105,17 +125,19 @@ classified as (
 
 ),
 
-accepted_ranked as (
+{#- Accepted rows sharing an event_id are copies of one event: rank them. Rejected rows
+    are ranked in partitions of their own and never count as duplicates. One window over
+    all rows is cheaper here than a self-join (a CTE read twice is materialized). #}
+ranked as (
 
     select
         *,
-        {#- The copy that arrived first wins; then the earliest occurrence; then file order. #}
         row_number() over (
-            partition by event_id
+            partition by event_id, reject_reason is null
+            {#- The copy that arrived first wins; then the earliest occurrence; then file order. #}
             order by received_at asc nulls last, occurred_at asc, raw_row_id asc
-        ) as event_id_rank
+        ) as rank_in_partition
     from classified
-    where reject_reason is null
 
 ),
 
@@ -125,61 +147,35 @@ final as (
         raw_row_id,
         raw_file,
         raw_file_row_number,
-        {% for name in raw_columns %}
-            raw_{{ name }},
-        {% endfor %}
-        case when event_id_rank = 1 then 'accepted' else 'duplicate' end as row_status,
+        case
+            when reject_reason is not null then 'rejected'
+            when rank_in_partition = 1 then 'accepted'
+            else 'duplicate'
+        end as row_status,
         reject_reason,
-        event_id_rank,
+        case when reject_reason is null then rank_in_partition end as event_id_rank,
+        {#- Raw text only where it is the evidence: rejected rows. #}
+        {% for name in raw_columns %}
+        case when reject_reason is not null then raw_{{ name }} end as raw_{{ name }},
+        {% endfor %}
         event_id,
         event_name,
         occurred_at,
         received_at,
-        cast(occurred_at as date) as occurred_date,
-        cast(received_at as date) as received_date,
-        cast(occurred_at as date) as event_date,
+        {#- Rejected rows without an occurrence count on the day they arrived. #}
+        coalesce(cast(occurred_at as date), cast(received_at as date)) as event_date,
         user_id,
         account_id,
-        entity_id,
         session_id,
         platform,
         country,
         properties,
         coalesce(
-            received_at > {{ dbt.dateadd('hour', late_arrival_hours, 'occurred_at') }}, false
+            reject_reason is null
+            and received_at > {{ dbt.dateadd('hour', late_arrival_hours, 'occurred_at') }},
+            false
         ) as is_late_arrival
-    from accepted_ranked
-
-    union all
-
-    select
-        raw_row_id,
-        raw_file,
-        raw_file_row_number,
-        {% for name in raw_columns %}
-            raw_{{ name }},
-        {% endfor %}
-        'rejected' as row_status,
-        reject_reason,
-        cast(null as {{ dbt.type_bigint() }}) as event_id_rank,
-        event_id,
-        event_name,
-        occurred_at,
-        received_at,
-        cast(occurred_at as date) as occurred_date,
-        cast(received_at as date) as received_date,
-        {#- Rejected rows count on the day they occurred, else the day they arrived. #}
-        coalesce(cast(occurred_at as date), cast(received_at as date)) as event_date,
-        user_id,
-        account_id,
-        entity_id,
-        session_id,
-        platform,
-        country,
-        properties,
-        false as is_late_arrival
-    from classified
-    where reject_reason is not null
+    from ranked
 
 )
 
