@@ -3,7 +3,8 @@
     northstar__as_of, else the latest accepted event): the calendar every period spine and
     MetricFlow's time spine are cut from.
 -#}
-{%- set as_of = var('northstar__as_of', '') -%}
+{%- set as_of_at = northstar_as_of_timestamp() if var('northstar__as_of', '') | trim
+    else 'max(occurred_at)' -%}
 
 with
 
@@ -17,11 +18,7 @@ bounds as (
 
     select
         min(event_date) as first_date,
-        {% if as_of | trim -%}
-            {{ northstar_as_of_timestamp() }}
-        {%- else -%}
-            max(occurred_at)
-        {%- endif %} as as_of_at
+        {{ as_of_at }} as as_of_at
 
     from events
 
@@ -30,7 +27,7 @@ bounds as (
 digits as (
 
     {% for digit in range(10) -%}
-        select {{ digit }} as digit{{ ' union all ' if not loop.last }}
+    select {{ digit }} as digit{{ ' union all ' if not loop.last }}
     {% endfor %}
 
 ),
