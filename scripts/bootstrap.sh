@@ -16,7 +16,11 @@ stamp=.venv/.northstar-installed
 want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "==> installing pinned dependencies into .venv (about a minute)"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+    # This machine's pip.conf lists local mirror folders that may not exist; pip warns
+    # about each one on every package. The filter drops only those lines.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock \
+        2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . \
+        2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
     echo "$want" > "$stamp"
 fi
