@@ -86,7 +86,11 @@ def expected_outcomes() -> dict[str, tuple[str, str | None]]:
 def defects(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Staging + the quality mart built on the defect fixture; returns the warehouse file."""
     workdir = tmp_path_factory.mktemp("defects")
-    result = run_dbt(["build", "--select", "staging", "marts.quality"], workdir, FIXTURE_VARS)
+    result = run_dbt(
+        ["build", "--select", "staging", "marts.quality", "path:tests/dbt/singular/staging"],
+        workdir,
+        FIXTURE_VARS,
+    )
     assert_dbt_ok(result)
     return workdir / "warehouse.duckdb"
 
