@@ -20,7 +20,7 @@ northstar semantic --check
 (unset DBT_TARGET_PATH; mf validate-configs && mf query --metrics messages_sent --group-by metric_time__week --limit 5)
 
 echo "==> sqlfluff (dbt templater)"
-sqlfluff lint models macros tests/dbt
+sqlfluff lint models tests/dbt
 
 echo "==> pytest"
 pytest -q

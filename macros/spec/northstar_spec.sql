@@ -175,3 +175,22 @@
         {%- endif -%}
     {%- endfor -%}
 {% endmacro %}
+
+
+{#- northstar_check_entity_segments(segments: list of spec segments with source entity,
+    relation: the staged accounts or users table). Fails the build, naming the segment and
+    the columns there are, when a segment is not a column of the entity table. Runs only
+    when dbt executes (the columns are read from the warehouse). -#}
+{% macro northstar_check_entity_segments(segments, relation) %}
+    {%- if execute and segments -%}
+        {%- set available = adapter.get_columns_in_relation(relation)
+            | map(attribute='name') | map('lower') | list -%}
+        {%- for segment in segments if segment.name not in available -%}
+            {{ northstar_spec_error(
+                'northstar.segments', 'unknown segment: ' ~ relation.identifier
+                ~ ' has no column ' ~ segment.name ~ ' (columns: ' ~ available | join(', ') ~ ')',
+                segment.name
+            ) }}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}

@@ -9,17 +9,7 @@
 {%- set entity_segments = spec.segments | selectattr('source', 'equalto', 'entity') | list -%}
 {%- set event_segments = spec.segments | selectattr('source', 'equalto', 'first_event') | list -%}
 {%- set attributes_model = 'stg_accounts' if spec.entity == 'account' else 'stg_users' -%}
-{%- if execute and entity_segments -%}
-    {#- a segment read from the entity table must be one of its columns -#}
-    {%- set available = adapter.get_columns_in_relation(ref(attributes_model))
-        | map(attribute='name') | map('lower') | list -%}
-    {%- for segment in entity_segments if segment.name not in available -%}
-        {{ northstar_spec_error(
-            'northstar.segments', 'unknown segment: ' ~ attributes_model ~ ' has no column '
-            ~ segment.name ~ ' (columns: ' ~ available | join(', ') ~ ')', segment.name
-        ) }}
-    {%- endfor -%}
-{%- endif -%}
+{{- northstar_check_entity_segments(entity_segments, ref(attributes_model)) -}}
 
 with
 
