@@ -339,3 +339,17 @@ def test_lifecycle_of_the_planted_teams(demo: Demo) -> None:
     # before and inactive last week, so PostHog's definitions call it resurrecting
     assert states[("A5", week_of(2))] is None
     assert states[("A5", week_of(3))] == "resurrecting"
+
+
+def test_a_segment_missing_from_the_entity_table_fails_naming_it(demo: Demo) -> None:
+    """`source: entity` segments are columns of the accounts table, known only at run time."""
+    spec = load_spec(PROJECT_DIR)
+    spec["segments"] = [*spec["segments"], {"name": "plna", "source": "entity"}]
+    dbt_vars = {
+        "northstar": spec,
+        "northstar__raw_events_path": str(demo.build.workdir / "fixture" / "events.csv"),
+        "northstar__raw_accounts_path": str(demo.build.workdir / "fixture" / "accounts.csv"),
+    }
+    run = run_dbt(["run", "--select", "int_entities"], demo.build.workdir, json.dumps(dbt_vars))
+    assert run.result.returncode != 0
+    assert "northstar.segments: unknown segment: stg_accounts has no column plna" in run.log
