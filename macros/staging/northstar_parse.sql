@@ -88,8 +88,8 @@
 {#-
     A timestamp in UTC without time zone, from text:
     - ISO 8601 / SQL text with a zone after the time: an offset or Z
-      ('2024-05-01T10:00:00+02:00', '...Z'), or a zone name ('... UTC', '... Europe/Paris',
-      DuckDB only): converted to UTC;
+      ('2024-05-01T10:00:00+02:00', '...Z'), or a zone name ('... UTC', '... Europe/Paris'):
+      converted to UTC;
     - the same without a zone ('2024-05-01 10:00:00', '2024-05-01'): taken as UTC;
     - all digits: epoch seconds (up to 11 digits) or epoch milliseconds (12 to 14 digits);
       digits with a decimal part: epoch seconds with a fraction;
@@ -124,8 +124,9 @@
     )
 {%- endmacro %}
 
-{#- Spark: assumes spark.sql.session.timeZone = UTC (as DuckDB's output is UTC);
-    cast() honours an explicit offset in the text. -#}
+{#- Spark: assumes spark.sql.session.timeZone = UTC (as DuckDB's output is UTC). Its cast
+    honours offsets, Z and zone names ('Europe/Paris', case-sensitive there); a lower-case
+    t or z is upper-cased first. -#}
 {% macro spark__northstar_parse_timestamp_utc(expr) -%}
     (
         case
@@ -135,9 +136,10 @@
                 then timestamp_millis(cast({{ expr }} as bigint))
             when {{ expr }} rlike '^[0-9]{1,11}\\.[0-9]+$'
                 then timestamp_micros(cast(cast({{ expr }} as double) * 1000000 as bigint))
-            when upper({{ expr }}) rlike ' UTC$'
-                then try_cast(regexp_replace(upper({{ expr }}), ' UTC$', 'Z') as timestamp)
-            else try_cast(upper({{ expr }}) as timestamp)
+            else try_cast(
+                regexp_replace(regexp_replace({{ expr }}, 'z$', 'Z'), '([0-9])t([0-9])', '$1T$2')
+                as timestamp
+            )
         end
     )
 {%- endmacro %}
@@ -184,8 +186,16 @@
     coalesce(left({{ expr }}, 1) = '{' and json_valid({{ expr }}), false)
 {%- endmacro %}
 
+{#- Spark: from_json into a map is null unless the text is an object; NaN and Infinity
+    are allowed, as DuckDB's parser allows them. -#}
 {% macro spark__northstar_is_json_object(expr) -%}
-    coalesce(left({{ expr }}, 1) = '{' and json_object_keys({{ expr }}) is not null, false)
+    coalesce(
+        left({{ expr }}, 1) = '{'
+        and from_json(
+            {{ expr }}, 'map<string,string>', map('allowNonNumericNumbers', 'true')
+        ) is not null,
+        false
+    )
 {%- endmacro %}
 
 

@@ -1,5 +1,6 @@
 {#- northstar_json_number / northstar_json_string on inline values: fails with each case
-    whose result differs from the expected one (null included). -#}
+    whose result differs from the expected one (null included). The text of non-standard
+    numbers (NaN, 1e400) differs between engines, so only their number is checked. -#}
 
 with
 
@@ -11,9 +12,9 @@ cases as (
         (2, '{"v": "12"}', 12.0, '12'),
         (3, '{"v": "-1e3"}', -1000.0, '-1e3'),
         (4, '{"v": "abc"}', null, 'abc'),
-        (5, '{"v": NaN}', null, 'NaN'),
+        (5, '{"v": NaN}', null, '(engine-specific)'),
         (6, '{"v": "Infinity"}', null, 'Infinity'),
-        (7, '{"v": 1e400}', null, '1e400'),
+        (7, '{"v": 1e400}', null, '(engine-specific)'),
         (8, '{"v": true}', null, 'true'),
         (9, '{"v": null}', null, null),
         (10, '{"other": 1}', null, null),
@@ -63,6 +64,9 @@ where
     not coalesce(
         actual_number = expected_number, actual_number is null and expected_number is null
     )
-    or not coalesce(
-        actual_string = expected_string, actual_string is null and expected_string is null
+    or (
+        expected_string != '(engine-specific)'
+        and not coalesce(
+            actual_string = expected_string, actual_string is null and expected_string is null
+        )
     )
