@@ -35,7 +35,15 @@ from northstar.spec import load_spec
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PROJECT_ENTRIES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests"]
+PROJECT_ENTRIES = [
+    "dbt_project.yml",
+    "profiles.yml",
+    "models",
+    "macros",
+    "seeds",
+    "tests",
+    "expectations",
+]
 REL_TOL = 1e-9
 
 
