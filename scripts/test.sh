@@ -17,7 +17,12 @@ northstar demo
 
 echo "==> semantic layer: generated from the spec, valid, queryable"
 northstar semantic --check
-(unset DBT_TARGET_PATH; mf validate-configs && mf query --metrics messages_sent --group-by metric_time__week --limit 5)
+(
+    unset DBT_TARGET_PATH
+    mf validate-configs
+    mf query --metrics messages_sent --group-by metric_time__week --limit 5
+    mf query --saved-query nsm_pack --limit 5
+)
 
 echo "==> sqlfluff (dbt templater)"
 sqlfluff lint models tests/dbt

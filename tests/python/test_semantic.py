@@ -3,21 +3,15 @@
 Two kinds of tests:
 - generator tests (fast, no dbt): the committed YAML is what the spec generates, a spec
   change without regenerating fails the check, and the include/exclude rules;
-- agreement tests (slow, marker `dbt`): one small demo build per session, then `mf` in a
-  subprocess, compared number by number with fct_metric_values.
-
-`mf` reads the semantic manifest from `<project>/target/semantic_manifest.json` whatever
-DBT_TARGET_PATH says, so the build runs in a throwaway copy of the project (symlinks to
-the real files, its own target/) and never touches the shared target/ or warehouse.
+- agreement tests (slow, marker `dbt`): the session's small demo build (the `demo`
+  fixture in conftest.py), then `mf` in a subprocess, compared number by number with
+  fct_metric_values.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,16 +28,6 @@ from northstar.semantic.render import render_yaml
 from northstar.spec import load_spec
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-PROJECT_ENTRIES = [
-    "dbt_project.yml",
-    "profiles.yml",
-    "models",
-    "macros",
-    "seeds",
-    "tests",
-    "expectations",
-]
 REL_TOL = 1e-9
 
 
@@ -304,71 +288,6 @@ def test_compare_reports_a_wrong_value_a_missing_period_and_a_value_for_nothing(
 # --- agreement with fct_metric_values on a demo build ----------------------------------
 
 
-@dataclass(frozen=True)
-class DemoBuild:
-    project: Path
-    warehouse: Path
-    env: dict[str, str]
-
-    def mf(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "mf"), *args],
-            cwd=self.project,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-
-    def mf_query(self, out: Path, *args: str) -> pd.DataFrame:
-        result = self.mf("query", *args, "--csv", str(out))
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-        return pd.read_csv(out)
-
-    def fct(self, grain: str, segment_name: str, metrics: list[str]) -> pd.DataFrame:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(
-                """
-                select metric_name, cast(period_start as varchar) as period_start,
-                       segment_value, value, is_complete_period
-                from marts.fct_metric_values
-                where grain = ? and segment_name = ?
-                  and list_contains(?, metric_name)
-                """,
-                [grain, segment_name, metrics],
-            ).df()
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory) -> DemoBuild:
-    workdir = tmp_path_factory.mktemp("semantic")
-    project = workdir / "project"
-    project.mkdir()
-    for entry in PROJECT_ENTRIES:
-        (project / entry).symlink_to(PROJECT_DIR / entry)
-    env = dict(
-        os.environ,
-        NORTHSTAR_PROJECT_DIR=str(project),
-        DBT_PROJECT_DIR=str(project),
-        DBT_PROFILES_DIR=str(project),
-        NORTHSTAR_DUCKDB_PATH=str(workdir / "warehouse.duckdb"),
-        NORTHSTAR_RAW_DIR=str(workdir / "raw"),
-        DBT_TARGET_PATH=str(project / "target"),
-        DBT_LOG_PATH=str(workdir / "logs"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-    )
-    build = subprocess.run(
-        [str(BIN / "northstar"), "demo", "--accounts", "200"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert build.returncode == 0, build.stdout[-6000:] + build.stderr[-3000:]
-    assert (project / "target" / "semantic_manifest.json").is_file()
-    return DemoBuild(project=project, warehouse=workdir / "warehouse.duckdb", env=env)
-
-
 def _mf_long(frame: pd.DataFrame, time_column: str, segment_column: str | None) -> pd.DataFrame:
     frame = frame.copy()
     frame["period_start"] = pd.to_datetime(frame.pop(time_column)).dt.strftime("%Y-%m-%d")
@@ -383,7 +302,7 @@ def _mf_long(frame: pd.DataFrame, time_column: str, segment_column: str | None) 
     )
 
 
-def _assert_agree(demo: DemoBuild, metrics, grain, tmp_path, segment: str | None = None):
+def _assert_agree(demo, metrics, grain, tmp_path, segment: str | None = None):
     group_by = f"metric_time__{grain}"
     segment_column = None
     if segment is not None:
@@ -435,9 +354,10 @@ def test_every_complete_month_agrees_with_fct_metric_values(demo, tmp_path):
 
 
 @pytest.mark.dbt
-def test_segment_breakdowns_agree_with_fct_metric_values(demo, tmp_path):
+@pytest.mark.parametrize("segment", [s["name"] for s in load_spec(PROJECT_DIR)["segments"]])
+def test_segment_breakdowns_agree_with_fct_metric_values(demo, tmp_path, segment):
     metrics = _layer_metrics(("north_star", "input", "guardrail"))
-    _assert_agree(demo, metrics, "week", tmp_path, segment="plan")
+    _assert_agree(demo, metrics, "week", tmp_path, segment=segment)
 
 
 @pytest.mark.dbt

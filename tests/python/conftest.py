@@ -1,0 +1,98 @@
+"""Shared fixtures: one small demo build per test session, for every test that needs one.
+
+The build runs `northstar demo` (generate -> dbt build -> validate -> publish) in a
+throwaway copy of the project (symlinks to the real files, its own target/ and warehouse),
+because `mf` reads the semantic manifest from `<project>/target/` whatever DBT_TARGET_PATH
+says, and the shared target/ and warehouse must stay untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PROJECT_ENTRIES = [
+    "dbt_project.yml",
+    "profiles.yml",
+    "models",
+    "macros",
+    "seeds",
+    "tests",
+    "expectations",
+]
+# Small enough for CI, large enough that the demo's planted truths stand out of the noise.
+DEMO_ACCOUNTS = 200
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    project: Path
+    warehouse: Path
+    env: dict[str, str]
+
+    def mf(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "mf"), *args],
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def mf_query(self, out: Path, *args: str) -> pd.DataFrame:
+        result = self.mf("query", *args, "--csv", str(out))
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        return pd.read_csv(out)
+
+    def fct(self, grain: str, segment_name: str, metrics: list[str]) -> pd.DataFrame:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(
+                """
+                select metric_name, cast(period_start as varchar) as period_start,
+                       segment_value, value, is_complete_period
+                from marts.fct_metric_values
+                where grain = ? and segment_name = ?
+                  and list_contains(?, metric_name)
+                """,
+                [grain, segment_name, metrics],
+            ).df()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> DemoBuild:
+    workdir = tmp_path_factory.mktemp("semantic")
+    project = workdir / "project"
+    project.mkdir()
+    for entry in PROJECT_ENTRIES:
+        (project / entry).symlink_to(PROJECT_DIR / entry)
+    env = dict(
+        os.environ,
+        NORTHSTAR_PROJECT_DIR=str(project),
+        DBT_PROJECT_DIR=str(project),
+        DBT_PROFILES_DIR=str(project),
+        NORTHSTAR_DUCKDB_PATH=str(workdir / "warehouse.duckdb"),
+        NORTHSTAR_RAW_DIR=str(workdir / "raw"),
+        DBT_TARGET_PATH=str(project / "target"),
+        DBT_LOG_PATH=str(workdir / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    build = subprocess.run(
+        [str(BIN / "northstar"), "demo", "--accounts", str(DEMO_ACCOUNTS)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout[-6000:] + build.stderr[-3000:]
+    assert (project / "target" / "semantic_manifest.json").is_file()
+    return DemoBuild(project=project, warehouse=workdir / "warehouse.duckdb", env=env)
