@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from northstar.digest.model import typical_move
 from northstar.digest.svg import sparkline
 
 STYLE = """
@@ -62,7 +63,8 @@ def _notes(metrics: list[dict[str, Any]]) -> list[str]:
 def _metric_rows(metrics: list[dict[str, Any]], grain: str) -> list[str]:
     rows = [
         "<table><thead><tr><th>Metric</th><th>Owner</th><th>Previous</th>"
-        f"<th>This {e(grain)}</th><th>Change</th><th>Last {len(metrics[0]['series'])} "
+        f"<th>This {e(grain)}</th><th>Change</th><th>Move vs typical</th>"
+        f"<th>Last {len(metrics[0]['series'])} "
         f"{e(grain)}s</th></tr></thead><tbody>"
     ]
     for m in metrics:
@@ -71,7 +73,8 @@ def _metric_rows(metrics: list[dict[str, Any]], grain: str) -> list[str]:
             f"<tr><td>{e(m['label'])} <code>{e(m['metric_name'])}</code></td>"
             f'<td>{e(m["owner"])}</td><td class="num">{e(m["display"]["previous_value"])}</td>'
             f'<td class="num">{e(_value(m))}</td>'
-            f'<td class="num">{e(m["display"]["change"])}</td><td>{chart}</td></tr>'
+            f'<td class="num">{e(m["display"]["change"])}</td>'
+            f'<td class="num">{e(m["display"]["move"])}</td><td>{chart}</td></tr>'
         )
     rows.append("</tbody></table>")
     return rows + _notes(metrics)
@@ -115,7 +118,7 @@ def render_html(digest: dict[str, Any]) -> str:
         body.append(
             f"<p>The input that moved most: <strong>{e(mover['label'])}</strong>, "
             f"{e(mover['display']['previous_value'])} to {e(mover['display']['value'])} "
-            f"({e(mover['display']['change'])}).</p>"
+            f"({e(mover['display']['change'])}{e(typical_move(mover, grain))}).</p>"
         )
     breaches = [g for g in digest["guardrails"] if g["status"] == "breach"]
     if breaches:
@@ -131,7 +134,7 @@ def render_html(digest: dict[str, Any]) -> str:
             f"with complete {e(grain)}s.</p>"
         )
     if digest["inputs"]:
-        body += [f"<h2>Inputs (largest move first, vs the previous {e(grain)})</h2>"]
+        body += [f"<h2>Inputs (most unusual move first, vs the previous {e(grain)})</h2>"]
         body += _metric_rows(digest["inputs"], grain)
     body.append("<h2>Guardrails (breaches first)</h2>")
     body.append(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from northstar.digest.model import typical_move
+
 STATUS_TEXT = {"breach": "**BREACH**", "warn": "warn", "ok": "ok", "none": "-"}
 
 
@@ -57,7 +59,7 @@ def render_markdown(digest: dict[str, Any]) -> str:
         lines.append(
             f"- The input that moved most: **{esc(mover['label'])}**, "
             f"{esc(mover['display']['previous_value'])} to {esc(mover['display']['value'])} "
-            f"({esc(mover['display']['change'])})."
+            f"({esc(mover['display']['change'])}{typical_move(mover, grain)})."
         )
     breaches = [g for g in digest["guardrails"] if g["status"] == "breach"]
     warnings = [g for g in digest["guardrails"] if g["status"] == "warn"]
@@ -77,9 +79,9 @@ def render_markdown(digest: dict[str, Any]) -> str:
         )
     lines.append("")
 
-    lines += [f"## Inputs (largest move first, vs the previous {grain})", ""]
+    lines += [f"## Inputs (most unusual move first, vs the previous {grain})", ""]
     lines += _table(
-        ["Input", "Owner", "Previous", f"This {grain}", "Change"],
+        ["Input", "Owner", "Previous", f"This {grain}", "Change", "Move vs typical"],
         [
             [
                 f"{esc(m['label'])} (`{m['metric_name']}`)",
@@ -87,6 +89,7 @@ def render_markdown(digest: dict[str, Any]) -> str:
                 esc(m["display"]["previous_value"]),
                 esc(_value(m)),
                 esc(m["display"]["change"]),
+                esc(m["display"]["move"]),
             ]
             for m in digest["inputs"]
         ],

@@ -6,7 +6,9 @@ randomness, stable sort orders, so the same snapshot always yields the same dige
 
 from __future__ import annotations
 
+import statistics
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import duckdb
@@ -19,6 +21,8 @@ from northstar.query.formats import MISSING, fmt_change, fmt_value, number, plai
 
 DIGEST_VERSION = 1
 SPARK_PERIODS = 12
+# Earlier changes needed before a move is measured against the metric's own typical move.
+MIN_MOVE_HISTORY = 4
 ROLES = ("north_star", "input", "guardrail", "output")
 
 
@@ -81,14 +85,45 @@ def _entry(
     }
 
 
+def move_ratio(values: list[float | None], min_history: int = MIN_MOVE_HISTORY) -> float | None:
+    """The latest change as a multiple of the metric's typical change.
+
+    `values` are consecutive complete periods, oldest first. Typical is the median absolute
+    change between the earlier periods. Inputs come in different units (teams, shares,
+    messages), and a relative change overstates a small base (a 0.7% -> 1.2% resurrection
+    rate is +71%), so "moved most" means "moved most unusually for itself". None when the
+    latest change is unknown, with fewer than `min_history` earlier changes, or when the
+    metric never moved before (no scale to measure against).
+    """
+    changes = [None if a is None or b is None else b - a for a, b in pairwise(values)]
+    if not changes or changes[-1] is None:
+        return None
+    earlier = [abs(c) for c in changes[:-1] if c is not None]
+    if len(earlier) < min_history:
+        return None
+    typical = statistics.median(earlier)
+    return abs(changes[-1]) / typical if typical > 0 else None
+
+
+ADVERB = {"day": "daily", "week": "weekly", "month": "monthly"}
+
+
+def typical_move(entry: dict[str, Any], grain: str) -> str:
+    """ ", 3.2x its typical weekly move" - or nothing without a typical move to compare."""
+    ratio = entry.get("move_ratio")
+    period = ADVERB.get(grain, f"per-{grain}")
+    return "" if ratio is None else f", {ratio:.1f}x its typical {period} move"
+
+
 def _moved(entry: dict[str, Any]) -> tuple[int, float, str]:
-    """Largest relative move first; metrics with no comparable change last."""
-    change = entry["change_pct"]
-    return (
-        (1, 0.0, entry["metric_name"])
-        if change is None
-        else (0, -abs(change), entry["metric_name"])
-    )
+    """Most unusual move first; then, without enough history, the largest relative move;
+    metrics with no comparable change last."""
+    ratio, change = entry["move_ratio"], entry["change_pct"]
+    if ratio is not None:
+        return (0, -ratio, entry["metric_name"])
+    if change is not None:
+        return (1, -abs(change), entry["metric_name"])
+    return (2, 0.0, entry["metric_name"])
 
 
 def headline(nsm: dict[str, Any], period: str, grain: str) -> str:
@@ -188,13 +223,18 @@ def build_digest(
             {"period_start": plain(point["period_start"]), "value": number(point["value"])}
         )
 
-    entries = {
-        m["metric_name"]: {
-            **_entry(m, rows.get(m["metric_name"]), grain, period_start),
-            "series": series.get(m["metric_name"], []),
-        }
-        for m in catalog.metrics
-    }
+    entries = {}
+    for m in catalog.metrics:
+        entry = _entry(m, rows.get(m["metric_name"]), grain, period_start)
+        points = series.get(m["metric_name"], [])
+        # the series ends at the entry's own period (complete periods only)
+        ratio = (
+            move_ratio([p["value"] for p in points]) if entry["change_abs"] is not None else None
+        )
+        entry["series"] = points
+        entry["move_ratio"] = ratio
+        entry["display"]["move"] = MISSING if ratio is None else f"{ratio:.1f}x typical"
+        entries[m["metric_name"]] = entry
     by_role = {
         role: [entries[m["metric_name"]] for m in catalog.metrics if m["role"] == role]
         for role in ROLES

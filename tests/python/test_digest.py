@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -14,7 +15,7 @@ from snapshot_helpers import make_warehouse, publish_ok, setup_env
 from northstar.cli import cli
 from northstar.digest import build_digest, render_markdown
 from northstar.digest.markdown import esc
-from northstar.digest.model import headline
+from northstar.digest.model import headline, move_ratio
 from northstar.digest.svg import sparkline
 from northstar.publish import reader
 
@@ -236,3 +237,102 @@ def test_a_metric_still_maturing_shows_its_latest_complete_week(tmp_path, monkey
     ) in md
     assert "60.0%" not in md
     assert "moved most" not in md
+
+
+# --- which input "moved most" -----------------------------------------------------------
+
+
+def test_move_ratio_measures_the_latest_change_against_the_metrics_own_typical_change():
+    # earlier changes +1, -1, +2, -2: median |change| 1.5; latest +6
+    assert move_ratio([10, 11, 10, 12, 10, 16]) == pytest.approx(4.0)
+    assert move_ratio([10, 11, 10, 12, 10, 16], min_history=5) is None  # too little history
+    assert move_ratio([10, 10, 10, 10, 10, 12]) is None  # never moved before: no scale
+    assert move_ratio([10, 11, 10, 12, 10, None]) is None  # latest change unknown
+    # a null period breaks two changes; the rest still count
+    assert move_ratio([10, 11, None, 12, 10, 11, 13, 9]) == pytest.approx(4 / 1.5)
+
+
+def _weekly_inputs_snapshot() -> duckdb.DuckDBPyConnection:
+    """An NSM and three inputs over eight complete weeks, in the snapshot's main schema."""
+    con = duckdb.connect()
+    con.execute(
+        """
+        create table dim_metrics as select * from (values
+            ('nsm', 'North Star', 'north_star', null, 'lead', 'messages', 'higher_is_better',
+             null, 1),
+            ('new_teams', 'New teams', 'input', 'nsm', 'growth', 'teams', 'higher_is_better',
+             null, 2),
+            ('resurrection_rate', 'Resurrection', 'input', 'nsm', 'lifecycle', 'ratio',
+             'higher_is_better', null, 3),
+            ('activation_rate', 'Activation', 'input', 'nsm', 'onboarding', 'ratio',
+             'higher_is_better', null, 4)
+        ) as t(metric_name, label, role, parent_metric, owner, unit, direction, target,
+               sort_order)
+        """
+    )
+    series = {
+        "nsm": [100, 102, 104, 106, 108, 110, 112, 114],
+        # swings by about 10 a week; +12 this week (+20%): an ordinary week
+        "new_teams": [50, 60, 50, 61, 52, 60, 60, 72],
+        # a tiny base: 1% -> 2% is +100%, but it moves by a point every week
+        "resurrection_rate": [0.01, 0.02, 0.01, 0.02, 0.01, 0.02, 0.01, 0.02],
+        # steady within a point, then +5 points (+10%): the unusual move
+        "activation_rate": [0.50, 0.51, 0.50, 0.51, 0.50, 0.51, 0.50, 0.55],
+    }
+    rows = []
+    for metric, values in series.items():
+        for week, value in enumerate(values):
+            start = date(2026, 8, 3) + timedelta(weeks=week)
+            previous = values[week - 1] if week else None
+            change = None if previous is None else value - previous
+            rows.append(
+                (
+                    metric,
+                    "week",
+                    start,
+                    start + timedelta(weeks=1),
+                    "all",
+                    "all",
+                    value,
+                    previous,
+                    change,
+                    None if change is None else change / previous,
+                    None,
+                    None,
+                    "none",
+                    True,
+                )
+            )
+    con.execute(
+        """
+        create table fct_metric_values (
+            metric_name varchar, grain varchar, period_start date, period_end date,
+            segment_name varchar, segment_value varchar, value double,
+            previous_value double, change_abs double, change_pct double, target double,
+            gap_to_target double, status varchar, is_complete_period boolean
+        )
+        """
+    )
+    con.executemany("insert into fct_metric_values values (" + ", ".join("?" * 14) + ")", rows)
+    return con
+
+
+def test_the_input_that_moved_most_is_the_most_unusual_move_not_the_largest_percentage():
+    with _weekly_inputs_snapshot() as con:
+        digest = build_digest(con, {})
+    assert [m["metric_name"] for m in digest["inputs"]] == [
+        "activation_rate",  # 5 points against a typical 1: 5.0x
+        "new_teams",  # 12 against a typical ~9
+        "resurrection_rate",  # +100%, but exactly its typical move: 1.0x
+    ]
+    assert digest["top_mover"]["metric_name"] == "activation_rate"
+    assert digest["top_mover"]["move_ratio"] == pytest.approx(5.0)
+    md = render_markdown(digest)
+    assert (
+        "- The input that moved most: **Activation**, 50.0% to 55.0% "
+        "(+5.0 pp, 5.0x its typical weekly move)." in md
+    )
+    assert (
+        "| Resurrection (`resurrection_rate`) | lifecycle | 1.0% | 2.0% | +1.0 pp | 1.0x typical |"
+        in md
+    )
