@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,53 @@ class ProfileTarget:
     profile: str
     target: str | None
     type: str | None
-    path: Path | None  # a DuckDB file named literally in the profile (no Jinja)
+    # The DuckDB file the target writes, resolved as dbt resolves it (see profile_value).
+    path: Path | None
+    # Why the DuckDB file is not known (publishing from a guess would read the wrong file).
+    unresolved: str | None = None
+
+
+class ProfileValueError(ValueError):
+    """A profiles.yml value northstar cannot evaluate; the message says why."""
+
+
+def profile_value(text: str, env: Mapping[str, str]) -> str:
+    """Render a profiles.yml value the way dbt does, for the Jinja profiles use: env_var().
+
+    `env_var(name, default=None)` is dbt's: the variable from `env` (what the dbt
+    subprocess sees), else the default, else an error. Anything else a template names
+    (`var`, `target`, macros...) is undefined here and raises ProfileValueError, rather
+    than northstar guessing a file dbt did not write.
+    """
+    from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    def env_var(name: str, default: Any = None) -> Any:
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ProfileValueError(f"environment variable {name!r} is not set and has no default")
+
+    # A file path, not HTML: nothing to escape.
+    jinja = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    jinja.globals = {"env_var": env_var}
+    try:
+        return jinja.from_string(text).render()
+    except TemplateSyntaxError as err:
+        raise ProfileValueError(f"not valid Jinja: {err.message}") from err
+    except TemplateError as err:
+        raise ProfileValueError(str(err)) from err
+
+
+def _unresolved(file: Path, field: str, raw: Any, reason: str) -> str:
+    shown = "(not set)" if raw is None else f"= {raw!r}"
+    return (
+        f"{file}: {field} {shown} does not tell northstar which DuckDB file dbt builds "
+        f"({reason}), and the snapshot is published from that file: give a literal path or "
+        "env_var('NAME', 'default') (the only Jinja northstar evaluates), or build with "
+        "--no-publish"
+    )
 
 
 @dataclass
@@ -89,21 +135,42 @@ def check_profile(paths: Paths, target: str | None) -> ProfileTarget:
     outputs = profiles[name].get("outputs")
     if not isinstance(outputs, dict) or not outputs:
         raise NorthstarError(f"{file}: profile {name!r} has no outputs (targets)")
-    chosen = target or os.environ.get("DBT_TARGET") or profiles[name].get("target")
-    if chosen is None or "{{" in str(chosen):
-        return ProfileTarget(name, None, None, None)  # decided by Jinja at dbt run time
+    # dbt renders the target name first, then that target's values, with the environment
+    # the dbt subprocess gets (dbt_runner: paths.dbt_env()).
+    # A --target (or DBT_TARGET) is taken as given, as dbt does.
+    env = paths.dbt_env()
+    chosen = target or os.environ.get("DBT_TARGET")
+    if not chosen:
+        raw_target = profiles[name].get("target")
+        try:
+            chosen = profile_value(str(raw_target), env) if raw_target is not None else "default"
+        except ProfileValueError as err:
+            why = _unresolved(file, f"{name}.target", raw_target, str(err))
+            return ProfileTarget(name, None, None, None, why)  # dbt decides (--no-publish)
     if chosen not in outputs or not isinstance(outputs[chosen], dict):
         raise NorthstarError(
             f"{file}: profile {name!r} has no target {chosen!r}; targets: {', '.join(outputs)}"
         )
     output = outputs[chosen]
+    kind = output.get("type")
+    if kind != "duckdb":
+        return ProfileTarget(name, str(chosen), kind, None)
+    field = f"{name}.outputs.{chosen}.path"
     raw_path = output.get("path")
-    literal = isinstance(raw_path, str) and "{{" not in raw_path and raw_path != ":memory:"
-    path = None
-    if output.get("type") == "duckdb" and literal:
-        path = Path(raw_path)
-        path = path if path.is_absolute() else paths.project_dir / path
-    return ProfileTarget(name, str(chosen), output.get("type"), path)
+    try:
+        rendered = profile_value(str(raw_path), env) if raw_path is not None else ":memory:"
+    except ProfileValueError as err:
+        return ProfileTarget(
+            name, str(chosen), kind, None, _unresolved(file, field, raw_path, str(err))
+        )
+    if rendered.strip() in ("", ":memory:"):
+        why = _unresolved(file, field, raw_path, "dbt-duckdb then builds an in-memory database")
+        return ProfileTarget(name, str(chosen), kind, None, why)
+    # dbt runs in the project directory (dbt_runner), so a relative path is under it;
+    # DuckDB expands a leading ~.
+    path = Path(rendered).expanduser()
+    path = path if path.is_absolute() else paths.project_dir / path
+    return ProfileTarget(name, str(chosen), kind, path)
 
 
 def run_build(
@@ -132,14 +199,16 @@ def run_build(
         paths = replace(paths, profiles_dir=profiles_dir.resolve())
     say = progress or (lambda _message: None)
     profile = check_profile(paths, target)
-    if profile.path is not None:
-        # The profile names its DuckDB file: publish from that file, not the default one.
+    if profile.path is not None and profile.path.resolve() != paths.warehouse.resolve():
+        # Publish from the DuckDB file dbt writes, which is not the default one.
         paths = replace(paths, warehouse=profile.path.resolve())
     if profile.type not in (None, "duckdb") and publish_snapshot:
         raise NorthstarError(
             f"target {profile.target!r} is a {profile.type} warehouse: snapshots are published "
             "from a DuckDB warehouse; run with --no-publish to build (and test) only"
         )
+    if profile.unresolved is not None and publish_snapshot:
+        raise NorthstarError(profile.unresolved)
     result = BuildResult(target=profile)
     with file_lock(warehouse_lock_path(paths.warehouse), wait=wait, what="build"):
         say(

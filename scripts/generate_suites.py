@@ -3,8 +3,11 @@
     .venv/bin/python scripts/generate_suites.py            # write expectations/*.json
     .venv/bin/python scripts/generate_suites.py --check    # exit 1 if they are out of date
 
-CI runs the first and then `git diff --exit-code expectations/`, so a change to a metric
-definition or a validation band reaches review as a change to a suite file.
+CI (scripts/test.sh) runs `--check`: when the committed files differ from what the spec
+generates, it names them on stderr, prints a unified diff of each on stdout (committed
+-> generated; also a patch `patch -p1` applies from the project directory) and exits 1.
+So a change to a metric definition or a validation band reaches review as a change to a
+suite file, and a forgotten regeneration fails CI showing what it would change.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 from northstar.paths import find_project_dir
 from northstar.spec import load_spec, load_vars
 from northstar.validation.settings import ValidationSettings
-from northstar.validation.suite_files import differences, write_suites
+from northstar.validation.suite_files import differences, unified_diffs, write_suites
 from northstar.validation.suites import build_suites
 
 GENERATE = ".venv/bin/python scripts/generate_suites.py"
@@ -47,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"out of date: {', '.join(stale)}; run scripts/generate_suites.py", file=sys.stderr
             )
+            if out.is_dir():
+                for diff in unified_diffs(out, suites, _label(out, project)).values():
+                    sys.stdout.write(diff)
             return 1
         print(f"{out}: {len(suites)} suites up to date")
         return 0
@@ -54,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     count = sum(len(suite["expectations"]) for suite in suites)
     print(f"wrote {len(written)} suites ({count} expectations) to {out}")
     return 0
+
+
+def _label(directory: Path, project: Path) -> str:
+    """The suites directory as the diff names it: relative to the project when inside."""
+    try:
+        return directory.resolve().relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return directory.resolve().as_posix().lstrip("/")
 
 
 if __name__ == "__main__":

@@ -102,12 +102,14 @@
     {%- set context = {'taxonomy': taxonomy, 'grains': grains, 'primary_grain': primary_grain, 'north_star': raw.north_star.get('name')} -%}
     {%- set metrics = [] -%}
     {%- set metric_names = [] -%}
+    {%- set metric_fields = {} -%}
     {%- for role, field, entry in entries -%}
         {%- set metric = northstar_spec_metric(role, field, entry, context) -%}
-        {%- if metric.name in metric_names -%}
-            {{ northstar_spec_error(field ~ '.name', 'metric names must be unique', metric.name) }}
+        {%- if metric.name in metric_fields -%}
+            {{ northstar_spec_error(field ~ '.name', 'metric names must be unique across the North Star, inputs, guardrails and outputs: already used by ' ~ metric_fields[metric.name], metric.name) }}
         {%- endif -%}
         {%- do metric_names.append(metric.name) -%}
+        {%- do metric_fields.update({metric.name: field}) -%}
         {%- do metric.update({'sort_order': loop.index}) -%}
         {%- do metrics.append(metric) -%}
     {%- endfor -%}

@@ -11,6 +11,10 @@
 
     A measure is {kind: count|sum|entities|active_entities|new_entities, events, property,
     where: {property, op, value}, min_events, min_distinct_users, min_distinct_events}.
+
+    Every metric, whatever its role, needs `name`, `kind` and `owner` (a non-blank string:
+    the team or person accountable for it); `definition_version`, when given, is a
+    positive integer (default 1).
 -#}
 {% macro northstar_spec_metric(role, field, entry, context) %}
     {%- if entry is none or entry is not mapping -%}
@@ -25,6 +29,14 @@
     {%- if kind not in kinds -%}
         {{ northstar_spec_error(field ~ '.kind', 'must be one of ' ~ kinds | join(', '), kind) }}
     {%- endif -%}
+    {%- set owner = entry.get('owner') -%}
+    {%- if owner is not string or owner | trim == '' -%}
+        {{ northstar_spec_error(field ~ '.owner', 'metric ' ~ name ~ ' needs an owner: the team or person accountable for it', owner) }}
+    {%- endif -%}
+    {%- set definition_version = entry.get('definition_version', 1) -%}
+    {%- if definition_version is not integer or definition_version < 1 -%}
+        {{ northstar_spec_error(field ~ '.definition_version', 'metric ' ~ name ~ ': must be a positive integer (1, 2, ...)', definition_version) }}
+    {%- endif -%}
     {%- set taxonomy = context.taxonomy -%}
 
     {%- set metric = {
@@ -34,9 +46,9 @@
         'kind': kind,
         'label': entry.get('label', name),
         'description': entry.get('description', ''),
-        'owner': entry.get('owner'),
+        'owner': owner,
         'unit': entry.get('unit', 'ratio' if kind in ['activation', 'retention', 'resurrection', 'churn'] else none),
-        'definition_version': entry.get('definition_version', 1) | string,
+        'definition_version': definition_version | string,
         'parent_metric': entry.get('parent', none if role == 'north_star' else context.north_star),
         'numerator': none,
         'denominator': none,
@@ -66,7 +78,10 @@
     {%- elif kind == 'percentile' -%}
         {{ northstar_spec_check_events(field ~ '.events', entry.get('events'), taxonomy) }}
         {{ northstar_spec_check_property(field ~ '.property', entry.events, entry.get('property'), taxonomy) }}
-        {{ northstar_spec_check_number(field ~ '.percentile', entry.get('percentile'), 0, 1) }}
+        {{ northstar_spec_check_number(field ~ '.percentile', entry.get('percentile')) }}
+        {%- if entry.percentile <= 0 or entry.percentile >= 1 -%}
+            {{ northstar_spec_error(field ~ '.percentile', 'must be a fraction strictly between 0 and 1 (0.95 for p95)', entry.percentile) }}
+        {%- endif -%}
         {%- do metric.update({'events': entry.events, 'property': entry.property, 'percentile': entry.percentile, 'where': northstar_spec_where(field, entry.get('where'), entry.events, taxonomy)}) -%}
     {%- elif kind == 'activation' -%}
         {{ northstar_spec_check_number(field ~ '.within_days', entry.get('within_days'), 1) }}
@@ -105,7 +120,12 @@
             {{ northstar_spec_error(field ~ '.status_grains', 'must list configured grains (' ~ context.grains | join(', ') ~ ')', grain) }}
         {%- endif -%}
     {%- endfor -%}
-    {%- set targets = entry.get('targets', {}) or {} -%}
+    {%- set targets = entry.get('targets') -%}
+    {%- if targets is none -%}
+        {%- set targets = {} -%}
+    {%- elif targets is not mapping -%}
+        {{ northstar_spec_error(field ~ '.targets', 'must be a mapping of configured grains (' ~ context.grains | join(', ') ~ ') to target values, e.g. {week: 60000}', targets) }}
+    {%- endif -%}
     {%- for grain, value in targets.items() -%}
         {%- if grain not in context.grains -%}
             {{ northstar_spec_error(field ~ '.targets', 'keys must be configured grains (' ~ context.grains | join(', ') ~ ')', grain) }}

@@ -80,6 +80,10 @@
     nullif(regexp_replace(lower({{ cleaned_expr }}), '[\\s\\-]+', '_'), '')
 {%- endmacro %}
 
+{% macro default__northstar_normalize_event_name(cleaned_expr) -%}
+    {{ northstar_not_on_this_adapter('northstar_normalize_event_name', 'cleaned_expr') }}
+{%- endmacro %}
+
 {% macro northstar_normalize_event_name_value(value) -%}
     {{ return(modules.re.sub('[\\s\\-]+', '_', (value | string | trim | lower))) }}
 {%- endmacro %}
@@ -144,6 +148,10 @@
     )
 {%- endmacro %}
 
+{% macro default__northstar_parse_timestamp_utc(expr) -%}
+    {{ northstar_not_on_this_adapter('northstar_parse_timestamp_utc', 'expr') }}
+{%- endmacro %}
+
 
 {#- A timestamp literal (UTC) from a Jinja string 'YYYY-MM-DD[ HH:MM:SS]'. -#}
 {% macro northstar_timestamp_literal(value) -%}
@@ -198,6 +206,10 @@
     )
 {%- endmacro %}
 
+{% macro default__northstar_is_json_object(expr) -%}
+    {{ northstar_not_on_this_adapter('northstar_is_json_object', 'expr') }}
+{%- endmacro %}
+
 
 {#- The reject_reason codes, in precedence order: a row gets the first one that applies.
     stg_northstar_raw__events_parsed implements the checks in this order; the quality mart
@@ -215,4 +227,15 @@
         'missing_entity_id',
         'properties_not_json_object',
     ]) }}
+{%- endmacro %}
+
+
+{#- A compile error for an engine that has no version of a dispatched macro yet: names the
+    macro to add, instead of dbt's generic "no macro found" message. -#}
+{% macro northstar_not_on_this_adapter(macro_name, arguments) -%}
+    {{ exceptions.raise_compiler_error(
+        macro_name ~ " has no implementation for the '" ~ target.type ~ "' adapter: add a macro "
+        ~ target.type ~ "__" ~ macro_name ~ "(" ~ arguments ~ ") in your project "
+        ~ "(northstar ships DuckDB and Spark versions; see docs/raw-event-contract.md)."
+    ) }}
 {%- endmacro %}

@@ -6,12 +6,33 @@ from pathlib import Path
 
 import click
 
-from northstar.commands._common import handle_errors, progress
+from northstar import exit_codes
+from northstar.commands._common import fail, handle_errors, progress
 from northstar.paths import Paths
 
-accounts_option = click.option("--accounts", default=1500, show_default=True, help="Teams.")
-days_option = click.option("--days", default=213, show_default=True, help="Days of history.")
-seed_option = click.option("--seed", default=42, show_default=True, help="Same seed, same data.")
+# The generator's own limits (northstar.demo.model.Params.validate: the bits of the event
+# key), checked by Click so a bad value is a usage error (exit 2), never a traceback.
+accounts_option = click.option(
+    "--accounts",
+    type=click.IntRange(1, 2**24 - 1),
+    default=1500,
+    show_default=True,
+    help="Teams.",
+)
+days_option = click.option(
+    "--days",
+    type=click.IntRange(1, 2**14 - 1),
+    default=213,
+    show_default=True,
+    help="Days of history.",
+)
+seed_option = click.option(
+    "--seed",
+    type=click.IntRange(0, 2**62 - 1),
+    default=42,
+    show_default=True,
+    help="Same seed, same data.",
+)
 
 
 @click.command()
@@ -25,10 +46,19 @@ seed_option = click.option("--seed", default=42, show_default=True, help="Same s
     help="Output directory (default: the project's raw data directory).",
 )
 def generate(accounts: int, days: int, seed: int, out: Path | None) -> None:
-    """Generate deterministic demo events for a team-messaging product as Parquet."""
+    """Generate deterministic demo events for a team-messaging product as Parquet.
+
+    Exit 2 for a bad option, or an --out that is a file or a directory holding anything
+    but a generated data set (it is never replaced).
+    """
     from northstar.demo.generator import generate_demo
 
-    result = generate_demo(out or Paths.discover().raw_dir, accounts=accounts, days=days, seed=seed)
+    try:
+        result = generate_demo(
+            out or Paths.discover().raw_dir, accounts=accounts, days=days, seed=seed
+        )
+    except (FileExistsError, NotADirectoryError) as err:
+        fail(f"--out: {err}", exit_codes.USAGE)
     click.echo(result.summary())
 
 

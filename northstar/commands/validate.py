@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from northstar import exit_codes
+from northstar.commands._common import fail
 from northstar.paths import Paths
 
 
@@ -50,18 +51,33 @@ def validate(
 
     A guardrail in breach is reported but is not a validation failure: the data can be
     right about an unhealthy product. Exit codes: 0 valid; 4 an expectation failed, or a
-    table is empty or lacks a contract column; 6 the warehouse or a table is missing; 1
-    the suites or settings are unusable (for example out of date with the spec).
-    docs/validation.md lists the suites.
+    table is empty or lacks a contract column; 6 the warehouse or a table is missing; 3
+    the warehouse is open for writing by another process (a running dbt build); 2 a bad
+    --as-of; 1 the suites or settings are unusable (for example out of date with the
+    spec). docs/validation.md lists the suites.
     """
     from northstar.validation import (
         SettingsError,
         SuitesError,
         TablesNotFoundError,
         WarehouseError,
+        WarehouseLockedError,
         WarehouseNotFoundError,
         validate_warehouse,
     )
+    from northstar.validation.runner import resolve_as_of
+
+    reference = None
+    if as_of is not None:  # a malformed command line: refused before anything runs
+        try:
+            reference = resolve_as_of(as_of, None)
+        except ValueError:
+            shown = as_of if len(as_of) <= 60 else as_of[:57] + "..."
+            fail(
+                f"--as-of: {shown!r} is not a date; use YYYY-MM-DD (or an ISO timestamp), "
+                "e.g. 2026-10-01",
+                exit_codes.USAGE,
+            )
 
     paths = Paths.discover()
     try:
@@ -69,15 +85,15 @@ def validate(
             warehouse or paths.warehouse,
             out_dir or paths.target_dir / "validation",
             suites_dir=suites_dir,
-            as_of=as_of,
+            as_of=reference,
             project_dir=paths.project_dir,
         )
     except (WarehouseNotFoundError, TablesNotFoundError) as err:
-        click.echo(f"error: {err}", err=True)
-        raise SystemExit(exit_codes.NOT_FOUND) from err
+        fail(str(err), exit_codes.NOT_FOUND)
+    except WarehouseLockedError as err:
+        fail(str(err), err.exit_code)
     except (SuitesError, SettingsError, WarehouseError, ValueError) as err:
-        click.echo(f"error: {err}", err=True)
-        raise SystemExit(exit_codes.ERROR) from err
+        fail(str(err), exit_codes.ERROR)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary_text())
     if not result.success:
         raise SystemExit(exit_codes.DATA_INVALID)

@@ -17,7 +17,17 @@ import duckdb
 from northstar.publish.tables import PublicTable, quote_identifier
 
 MANIFEST_VERSION = 1
-PACKAGES = ("northstar", "dbt-core", "dbt-duckdb", "duckdb")
+# The packages whose versions decide what a snapshot holds: the build (dbt), the engine,
+# the validation gate (Great Expectations) and the semantic layer (MetricFlow).
+PACKAGES = (
+    "northstar",
+    "dbt-core",
+    "dbt-duckdb",
+    "duckdb",
+    "great-expectations",
+    "metricflow",
+    "dbt-metricflow",
+)
 
 
 def json_value(value: Any) -> Any:
@@ -29,11 +39,14 @@ def json_value(value: Any) -> Any:
 
 
 def versions() -> dict[str, str | None]:
+    """Python's and each of PACKAGES' installed version; null for one that is not
+    installed (or whose metadata cannot be read): versions describe a snapshot, they
+    never stop one from being published."""
     found: dict[str, str | None] = {"python": platform.python_version()}
     for package in PACKAGES:
         try:
             found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
+        except Exception:  # PackageNotFoundError, or a broken install
             found[package] = None
     return found
 

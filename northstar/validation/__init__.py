@@ -16,6 +16,7 @@ from northstar.validation.settings import SettingsError, ValidationSettings
 from northstar.validation.warehouse import (
     TablesNotFoundError,
     WarehouseError,
+    WarehouseLockedError,
     WarehouseNotFoundError,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "ValidationResult",
     "ValidationSettings",
     "WarehouseError",
+    "WarehouseLockedError",
     "WarehouseNotFoundError",
     "validate_warehouse",
 ]

@@ -6,6 +6,7 @@ No Great Expectations import here, so code that only reads or compares suite fil
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -41,3 +42,30 @@ def differences(directory: Path, suites: list[dict[str, Any]]) -> list[str]:
     return sorted(
         name for name in set(expected) | set(present) if expected.get(name) != present.get(name)
     )
+
+
+def unified_diffs(directory: Path, suites: list[dict[str, Any]], label: str) -> dict[str, str]:
+    """File name -> unified diff from the file in `directory` to the freshly generated
+    suite, for every file `differences` names: what a regeneration would change.
+
+    Paths read `a/<label>/<name>` and `b/<label>/<name>` (`/dev/null` for a suite not
+    written yet or a file no longer generated), so the output is also a patch that
+    `patch -p1` or `git apply` can apply from the directory holding `label`.
+    """
+    expected = {f"{suite['name']}.json": suite_text(suite) for suite in suites}
+    diffs = {}
+    for name in differences(directory, suites):
+        path = directory / name
+        old = path.read_text() if path.is_file() else None
+        new = expected.get(name)
+        lines = difflib.unified_diff(
+            (old or "").splitlines(keepends=True),
+            (new or "").splitlines(keepends=True),
+            fromfile=f"a/{label}/{name}" if old is not None else "/dev/null",
+            tofile=f"b/{label}/{name}" if new is not None else "/dev/null",
+        )
+        diffs[name] = "".join(
+            line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+            for line in lines
+        )
+    return diffs

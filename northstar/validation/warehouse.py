@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from northstar.publish.errors import BusyError
+
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -36,6 +38,17 @@ class TablesNotFoundError(WarehouseError):
 
 class WarehouseUnreadableError(WarehouseError):
     pass
+
+
+class WarehouseLockedError(BusyError):
+    """Another process holds the warehouse open for writing (a running `dbt build`).
+
+    Not a WarehouseError on purpose: the data and the configuration are fine, the
+    pipeline just cannot run now. It is the BusyError (exit 3, PIPELINE_FAILED) that
+    publish raises for the same writer, so `northstar validate`, `northstar publish` and
+    `northstar build` report it alike; callers that turn a WarehouseError into a
+    configuration error (exit 1) let it through.
+    """
 
 
 class ColumnsNotFoundError(KeyError):
@@ -71,6 +84,11 @@ class Warehouse:
             self._con = duckdb.connect(str(self.path), read_only=True)
         except duckdb.Error as err:
             first_line = str(err).splitlines()[0]
+            if isinstance(err, duckdb.IOException) and "lock" in first_line.lower():
+                raise WarehouseLockedError(
+                    f"the warehouse {self.path} is open for writing by another process "
+                    f"(a dbt build?): try again after it finishes ({first_line})"
+                ) from err
             raise WarehouseUnreadableError(
                 f"cannot open {self.path} read-only (is a dbt build writing it?): {first_line}"
             ) from err

@@ -1,6 +1,7 @@
 """Shared set-up for the publish/query/digest/alerts/build tests: an isolated environment
 under tmp_path, the contract warehouse with a few additions, and fake validators (the
-real gate has its own tests; one end-to-end test in test_build.py runs it)."""
+real gate has its own tests in test_validation.py; publish runs it end to end in
+test_publish.py, test_publish_through_the_real_validation_gate)."""
 
 from __future__ import annotations
 

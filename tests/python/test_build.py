@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -179,15 +180,173 @@ def test_a_non_duckdb_target_can_still_build_with_no_publish(env, tmp_path):
     assert len(dbt.calls) == 1
 
 
-def test_jinja_profile_values_are_left_to_dbt(env):
-    # The shipped profiles.yml: path from env_var(); the default warehouse path applies.
+def test_the_shipped_profile_resolves_to_the_warehouse_dbt_writes(env):
+    # The shipped profiles.yml: path from env_var('NORTHSTAR_DUCKDB_PATH', ...), which
+    # dbt sees set to the warehouse northstar publishes from.
     target = check_profile(env, None)
-    assert (target.profile, target.target, target.type, target.path) == (
+    assert (target.profile, target.target, target.type, target.path, target.unresolved) == (
         "northstar",
         "duckdb",
         "duckdb",
+        env.warehouse,
         None,
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "{{ env_var('MY_NORTHSTAR_DB') }}",
+        "{{ env_var('MY_NORTHSTAR_DB', 'warehouse/northstar.duckdb') }}",
+        "{{ env_var('MY_NORTHSTAR_DIR') }}/mine.duckdb",
+        "{{ env_var('MY_NORTHSTAR_DIR') ~ '/mine.duckdb' }}",
+        "{{ env_var('NOT_SET_ANYWHERE', env_var('MY_NORTHSTAR_DIR')) }}/mine.duckdb",
+    ],
+)
+def test_a_profile_path_from_any_env_var_is_the_file_published(env, tmp_path, monkeypatch, path):
+    """Not only NORTHSTAR_DUCKDB_PATH: the file dbt writes is the one published, never the
+    default warehouse (which holds other data here, as it would on a real machine)."""
+    make_warehouse(env)  # the default warehouse: must not be what is published
+    mine = tmp_path / "elsewhere" / "mine.duckdb"
+    mine.parent.mkdir()
+    from snapshot_helpers import make_contract_warehouse
+
+    make_contract_warehouse(mine)
+    monkeypatch.setenv("MY_NORTHSTAR_DB", str(mine))
+    monkeypatch.setenv("MY_NORTHSTAR_DIR", str(mine.parent))
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    profiles = write_profiles(
+        tmp_path / "p",
+        f"""
+        northstar:
+          target: mine
+          outputs:
+            mine: {{type: duckdb, path: "{path}"}}
+        """,
+    )
+    result = run_build(env, profiles_dir=profiles, dbt=FakeDbt(), validator=FakeValidator())
+    assert result.target.path == mine
+    assert result.published.manifest["source"]["warehouse"] == str(mine)
+    assert result.published.manifest["tables"]["fct_metric_values"]["rows"] == 12  # no plan rows
+
+
+def test_a_relative_profile_path_from_a_default_is_under_the_project(env, tmp_path, monkeypatch):
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    profiles = write_profiles(
+        tmp_path / "p",
+        """
+        northstar:
+          target: dev
+          outputs:
+            dev: {type: duckdb, path: "{{ env_var('NOT_SET_ANYWHERE', 'build/dev.duckdb') }}"}
+        """,
+    )
+    target = check_profile(replace(env, profiles_dir=profiles), None)
+    assert target.path == env.project_dir / "build" / "dev.duckdb"
+
+
+def test_a_jinja_target_name_is_resolved_too(env, tmp_path, monkeypatch):
+    monkeypatch.setenv("MY_NORTHSTAR_TARGET", "prod")
+    profiles = write_profiles(
+        tmp_path / "p",
+        f"""
+        northstar:
+          target: "{{{{ env_var('MY_NORTHSTAR_TARGET', 'dev') }}}}"
+          outputs:
+            dev: {{type: duckdb, path: "{tmp_path / "dev.duckdb"}"}}
+            prod: {{type: duckdb, path: "{tmp_path / "prod.duckdb"}"}}
+        """,
+    )
+    target = check_profile(replace(env, profiles_dir=profiles), None)
+    assert (target.target, target.path) == ("prod", tmp_path / "prod.duckdb")
+
+
+@pytest.mark.parametrize(
+    ("profile", "field", "reason"),
+    [
+        (
+            "{target: dev, outputs: {dev: {type: duckdb, path: \"{{ var('db_path') }}\"}}}",
+            "northstar.outputs.dev.path",
+            "'var' is undefined",
+        ),
+        (
+            '{target: dev, outputs: {dev: {type: duckdb, path: "{{ target.name }}.duckdb"}}}',
+            "northstar.outputs.dev.path",
+            "'target' is undefined",
+        ),
+        (
+            "{target: dev, outputs: {dev: {type: duckdb, "
+            "path: \"{{ env_var('NOT_SET_ANYWHERE') }}\"}}}",
+            "northstar.outputs.dev.path",
+            "environment variable 'NOT_SET_ANYWHERE' is not set and has no default",
+        ),
+        (
+            '{target: dev, outputs: {dev: {type: duckdb, path: "{{ env_var( }}"}}}',
+            "northstar.outputs.dev.path",
+            "not valid Jinja",
+        ),
+        (
+            "{target: \"{{ var('t') }}\", outputs: {dev: {type: duckdb, path: x.duckdb}}}",
+            "northstar.target",
+            "'var' is undefined",
+        ),
+        (
+            "{target: dev, outputs: {dev: {type: duckdb}}}",
+            "northstar.outputs.dev.path",
+            "dbt-duckdb then builds an in-memory database",
+        ),
+        (
+            "{target: dev, outputs: {dev: {type: duckdb, path: ':memory:'}}}",
+            "northstar.outputs.dev.path",
+            "dbt-duckdb then builds an in-memory database",
+        ),
+    ],
+)
+def test_a_profile_path_northstar_cannot_resolve_is_refused_naming_the_field(
+    env, tmp_path, monkeypatch, profile, field, reason
+):
+    """Publishing would otherwise read the default warehouse: a file dbt never wrote."""
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    make_warehouse(env)
+    profiles = write_profiles(tmp_path / "p", f"northstar: {profile}\n")
+    dbt, validator = FakeDbt(), FakeValidator()
+    with pytest.raises(NorthstarError) as caught:
+        run_build(env, profiles_dir=profiles, dbt=dbt, validator=validator)
+    message = str(caught.value)
+    assert caught.value.exit_code == 1
+    assert message.startswith(f"{profiles / 'profiles.yml'}: {field} ")
+    assert reason in message
+    assert "--no-publish" in message
+    assert dbt.calls == [] and validator.calls == []
+    assert not env.snapshots_dir.exists()
+    # without publishing there is no file to find: dbt decides, as it always does
+    result = run_build(env, profiles_dir=profiles, dbt=dbt, publish_snapshot=False)
+    assert result.published is None
+    assert len(dbt.calls) == 1
+
+
+def test_cli_build_refuses_an_unresolvable_profile_path_in_one_line(env, tmp_path, monkeypatch):
+    import northstar.build
+
+    dbt = FakeDbt()
+    monkeypatch.setattr(northstar.build, "run_dbt", dbt)  # never a real dbt run here
+    profiles = write_profiles(
+        tmp_path / "p",
+        """
+        northstar:
+          target: dev
+          outputs:
+            dev: {type: duckdb, path: "{{ var('db_path') }}"}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["build", "--profiles-dir", str(profiles)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(
+        f"error: {profiles / 'profiles.yml'}: northstar.outputs.dev.path "
+    )
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+    assert dbt.calls == []
 
 
 HOLD_LOCK = textwrap.dedent(

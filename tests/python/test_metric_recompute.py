@@ -11,7 +11,9 @@ The fixture plants what is easy to get wrong: a week in which no team is active 
 rate over active teams has a zero denominator), teams first seen mid-week, a team
 dormant for three weeks and back, the aha moment's 100th message exactly at the end of
 its 14-day window and one second after it, a team created on Sunday 23:59:59 whose first
-message comes at Monday 00:00:00, a team missing from the accounts file.
+message comes at Monday 00:00:00 (MIDNIGHT_MESSAGE: one second apart, different UTC days and
+ISO weeks, so the day and week bucketing of raw timestamps is compared with the oracle
+too), a team missing from the accounts file.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ TEAMS: dict[str, tuple] = {
 # nothing but other activity in week 1, and their 100th message exactly at first seen +
 # 14 days (A3: reached) or one second later (A4: not reached). Later messages follow it.
 HUNDREDTH = {"A3": at(2, 0, 9), "A4": at(2, 1, 11, 0, 1)}
+# The day/week boundary: A5 is created on Sunday 23:59:59 (TEAMS) and sends its first
+# message one second later, on Monday 00:00:00 (its other week-3 messages come later).
+MIDNIGHT_MESSAGE = ("A5", at(3))
 
 # Server-side and quality events per week: (team, event, properties)
 PLANTED: dict[int, list[tuple[str, str, dict]]] = {
@@ -168,6 +173,8 @@ def write_fixture(directory: Path) -> None:
         w.add(
             "A1", "api_request", w.moment(week, at(week)), {"latency_ms": latency, "status": status}
         )
+    team, when = MIDNIGHT_MESSAGE
+    w.add(team, "message_sent", when, {"channel_type": "public"})
     # server-side traffic in the quiet week, and the last event: the reference time
     for latency in (150, 240, 310, 95, 800):
         w.add(
@@ -202,6 +209,15 @@ def write_fixture(directory: Path) -> None:
                 writer.writerow([team, first.strftime("%Y-%m-%dT%H:%M:%SZ"), plan, country, "tech"])
 
 
+def fixture_vars(directory: Path) -> dict[str, str]:
+    """The dbt vars that point the project at the fixture written to `directory`."""
+    return {
+        "northstar__raw_events_path": str(directory / "events.csv"),
+        "northstar__raw_accounts_path": str(directory / "accounts.csv"),
+        "northstar__raw_users_path": str(directory / "users.csv"),  # absent
+    }
+
+
 # --- one build ------------------------------------------------------------------------------
 
 
@@ -218,13 +234,8 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     workdir = tmp_path_factory.mktemp("recompute")
     write_fixture(workdir / "fixture")
-    dbt_vars = {
-        "northstar__raw_events_path": str(workdir / "fixture" / "events.csv"),
-        "northstar__raw_accounts_path": str(workdir / "fixture" / "accounts.csv"),
-        "northstar__raw_users_path": str(workdir / "fixture" / "users.csv"),  # absent
-    }
     # the demo spec as dbt_project.yml declares it; unit tests included
-    build = run_dbt(["build"], workdir, json.dumps(dbt_vars))
+    build = run_dbt(["build"], workdir, json.dumps(fixture_vars(workdir / "fixture")))
     assert build.result.returncode == 0, build.log
     oracle = Oracle(
         load_spec(PROJECT_DIR),
@@ -327,10 +338,12 @@ def test_zero_denominator_week_is_unknown_not_an_error(demo: Demo) -> None:
 
 def test_lifecycle_of_the_planted_teams(demo: Demo) -> None:
     rows = demo.build.query(
-        "select entity_id, period_start, lifecycle_state from intermediate.int_entity_periods "
-        "where grain = 'week' and entity_id in ('A2', 'A5')"
+        "select grain, entity_id, period_start, lifecycle_state "
+        "from intermediate.int_entity_periods "
+        "where grain in ('day', 'week') and entity_id in ('A2', 'A5')"
     )
-    states = {(entity, period): state for entity, period, state in rows}
+    states = {(entity, period): state for grain, entity, period, state in rows if grain == "week"}
+    days = {(entity, period): state for grain, entity, period, state in rows if grain == "day"}
     assert states[("A2", week_of(1))] == "new"  # first seen on a Thursday
     assert states[("A2", week_of(2))] == "returning"
     assert ("A2", week_of(3)) not in states  # dormant: no row
@@ -339,6 +352,16 @@ def test_lifecycle_of_the_planted_teams(demo: Demo) -> None:
     # before and inactive last week, so PostHog's definitions call it resurrecting
     assert states[("A5", week_of(2))] is None
     assert states[("A5", week_of(3))] == "resurrecting"
+    # ... and the same one second apart at day grain: Sunday only has its creation events
+    team, midnight = MIDNIGHT_MESSAGE
+    created = TEAMS[team][3]
+    assert (created.weekday(), created.time()) == (6, dt.time(23, 59, 59))
+    messages = [
+        e.occurred_at for e in demo.oracle.by_entity[team] if e.event_name == "message_sent"
+    ]
+    assert min(messages) == midnight == created + dt.timedelta(seconds=1)
+    assert days[(team, created.date())] is None
+    assert days[(team, midnight.date())] == "resurrecting"
 
 
 def test_a_segment_missing_from_the_entity_table_fails_naming_it(demo: Demo) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from importlib import metadata
 from pathlib import Path
 
 import duckdb
@@ -83,6 +84,15 @@ def test_snapshot_holds_every_public_table_in_three_formats(env, warehouse):
     assert manifest["run_id"] == result.run_id
     assert manifest["data_as_of"]["latest_complete_period"]["week"]["period_start"] == "2026-09-21"
     assert manifest["versions"]["duckdb"] == duckdb.__version__
+    for package in (
+        "northstar",
+        "dbt-core",
+        "dbt-duckdb",
+        "great-expectations",
+        "metricflow",
+        "dbt-metricflow",
+    ):
+        assert manifest["versions"][package] == metadata.version(package), package
     assert json.loads((snap / "validation.json").read_text())["success"] is True
     assert verify(snap) == []
     assert not list(snap.glob("*.wal"))
@@ -90,6 +100,27 @@ def test_snapshot_holds_every_public_table_in_three_formats(env, warehouse):
     info = con.execute("select run_id, validation_status from northstar_snapshot").fetchall()
     con.close()
     assert info == [(result.run_id, "passed")]
+
+
+def test_a_package_that_is_not_installed_is_a_null_version(monkeypatch):
+    from northstar.publish import manifest as manifests
+
+    installed = metadata.version
+
+    def version(name):
+        if name in {"metricflow", "dbt-metricflow"}:
+            raise metadata.PackageNotFoundError(name)
+        if name == "great-expectations":
+            raise ValueError("broken metadata")  # a half-removed install
+        return installed(name)
+
+    monkeypatch.setattr(manifests.metadata, "version", version)
+    found = manifests.versions()
+    assert found["metricflow"] is None
+    assert found["dbt-metricflow"] is None
+    assert found["great-expectations"] is None
+    assert found["duckdb"] == duckdb.__version__
+    assert found["python"]
 
 
 def test_verify_detects_a_changed_file(env, warehouse):

@@ -5,6 +5,9 @@ Each case is the demo spec (dbt_project.yml vars.northstar) with one mistake, pa
 field (its path in the spec) and the offending value. The good demo spec must parse, in
 the same process after the bad ones (so one case cannot leak into the next).
 
+The breadth / depth / frequency recipes of docs/spec.md must parse too: every `yaml` block
+of that section, as the demo spec's inputs.
+
 A parse costs seconds, most of it starting Python and importing dbt, so the cases run in
 two worker processes (dbt_parse_worker.py) that each import dbt once and parse once per
 case through dbt's own runner.
@@ -14,7 +17,9 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from metric_checks import PROJECT_DIR
 
 from northstar.spec import load_spec
@@ -32,6 +38,9 @@ pytestmark = pytest.mark.dbt
 WORKER = Path(__file__).with_name("dbt_parse_worker.py")
 WORKERS = 2  # the machine has two cores
 GOOD = "demo_spec"
+RECIPE = "recipes"
+SPEC_DOC = PROJECT_DIR / "docs" / "spec.md"
+RECIPE_SECTION = "### Breadth, depth and frequency inputs"
 
 
 @dataclass(frozen=True)
@@ -173,7 +182,110 @@ CASES = [
         _set("guardrails[5].numerator.where.op", "=>"),
         ("northstar.guardrails[5].numerator.where", '"op": "=>"'),
     ),
+    # every metric has an owner (the issue: inputs and guardrails each with an owner)
+    Case(
+        "input_without_owner",
+        _delete("inputs[1]", "owner"),
+        ("northstar.inputs[1].owner", "activation_rate", "needs an owner", "(got: null)"),
+    ),
+    Case(
+        "guardrail_with_blank_owner",
+        _set("guardrails[2].owner", "  "),
+        ("northstar.guardrails[2].owner", "churn_rate", "needs an owner", '(got: "  ")'),
+    ),
+    Case(
+        "north_star_without_owner",
+        _delete("north_star", "owner"),
+        ("northstar.north_star.owner", "messages_sent", "(got: null)"),
+    ),
+    Case(
+        "output_with_empty_owner",
+        _set("outputs[1].owner", ""),
+        ("northstar.outputs[1].owner", "new_mrr", '(got: "")'),
+    ),
+    Case(
+        "owner_not_a_string",
+        _set("inputs[0].owner", ["growth", "marketing"]),
+        ("northstar.inputs[0].owner", "new_teams", '(got: ["growth", "marketing"])'),
+    ),
+    Case(
+        "duplicate_name_across_input_and_guardrail",
+        _set("guardrails[2].name", "resurrection_rate"),
+        ("northstar.guardrails[2].name", "unique", "northstar.inputs[3]", '"resurrection_rate"'),
+    ),
+    Case(
+        "grain_not_day_week_month",
+        _set("grains", ["day", "week", "quarter"]),
+        ("northstar.grains[2]", "day, week or month", '"quarter"'),
+    ),
+    Case(
+        "percentile_as_a_whole_number",
+        _set("guardrails[1].percentile", 95),
+        ("northstar.guardrails[1].percentile", "between 0 and 1", "(got: 95)"),
+    ),
+    Case(
+        "percentile_of_one",
+        _set("guardrails[1].percentile", 1),
+        ("northstar.guardrails[1].percentile", "strictly between 0 and 1", "(got: 1)"),
+    ),
+    Case(
+        "percentile_of_zero",
+        _set("guardrails[1].percentile", 0),
+        ("northstar.guardrails[1].percentile", "strictly between 0 and 1", "(got: 0)"),
+    ),
+    Case(
+        "targets_not_a_mapping",
+        _set("north_star.targets", 60000),
+        ("northstar.north_star.targets", "mapping", "(got: 60000)"),
+    ),
+    Case(
+        "definition_version_zero",
+        _set("inputs[0].definition_version", 0),
+        ("northstar.inputs[0].definition_version", "new_teams", "positive integer", "(got: 0)"),
+    ),
+    Case(
+        "definition_version_not_an_integer",
+        _set("guardrails[0].definition_version", 1.5),
+        ("northstar.guardrails[0].definition_version", "positive integer", "(got: 1.5)"),
+    ),
+    Case(
+        "definition_version_a_string",
+        _set("north_star.definition_version", "v2"),
+        ("northstar.north_star.definition_version", "positive integer", '(got: "v2")'),
+    ),
+    Case(
+        "definition_version_a_boolean",
+        _set("outputs[0].definition_version", False),
+        ("northstar.outputs[0].definition_version", "positive integer", "(got: false)"),
+    ),
 ]
+
+
+def _recipes() -> dict[str, list[dict[str, Any]]]:
+    """docs/spec.md's breadth / depth / frequency recipes: {heading: metrics}."""
+    text = SPEC_DOC.read_text()
+    assert RECIPE_SECTION in text, f"{SPEC_DOC}: no section {RECIPE_SECTION!r}"
+    section = text.split(RECIPE_SECTION, 1)[1]
+    section = re.split(r"^#{1,3} ", section, maxsplit=1, flags=re.MULTILINE)[0]
+    recipes: dict[str, list[dict[str, Any]]] = {}
+    for part in re.split(r"^#### ", section, flags=re.MULTILINE)[1:]:
+        heading = part.splitlines()[0].split(":")[0].strip().lower()
+        blocks = re.findall(r"^```yaml\n(.*?)^```", part, flags=re.MULTILINE | re.DOTALL)
+        recipes[heading] = [metric for block in blocks for metric in yaml.safe_load(block)]
+    return recipes
+
+
+def _recipe_specs(demo: dict[str, Any]) -> list[dict[str, Any]]:
+    """The demo spec with its inputs replaced by the recipes, 3 to 5 inputs per spec."""
+    metrics = [metric for group in _recipes().values() for metric in group]
+    chunks = max(1, math.ceil(len(metrics) / 5))
+    specs = []
+    for n in range(chunks):
+        inputs = metrics[n::chunks]
+        # too few recipes for one spec: keep some of the demo's own inputs
+        inputs += demo["inputs"][: max(0, 3 - len(inputs))]
+        specs.append({**copy.deepcopy(demo), "inputs": inputs})
+    return specs
 
 
 @pytest.fixture(scope="module")
@@ -195,9 +307,13 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
         NORTHSTAR_RAW_DIR=str(workdir / "raw"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
+    recipes = [
+        {"id": f"{RECIPE}_{n}", "vars": {"northstar": spec}}
+        for n, spec in enumerate(_recipe_specs(demo))
+    ]
     workers = []
     for n in range(WORKERS):
-        share = cases[n::WORKERS]
+        share = [*cases[n::WORKERS], *recipes[n::WORKERS]]
         good = {"vars": {"northstar": demo}}
         # the good spec last: a worker's earlier bad cases must not leak into it
         batch = [*share, {**good, "id": f"{GOOD}_after_bad_cases_{n}"}]
@@ -235,3 +351,23 @@ def test_a_spec_error_fails_the_parse_naming_field_and_value(
     assert "northstar spec: " in message, message
     missing = [fragment for fragment in case.expect if fragment not in message]
     assert not missing, f"{missing} not in: {message}"
+
+
+def test_the_documented_recipes_cover_breadth_depth_and_frequency() -> None:
+    recipes = _recipes()
+    assert {"breadth", "depth", "frequency"} <= set(recipes), recipes.keys()
+    for heading, metrics in recipes.items():
+        assert metrics, f"docs/spec.md: no yaml recipe under {heading}"
+        for metric in metrics:
+            assert metric.get("owner"), f"recipe {metric.get('name')} has no owner"
+
+
+def test_the_breadth_depth_frequency_recipes_parse(parsed: dict[str, dict[str, Any]]) -> None:
+    """Every recipe of docs/spec.md, as the demo spec's inputs (3-5 per spec), parses."""
+    demo = load_spec(PROJECT_DIR)
+    specs = _recipe_specs(demo)
+    assert all(3 <= len(spec["inputs"]) <= 5 for spec in specs)
+    outcomes = {key: value for key, value in parsed.items() if key.startswith(RECIPE)}
+    assert len(outcomes) == len(specs)
+    failed = {key: value["error"] for key, value in outcomes.items() if not value["success"]}
+    assert not failed, failed

@@ -355,29 +355,94 @@ def test_a_missing_contract_column_fails_plainly(fixture_dir: Path, tmp_path: Pa
     )
 
 
-def test_a_warehouse_locked_by_a_writer_is_a_plain_error(fixture_dir: Path, tmp_path: Path) -> None:
-    # a dbt build holds DuckDB's write lock; another process cannot even open the file
+@pytest.mark.parametrize(
+    "value", ["yesterday", "2026-13-01", "01/10/2026", "", "2026-10-01; drop table x"]
+)
+def test_a_bad_as_of_is_a_usage_error(fixture_dir: Path, tmp_path: Path, value: str) -> None:
+    out = tmp_path / "out"
+    outcome = CliRunner().invoke(
+        cli,
+        [
+            "validate",
+            "--warehouse",
+            str(fixture_dir / "clean.duckdb"),
+            "--suites",
+            str(fixture_dir / "suites"),
+            "--out",
+            str(out),
+            "--as-of",
+            value,
+        ],
+    )
+    assert outcome.exit_code == exit_codes.USAGE, outcome.output
+    assert isinstance(outcome.exception, SystemExit)
+    assert "Traceback" not in outcome.output
+    assert outcome.stdout == ""
+    assert outcome.stderr == (
+        f"error: --as-of: {value!r} is not a date; use YYYY-MM-DD (or an ISO timestamp), "
+        "e.g. 2026-10-01\n"
+    )
+    assert not out.exists()  # refused before anything ran
+
+
+WRITER = (
+    "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+    "print('locked', flush=True); time.sleep(120)"
+)
+
+
+@pytest.fixture
+def held_open_for_writing(fixture_dir: Path, tmp_path: Path):
+    """A copy of the clean warehouse that another process holds open for writing, as a
+    running dbt build does: DuckDB then refuses even a read-only connection."""
     warehouse = warehouse_copy(fixture_dir, tmp_path)
     writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-            "print('locked', flush=True); time.sleep(120)",
-            str(warehouse),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", WRITER, str(warehouse)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert writer.stdout.readline().strip() == "locked"
-        outcome = run_validate(fixture_dir, warehouse, tmp_path / "out")
+        yield warehouse
     finally:
         writer.kill()
         writer.wait()
-    assert outcome.exit_code == exit_codes.ERROR
-    assert outcome.output.startswith(f"error: cannot open {warehouse} read-only")
+
+
+def test_validate_on_a_warehouse_open_for_writing_is_exit_3(
+    fixture_dir: Path, tmp_path: Path, held_open_for_writing: Path
+) -> None:
+    warehouse = held_open_for_writing
+    outcome = run_validate(fixture_dir, warehouse, tmp_path / "out")
+    assert outcome.exit_code == exit_codes.PIPELINE_FAILED, outcome.output
     assert "Traceback" not in outcome.output
+    assert outcome.stdout == ""
+    assert outcome.stderr.startswith(
+        f"error: the warehouse {warehouse} is open for writing by another process (a dbt "
+        "build?): try again after it finishes"
+    )
+    assert outcome.stderr.count("\n") == 1  # one line
+
+
+def test_publish_on_a_warehouse_open_for_writing_is_exit_3_through_the_real_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, held_open_for_writing: Path
+) -> None:
+    """`northstar publish` with the real validation gate (not a fake validator): the gate
+    is what opens the warehouse first, so it must report the writer as publish does."""
+    from snapshot_helpers import isolated_env
+
+    for key, value in isolated_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    warehouse = held_open_for_writing
+    monkeypatch.setenv("NORTHSTAR_DUCKDB_PATH", str(warehouse))
+    outcome = CliRunner().invoke(cli, ["publish"])
+    assert outcome.exit_code == exit_codes.PIPELINE_FAILED, outcome.output
+    assert "Traceback" not in outcome.output
+    errors = [line for line in outcome.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, outcome.stderr
+    assert errors[0].startswith(
+        f"error: the warehouse {warehouse} is open for writing by another process"
+    )
+    snapshots = tmp_path / "snapshots"
+    assert not snapshots.exists() or [p.name for p in snapshots.iterdir()] == [".lock"]
 
 
 def test_a_feed_without_duplicates_or_rejects_is_valid(fixture_dir: Path, tmp_path: Path) -> None:
@@ -431,6 +496,51 @@ def test_suites_out_of_date_with_the_spec_are_refused(tmp_path: Path) -> None:
     (tmp_path / "dbt_project.yml").write_text(text.replace("warn: 0.2\n", "warn: 0.25\n", 1))
     with pytest.raises(SuitesError, match="out of date with the spec"):
         validate_warehouse(tmp_path / "unused.duckdb", None, project_dir=tmp_path)
+
+
+def test_generate_suites_check_prints_a_diff_of_each_stale_file(tmp_path: Path) -> None:
+    """`scripts/generate_suites.py --check` (what CI runs) names the stale files and
+    shows what changed in each, as a unified diff a reviewer can read (or apply)."""
+    project = find_project_dir()
+    shutil.copy(project / "dbt_project.yml", tmp_path / "dbt_project.yml")
+    shutil.copytree(project / "expectations", tmp_path / "expectations")
+    script = [sys.executable, str(project / "scripts" / "generate_suites.py")]
+    check = [*script, "--check", "--project-dir", str(tmp_path)]
+    text = (tmp_path / "dbt_project.yml").read_text()
+    (tmp_path / "dbt_project.yml").write_text(text.replace("warn: 0.2\n", "warn: 0.25\n", 1))
+    (tmp_path / "expectations" / "fct_aha_moments.json").unlink()  # a suite not committed
+    (tmp_path / "expectations" / "old_suite.json").write_text('{"name": "old_suite"}\n')
+    stale = subprocess.run(check, capture_output=True, text=True, check=False)
+    assert stale.returncode == 1
+    assert "Traceback" not in stale.stderr
+    assert stale.stderr.startswith(
+        "out of date: dim_metrics.json, fct_aha_moments.json, "
+        "fct_metric_values__status.json, old_suite.json; run scripts/generate_suites.py"
+    )
+    diff = stale.stdout
+    # the changed threshold, in the status suite's params and in the catalog check
+    assert "--- a/expectations/fct_metric_values__status.json\n" in diff
+    assert "+++ b/expectations/fct_metric_values__status.json\n" in diff
+    assert '\n-            "warn": 0.2\n+            "warn": 0.25\n' in diff
+    assert '\n-          "churn_rate:guardrail:lower_is_better:warn=0.2:breach=0.35"' in diff
+    assert '\n+          "churn_rate:guardrail:lower_is_better:warn=0.25:breach=0.35"' in diff
+    # a suite to add and a file to remove are diffs against /dev/null
+    assert "--- /dev/null\n+++ b/expectations/fct_aha_moments.json\n" in diff
+    assert "--- a/expectations/old_suite.json\n+++ /dev/null\n" in diff
+    assert '\n-{"name": "old_suite"}\n' in diff
+    # only the stale files are shown, and nothing was written
+    assert "fct_metric_values__spine.json" not in diff
+    assert not (tmp_path / "expectations" / "fct_aha_moments.json").exists()
+    if shutil.which("patch") is None:
+        return
+    # the diff is a patch: applied, the suites are up to date
+    patch = subprocess.run(
+        ["patch", "-p1", "--quiet"], input=diff, cwd=tmp_path, text=True, check=False
+    )
+    assert patch.returncode == 0
+    after = subprocess.run(check, capture_output=True, text=True, check=False)
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert after.stdout.strip() == f"{tmp_path / 'expectations'}: 10 suites up to date"
 
 
 def test_unknown_validation_setting_names_the_key() -> None:
