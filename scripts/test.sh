@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fresh machine -> every check CI runs: lint, a dbt build of the demo with all dbt tests, pytest.
+# Fresh machine -> every check CI runs: lint, a dbt build of the demo with all dbt tests,
+# the semantic layer, the same build on Spark, pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -26,6 +27,9 @@ northstar semantic --check
 
 echo "==> sqlfluff (dbt templater)"
 sqlfluff lint models tests/dbt
+
+echo "==> the same project on Spark (dbt-spark session), compared table by table with DuckDB"
+bash scripts/check_spark.sh
 
 echo "==> pytest"
 pytest -q

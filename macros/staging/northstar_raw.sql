@@ -172,7 +172,7 @@
 
 
 {#- The file reader. Columns it adds: _northstar_raw_file and, where the reader can
-    number rows, file_row_number. -#}
+    number rows, file_row_number (DuckDB; Spark has _metadata.row_index instead). -#}
 {% macro northstar_read_raw_files(path) -%}
     {{ return(adapter.dispatch('northstar_read_raw_files', 'northstar')(path)) }}
 {%- endmacro %}
@@ -213,6 +213,27 @@
         "northstar cannot read raw files by path on the '" ~ target.type ~ "' adapter ('" ~ path ~ "'). "
         ~ "Load them into a table and set the path var to '' to read source('northstar_raw', ...)."
     ) }}
+{%- endmacro %}
+
+
+{#- The 0-based position of a row in its Parquet file, as the file reader exposes it; none
+    where the reader has none (then rows are numbered by their content). On Spark, the
+    hidden _metadata column of file sources has it (Spark 3.5+), so raw_file_row_number
+    and raw_row_id are the same numbers as on DuckDB. -#}
+{% macro northstar_raw_row_index() -%}
+    {{ return(adapter.dispatch('northstar_raw_row_index', 'northstar')()) }}
+{%- endmacro %}
+
+{% macro duckdb__northstar_raw_row_index() -%}
+    {{ return('file_row_number') }}
+{%- endmacro %}
+
+{% macro spark__northstar_raw_row_index() -%}
+    {{ return('_metadata.row_index') }}
+{%- endmacro %}
+
+{% macro default__northstar_raw_row_index() -%}
+    {{ return(none) }}
 {%- endmacro %}
 
 
@@ -334,7 +355,8 @@
             {%- endif -%}
         {%- endfor -%}
         {%- set reads_files = from is string -%}
-        {%- set numbered_by_reader = reads_files and target.type == 'duckdb'
+        {%- set row_index = northstar_raw_row_index() if reads_files else none -%}
+        {%- set numbered_by_reader = row_index is not none
             and northstar_raw_file_format(northstar_raw_path(kind)) == 'parquet' -%}
         {%- if not reads_files -%}
             {%- set file_expr = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
@@ -349,7 +371,7 @@
             {%- endfor %}
             {{ file_expr }} as raw_file,
             {%- if numbered_by_reader %}
-            cast(file_row_number + 1 as {{ dbt.type_bigint() }}) as raw_file_row_number
+            cast({{ row_index }} + 1 as {{ dbt.type_bigint() }}) as raw_file_row_number
             {%- else %}
             {#- No reader row numbers (CSV, tables): number rows by their content, which is
                 deterministic; rows equal in every column are interchangeable anyway. #}

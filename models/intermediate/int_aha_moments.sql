@@ -39,7 +39,7 @@ qualifying as (
     where
         {{ northstar_events_sql(aha.events) }}
         and events.occurred_at
-        <= {{ dbt.dateadd('day', aha.window_days, 'entities.first_seen_at') }}
+        <= {{ northstar_timestamp_add('day', aha.window_days, 'entities.first_seen_at') }}
 
 ),
 

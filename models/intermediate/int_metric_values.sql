@@ -80,7 +80,9 @@ grouped as (
                 when
                     entity_periods.is_first_seen_period
                     and aha_moments.aha_reached_at
-                    <= {{ dbt.dateadd('day', metric.within_days, 'aha_moments.first_seen_at') }}
+                    <= {{ northstar_timestamp_add(
+                        'day', metric.within_days, 'aha_moments.first_seen_at'
+                    ) }}
                     then 1
                 else 0
             end

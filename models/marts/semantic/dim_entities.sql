@@ -40,7 +40,9 @@ final as (
         case
             when
                 aha_moments.aha_reached_at
-                <= {{ dbt.dateadd('day', metric.within_days, 'aha_moments.first_seen_at') }}
+                <= {{ northstar_timestamp_add(
+                    'day', metric.within_days, 'aha_moments.first_seen_at'
+                ) }}
                 then 1
             else 0
         end as {{ metric.name }}__numerator,

@@ -172,7 +172,8 @@ final as (
         properties,
         coalesce(
             reject_reason is null
-            and received_at > {{ dbt.dateadd('hour', late_arrival_hours, 'occurred_at') }},
+            and received_at
+            > {{ northstar_timestamp_add('hour', late_arrival_hours, 'occurred_at') }},
             false
         ) as is_late_arrival
     from ranked
