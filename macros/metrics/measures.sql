@@ -6,6 +6,8 @@
       northstar_measure_value      per entity-period (the entity's contribution: a count, a sum, 0/1)
 
     `column` names the measure's column, `<metric>__numerator` or `<metric>__denominator`.
+    For `entities`, the aggregates also count the distinct users, event names and UTC days
+    (`activity_date`) with a match: `<column>__users`, `__events`, `__days`.
 -#}
 
 {#- Measures that need a column in the daily activity table (the others come from lifecycle). -#}
@@ -58,7 +60,8 @@
     coalesce(sum({{ column }}), 0) as {{ column }}
     {%- if measure.kind == 'entities' %},
     count(distinct case when {{ column }} > 0 then user_id end) as {{ column }}__users,
-    count(distinct case when {{ column }} > 0 then event_name end) as {{ column }}__events
+    count(distinct case when {{ column }} > 0 then event_name end) as {{ column }}__events,
+    count(distinct case when {{ column }} > 0 then activity_date end) as {{ column }}__days
     {%- endif -%}
 {%- endmacro %}
 
@@ -72,6 +75,7 @@
             when {{ column }} >= {{ measure.min_events }}
                 and ({{ measure.min_distinct_users }} <= 1 or {{ column }}__users >= {{ measure.min_distinct_users }})
                 and {{ column }}__events >= {{ measure.min_distinct_events }}
+                and {{ column }}__days >= {{ measure.min_active_days }}
                 then 1
             else 0
         end

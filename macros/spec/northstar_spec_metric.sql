@@ -10,7 +10,9 @@
       activation, retention, resurrection, churn   lifecycle shares of cohorts / active entities
 
     A measure is {kind: count|sum|entities|active_entities|new_entities, events, property,
-    where: {property, op, value}, min_events, min_distinct_users, min_distinct_events}.
+    where: {property, op, value}, min_events, min_distinct_users, min_distinct_events,
+    min_active_days}. min_active_days (frequency) is a positive integer: the distinct UTC
+    days of the period with a matching event.
 
     Every metric, whatever its role, needs `name`, `kind` and `owner` (a non-blank string:
     the team or person accountable for it); `definition_version`, when given, is a
@@ -173,6 +175,12 @@
             {{ northstar_spec_check_number(field ~ '.' ~ option, entry.get(option, 1), 1) }}
             {%- do measure.update({option: entry.get(option, 1)}) -%}
         {%- endfor -%}
+        {#- a number of days: a whole number, unlike the counts above (kept as they were) -#}
+        {%- set min_active_days = entry.get('min_active_days', 1) -%}
+        {%- if min_active_days is not integer or min_active_days < 1 -%}
+            {{ northstar_spec_error(field ~ '.min_active_days', 'must be a positive integer (1, 2, ...): the distinct UTC days of the period with a matching event', min_active_days) }}
+        {%- endif -%}
+        {%- do measure.update({'min_active_days': min_active_days}) -%}
     {%- endif -%}
     {{ return(measure) }}
 {% endmacro %}

@@ -170,7 +170,12 @@ def _spec_measure(metric: Metric, side: str, entry: dict[str, Any]) -> Measure:
     if kind == "entities":
         thresholds = {
             option: entry.get(option, 1)
-            for option in ("min_events", "min_distinct_users", "min_distinct_events")
+            for option in (
+                "min_events",
+                "min_distinct_users",
+                "min_distinct_events",
+                "min_active_days",
+            )
         }
         if any(value != 1 for value in thresholds.values()):
             detail = ", ".join(f"{key} {value}" for key, value in thresholds.items() if value != 1)

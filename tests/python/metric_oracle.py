@@ -336,6 +336,7 @@ class Oracle:
         # entities: does this entity meet every condition in the period?
         users = {e.user_id for e in matching if e.user_id is not None}
         names = {e.event_name for e in matching}
+        days = {e.occurred_at.date() for e in matching}  # occurred_at is naive UTC
         # "at least 1 distinct user" is no condition: events without a user (billing,
         # automation) still make an account count, unless 2+ users are asked for
         users_needed = measure.get("min_distinct_users", 1)
@@ -343,6 +344,7 @@ class Oracle:
             len(matching) >= measure.get("min_events", 1)
             and (users_needed <= 1 or len(users) >= users_needed)
             and len(names) >= measure.get("min_distinct_events", 1)
+            and len(days) >= measure.get("min_active_days", 1)
         )
         return 1.0 if meets else 0.0
 

@@ -184,6 +184,22 @@ PLANTED_NSM = {
     "amplitude": {("A02", "2024-05-06"): 1, ("A02", "2024-05-13"): 0, ("A05", "2024-05-20"): 0},
 }
 
+# (metric, entity, grain, period_start) -> the entity's numerator contribution there
+PLANTED_INPUTS = {
+    # min_active_days: 3. Week 2024-05-27: T09 has four activity events on exactly two UTC
+    # days (Tue 23:59:59, Wed 00:00:00), T10 one message on each of exactly three days
+    # (Mon 00:00:00, Thu, Sun 23:59:59). May: T09 on 3 days (its Sunday 05-26 counts
+    # there), T10 on 2; June: T10 on 2 (06-02, 06-03). A day is never 3 days.
+    "slack": {
+        ("share_of_teams_active_3_days", "T09", "week", "2024-05-27"): 0,
+        ("share_of_teams_active_3_days", "T10", "week", "2024-05-27"): 1,
+        ("share_of_teams_active_3_days", "T09", "month", "2024-05-01"): 1,
+        ("share_of_teams_active_3_days", "T10", "month", "2024-05-01"): 0,
+        ("share_of_teams_active_3_days", "T10", "month", "2024-06-01"): 0,
+        ("share_of_teams_active_3_days", "T10", "day", "2024-05-27"): 0,
+    },
+}
+
 # entity -> (has_reached_aha, days_to_aha, qualifying_events_in_window)
 PLANTED_AHA = {
     "spotify": {"L02": (True, 7, 3), "L04": (False, None, 2)},  # 3rd save at +7 d / +7 d 1 s
@@ -212,6 +228,13 @@ def test_planted_cases(built: Built) -> None:
             f"where entity_id = '{entity}' and grain = 'week' and period_start = '{week}'"
         )
         assert rows == [(contribution,)], (entity, week)
+        checked += 1
+    for (metric, entity, grain, period), contribution in PLANTED_INPUTS.get(name, {}).items():
+        rows = built.build.query(
+            f"select {metric}__num from intermediate.int_entity_periods "
+            f"where entity_id = '{entity}' and grain = '{grain}' and period_start = '{period}'"
+        )
+        assert rows == [(contribution,)], (metric, entity, grain, period)
         checked += 1
     moments = aha_moments(built.build)
     for entity, (reached, days, qualifying) in PLANTED_AHA.get(name, {}).items():

@@ -206,6 +206,29 @@ def test_entities_with_a_per_period_threshold_are_kept_out():
     assert "power_teams" not in {planned.metric.name for planned in plan.included}
 
 
+def test_entities_active_on_several_days_are_kept_out():
+    # active days are a distinct count over the period's rows: no row-level condition
+    on_3_days = {"kind": "entities", "events": ["message_sent"], "min_active_days": 3}
+    sticky = {"name": "sticky_teams", **on_3_days}
+    share = {
+        "name": "sticky_share",
+        "kind": "ratio",
+        "numerator": on_3_days,
+        "denominator": {"kind": "active_entities"},
+    }
+    spec = _with_metric(_with_metric(demo_spec(), "outputs", sticky), "outputs", share)
+    plan = plan_semantic_layer(spec)
+    reasons = {item.metric.name: item.reason for item in plan.excluded}
+    assert "min_active_days 3" in reasons["sticky_teams"]
+    assert "sticky_share" in reasons
+    included = {planned.metric.name for planned in plan.included}
+    assert not {"sticky_teams", "sticky_share"} & included
+    # one active day is no condition beyond a matching event: in, like min_events 1
+    once = {**sticky, "name": "teams_active_once", "min_active_days": 1}
+    plan = plan_semantic_layer(_with_metric(demo_spec(), "outputs", once))
+    assert "teams_active_once" in {planned.metric.name for planned in plan.included}
+
+
 def test_a_ratio_over_a_thresholded_entity_count_is_kept_out():
     spec = _with_metric(
         demo_spec(),

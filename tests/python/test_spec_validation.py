@@ -258,6 +258,20 @@ CASES = [
         _set("outputs[0].definition_version", False),
         ("northstar.outputs[0].definition_version", "positive integer", "(got: false)"),
     ),
+    # frequency as active days: a whole number of days, at least 1 (outputs[0] is entities)
+    Case(
+        "min_active_days_zero",
+        _set("outputs[0].min_active_days", 0),
+        ("northstar.outputs[0].min_active_days", "positive integer", "(got: 0)"),
+    ),
+    Case(
+        "min_active_days_a_string_in_a_ratio",
+        _set(
+            "guardrails[0].numerator",
+            {"kind": "entities", "events": ["support_ticket_created"], "min_active_days": "3"},
+        ),
+        ("northstar.guardrails[0].numerator.min_active_days", "positive integer", '(got: "3")'),
+    ),
 ]
 
 

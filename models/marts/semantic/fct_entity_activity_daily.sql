@@ -6,10 +6,11 @@
 
     For an `entities` measure whose minimums are all 1, `<column>__qualifies` is 1 when the
     row alone meets the measure's condition (northstar_measure_value over the row's own
-    count, users and event names). With minimums of 1, an entity meets the condition in a
-    period exactly when one of its rows there does, so a distinct count of entities over
-    qualifying rows is the measure at any grain. Larger minimums are conditions on period
-    totals and get no column (the semantic layer leaves those metrics out).
+    count, users, event names and day). With minimums of 1, an entity meets the condition in
+    a period exactly when one of its rows there does, so a distinct count of entities over
+    qualifying rows is the measure at any grain. Larger minimums (min_active_days included)
+    are conditions on period totals and get no column (the semantic layer leaves those
+    metrics out).
 -#}
 {{ config(materialized='view') }}
 {%- set spec = northstar_spec() %}
@@ -19,7 +20,8 @@
 {%- for side in ['numerator', 'denominator'] %}
 {%- set measure = metric[side] %}
 {%- if measure is not none and measure.kind == 'entities'
-    and [measure.min_events, measure.min_distinct_users, measure.min_distinct_events] == [1, 1, 1] %}
+    and [measure.min_events, measure.min_distinct_users, measure.min_distinct_events,
+        measure.min_active_days] == [1, 1, 1, 1] %}
 {%- do row_measures.append((measure, metric.name ~ '__' ~ side)) %}
 {%- endif %}
 {%- endfor %}
@@ -35,7 +37,7 @@ activity as (
 
 row_counts as (
 
-    -- northstar_measure_aggregates' distinct users and event names, over one row
+    -- northstar_measure_aggregates' distinct users, event names and days, over one row
     select
         {% for measure, column in row_measures %}
         case
@@ -46,6 +48,10 @@ row_counts as (
             when activity.{{ column }} > 0 and activity.event_name is not null then 1
             else 0
         end as {{ column }}__events,
+        case
+            when activity.{{ column }} > 0 and activity.activity_date is not null then 1
+            else 0
+        end as {{ column }}__days,
         {% endfor %}
         activity.*
 
