@@ -225,6 +225,7 @@
         'occurred_in_future',
         'before_start_date',
         'missing_entity_id',
+        'invalid_entity_id',
         'properties_not_json_object',
     ]) }}
 {%- endmacro %}

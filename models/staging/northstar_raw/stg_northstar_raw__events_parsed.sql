@@ -119,6 +119,7 @@ classified as (
                 then 'before_start_date'
             {% endif %}
             when {{ entity_id }} is null then 'missing_entity_id'
+            when length({{ entity_id }}) > 256 then 'invalid_entity_id'
             when not is_properties_json_object then 'properties_not_json_object'
         end as reject_reason
     from parsed
