@@ -24,6 +24,7 @@ PUBLIC_TABLES: tuple[PublicTable, ...] = (
     PublicTable("rpt_north_star", "marts", required=False),
     PublicTable("rpt_metric_latest", "marts", required=False),
     PublicTable("rpt_aha_retention", "marts", required=False),
+    PublicTable("rpt_aha_discovery", "marts", required=False),
     PublicTable("fct_event_quality_daily", "marts", required=False),
     PublicTable("stg_events_rejected", "staging", required=False),
 )
