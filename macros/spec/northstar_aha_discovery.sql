@@ -6,7 +6,8 @@
                             threshold is added when missing, so the configured aha always
                             has its row
         window_days         the early window: events at or before first seen + N * 24 h
-                            count (default: the spec's aha window_days)
+                            count (default: the spec's aha window_days, or 14 when that
+                            reaches the retention days)
         retention_start_day, retention_end_day
                             retained = any activity event on these days after the
                             first-seen day (default 56 to 62, week 8, as rpt_aha_retention)
@@ -45,17 +46,22 @@
     {%- if aha_is_whole -%}{%- do thresholds.append(aha_threshold | int) -%}{%- endif -%}
     {%- set thresholds = thresholds | unique | sort -%}
 
-    {%- set window_days = raw.get('window_days') -%}
-    {%- set window_field = field ~ '.window_days' -%}
-    {%- if window_days is none -%}
-        {%- set window_days = spec.aha.window_days -%}
-        {%- set window_field = window_field ~ ' (default: northstar.aha.window_days)' -%}
-    {%- endif -%}
-    {{ northstar_aha_discovery_check_integer(window_field, window_days, 1) }}
     {%- set start_day = raw.get('retention_start_day', 56) -%}
     {%- set end_day = raw.get('retention_end_day', 62) -%}
     {{ northstar_aha_discovery_check_integer(field ~ '.retention_start_day', start_day, 1) }}
     {{ northstar_aha_discovery_check_integer(field ~ '.retention_end_day', end_day, start_day) }}
+    {%- set window_days = raw.get('window_days') -%}
+    {%- set window_field = field ~ '.window_days' -%}
+    {%- if window_days is none -%}
+        {#- The aha's own window, unless it runs into the retention days (a lifetime aha,
+            Slack's 2,000 messages): then the first 14 days, or less, to end before them. -#}
+        {%- set window_days = spec.aha.window_days -%}
+        {%- if window_days >= start_day -%}
+            {%- set window_days = [14, start_day - 1] | min -%}
+        {%- endif -%}
+        {%- set window_field = window_field ~ ' (default: northstar.aha.window_days)' -%}
+    {%- endif -%}
+    {{ northstar_aha_discovery_check_integer(window_field, window_days, 1) }}
     {%- if window_days >= start_day -%}
         {{ northstar_spec_error(window_field, 'the early window must end before retention is measured (retention_start_day ' ~ start_day ~ ')', window_days) }}
     {%- endif -%}

@@ -251,3 +251,15 @@ def test_planted_cases(built: Built) -> None:
             assert rows == ([(state,)] if state else []), (entity, week)
             checked += 1
     assert checked > 0, f"{name} has no planted case"
+
+
+def test_aha_discovery_uses_the_aha_window_or_14_days_for_a_lifetime_aha(built: Built) -> None:
+    aha_window = built.example.spec["aha"]["window_days"]
+    rows = built.build.query(
+        "select distinct window_days, bool_or(is_configured) from marts.rpt_aha_discovery "
+        "group by window_days"
+    )
+    if aha_window < 56:  # ends before week 8, where retention is measured
+        assert rows == [(aha_window, True)]
+    else:  # Slack's 2,000 messages in 365 days: discovery looks at the first 14 days
+        assert rows == [(14, False)]
