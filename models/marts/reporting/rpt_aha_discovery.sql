@@ -8,8 +8,9 @@
 
     The early window is measured as int_aha_moments measures it, on event timestamps:
     occurred_at <= first seen + window_days * 24 h (day offsets on the daily table would
-    count a different set of events). Retention is rpt_aha_retention's: any activity event
-    on days retention_start_day to retention_end_day after the first-seen day.
+    count a different set of events). Retention is int_entity_retention's, the one
+    rpt_aha_retention reports: any activity event on days retention_start_day to
+    retention_end_day after the first-seen day.
 -#}
 {%- set discovery = northstar_aha_discovery() -%}
 
@@ -21,27 +22,9 @@ events as (
 
 ),
 
-entities as (
+cohort as (
 
-    select * from {{ ref('int_entities') }}
-
-),
-
-activity as (
-
-    select * from {{ ref('int_entity_activity_daily') }}
-
-),
-
-spine as (
-
-    select * from {{ ref('int_period_spine') }}
-
-),
-
-as_of as (
-
-    select max(as_of_at) as as_of_at from spine
+    select * from {{ ref('int_entity_retention') }}
 
 ),
 
@@ -73,54 +56,6 @@ grid as (
 
 ),
 
-eligible as (
-
-    select
-        entities.entity_id,
-        entities.first_seen_at
-
-    from entities
-
-    cross join as_of
-
-    where
-        {{ dbt.dateadd(
-            'day', discovery.retention_end_day + 1, 'cast(entities.first_seen_at as date)'
-        ) }}
-        <= as_of.as_of_at
-
-),
-
-retained as (
-
-    select distinct eligible.entity_id
-
-    from activity
-
-    inner join eligible
-        on activity.entity_id = eligible.entity_id
-
-    where
-        activity.activity_event_count > 0
-        and {{ dbt.datediff(
-            'cast(eligible.first_seen_at as date)', 'activity.activity_date', 'day'
-        ) }} between {{ discovery.retention_start_day }} and {{ discovery.retention_end_day }}
-
-),
-
-cohort as (
-
-    select
-        eligible.entity_id,
-        case when retained.entity_id is not null then 1 else 0 end as is_retained
-
-    from eligible
-
-    left join retained
-        on eligible.entity_id = retained.entity_id
-
-),
-
 totals as (
 
     select
@@ -140,14 +75,14 @@ event_counts as (
 
     from events
 
-    inner join eligible
-        on events.entity_id = eligible.entity_id
+    inner join cohort
+        on events.entity_id = cohort.entity_id
 
     where
         {{ northstar_events_sql(discovery.candidate_events) }}
         and events.occurred_at
         <= {{ northstar_timestamp_add(
-            'day', discovery.window_days, 'eligible.first_seen_at'
+            'day', discovery.window_days, 'cohort.first_seen_at'
         ) }}
 
     group by 1, 2
