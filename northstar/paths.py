@@ -87,10 +87,12 @@ def demo_data_as_of(raw_dir: Path) -> str | None:
     """
     try:
         manifest = json.loads((raw_dir / "_manifest.json").read_text())
-        params = manifest["params"]
         if manifest.get("generator") != "northstar.demo":
             return None
+        if manifest.get("as_of"):  # written since the feed became appendable; moves on append
+            return str(manifest["as_of"])
+        params = manifest["params"]
         end = date.fromisoformat(params["start_date"]) + timedelta(days=int(params["days"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return f"{end.isoformat()}T00:00:00"

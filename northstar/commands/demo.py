@@ -35,30 +35,86 @@ seed_option = click.option(
 )
 
 
+signup_days_option = click.option(
+    "--signup-days",
+    type=click.IntRange(1, 2**14 - 1),
+    default=None,
+    help="Days over which --accounts teams sign up; they keep coming at that rate after "
+    "it. The world does not depend on --days, so a longer range only adds days.  "
+    "[default: 213]",
+)
+
+
 @click.command()
 @accounts_option
 @days_option
 @seed_option
+@signup_days_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Output directory (default: the project's raw data directory).",
 )
-def generate(accounts: int, days: int, seed: int, out: Path | None) -> None:
+@click.option(
+    "--append-days",
+    type=click.IntRange(1, 2**14 - 1),
+    default=None,
+    help="Add this many days to the data set in --out instead: new files for the days that "
+    "land, the old event files untouched; the same files as generating the longer range.",
+)
+@click.pass_context
+def generate(
+    ctx: click.Context,
+    accounts: int,
+    days: int,
+    seed: int,
+    signup_days: int | None,
+    out: Path | None,
+    append_days: int | None,
+) -> None:
     """Generate deterministic demo events for a team-messaging product as Parquet.
+
+    One events file per day the rows landed (events/YYYY-MM-DD.parquet): late and duplicate
+    deliveries sit in the day they arrived. --append-days adds days to an existing data set.
 
     Exit 2 for a bad option, or an --out that is a file or a directory holding anything
     but a generated data set (it is never replaced).
     """
-    from northstar.demo.generator import generate_demo
+    from northstar.demo import generator
+    from northstar.demo.model import SIGNUP_DAYS
 
+    out_dir = out or Paths.discover().raw_dir
+    if append_days is not None:
+        # the data set's own parameters decide; a different one would be another world
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in ("accounts", "days", "seed", "signup_days")
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            fail(
+                f"--append-days continues the data set as it is: drop {', '.join(given)}",
+                exit_codes.USAGE,
+            )
+        try:
+            result = generator.append_days(out_dir, append_days)
+        except (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError) as err:
+            fail(f"--append-days: {err}", exit_codes.USAGE)
+        click.echo(result.summary())
+        return
     try:
-        result = generate_demo(
-            out or Paths.discover().raw_dir, accounts=accounts, days=days, seed=seed
+        result = generator.generate_demo(
+            out_dir,
+            accounts=accounts,
+            days=days,
+            seed=seed,
+            signup_days=signup_days or SIGNUP_DAYS,
         )
     except (FileExistsError, NotADirectoryError) as err:
         fail(f"--out: {err}", exit_codes.USAGE)
+    except ValueError as err:
+        fail(str(err), exit_codes.USAGE)
     click.echo(result.summary())
 
 
@@ -66,8 +122,9 @@ def generate(accounts: int, days: int, seed: int, out: Path | None) -> None:
 @accounts_option
 @days_option
 @seed_option
+@signup_days_option
 @handle_errors
-def demo(accounts: int, days: int, seed: int) -> None:
+def demo(accounts: int, days: int, seed: int, signup_days: int | None) -> None:
     """Generate the demo events, then run the whole pipeline on embedded DuckDB.
 
     The same steps as `northstar build`: dbt build (every model, unit test and data test),
@@ -75,10 +132,18 @@ def demo(accounts: int, days: int, seed: int) -> None:
     """
     from northstar.build import run_build
     from northstar.demo.generator import generate_demo
+    from northstar.demo.model import SIGNUP_DAYS
 
     paths = Paths.discover()
     progress(f"==> generating demo events into {paths.raw_dir}")
-    click.echo(generate_demo(paths.raw_dir, accounts=accounts, days=days, seed=seed).summary())
+    result = generate_demo(
+        paths.raw_dir,
+        accounts=accounts,
+        days=days,
+        seed=seed,
+        signup_days=signup_days or SIGNUP_DAYS,
+    )
+    click.echo(result.summary())
     result = run_build(paths, progress=progress)
     if result.published is not None:
         click.echo(f"warehouse: {paths.warehouse}")

@@ -37,6 +37,19 @@ WEEK8_START_DAY = 56  # "active in week 8" = a core event in [first + 56d, first
 DUPLICATE_RATE = 0.005
 LATE_RATE = 0.01
 MALFORMED_RATE = 0.0005
+# Tails that straddle an incremental run's lookback: a share of late arrivals comes 4-14 days
+# late (a device offline for days), and a share of duplicates is a batch replayed 1-10 days
+# later, so a consumer must resolve duplicates across batches and count very late events.
+VERY_LATE_SHARE = 0.1
+REPLAYED_DUPLICATE_SHARE = 0.1
+
+# The world does not depend on how many days are generated, so a data set can grow by a day
+# without changing the days it already holds: `accounts` teams sign up over every period of
+# SIGNUP_DAYS (the default range), the first period after a launch-week beta cohort.
+SIGNUP_DAYS = 213
+# Malformed future timestamps are this far after the day they landed, so they stay in the
+# future for any as-of within five years (appending days never turns one into a valid row).
+FUTURE_MIN_DAYS = 1826
 
 # Event name codes (ec) in the order of dbt_project.yml vars.northstar.events.
 EVENT_NAMES = (
@@ -130,6 +143,7 @@ class Params:
     days: int
     seed: int
     start_date: date
+    signup_days: int = SIGNUP_DAYS
 
     def validate(self) -> None:
         # Bit budget of the event key: team 24 bits, day 14, process 5, index 20.
@@ -139,6 +153,20 @@ class Params:
             raise ValueError(f"days must be between 1 and {2**14 - 1}, got {self.days}")
         if not 0 <= self.seed < 2**62:
             raise ValueError(f"seed must be a non-negative integer below 2**62, got {self.seed}")
+        if not 1 <= self.signup_days < 2**14:
+            raise ValueError(
+                f"signup_days must be between 1 and {2**14 - 1}, got {self.signup_days}"
+            )
+        if self.teams_total >= 2**24:
+            raise ValueError(
+                f"{self.accounts} accounts per {self.signup_days} days over {self.days} days "
+                f"is {self.teams_total} teams, more than the {2**24 - 1} an event key holds"
+            )
+
+    @property
+    def teams_total(self) -> int:
+        """Teams that may have signed up by the end: `accounts` per sign-up period."""
+        return self.accounts * -(-self.days // self.signup_days)
 
     @property
     def start_ms(self) -> int:
@@ -153,8 +181,12 @@ class Params:
         return {
             "seed": str(self.seed),
             "accounts": str(self.accounts),
+            "signup_days": str(self.signup_days),
             "start_ms": str(self.start_ms),
             "end_ms": str(self.end_ms),
+            # Events are simulated a day past the end, so a session that starts before the end
+            # has the same start whatever comes after (its events may straddle midnight).
+            "gen_end_ms": str(self.end_ms + DAY_MS),
             "days": str(self.days),
             "day_ms": f"{DAY_MS}::bigint",
             "change_ms": str(_ms(ACTIVATION_CHANGE_DATE)),
@@ -165,6 +197,9 @@ class Params:
             "dup_rate": repr(DUPLICATE_RATE),
             "late_rate": repr(LATE_RATE),
             "malformed_rate": repr(MALFORMED_RATE),
+            "very_late_share": repr(VERY_LATE_SHARE),
+            "replayed_dup_share": repr(REPLAYED_DUPLICATE_SHARE),
+            "future_min_days": str(FUTURE_MIN_DAYS),
             "countries": _weighted(COUNTRIES),
             "industries": _weighted(INDUSTRIES),
             "platforms": _weighted(PLATFORMS),
@@ -212,8 +247,8 @@ create or replace macro uuid_text(a, b) as (
 TEAMS = """
 create table teams as
 with base as (
-    select i::integer as team_idx, h3(${seed}, 1, i) as h
-    from range(${accounts}) as t(i)
+    select i::integer as team_idx, h3(${seed}, 1, i) as h, i // ${accounts} as period
+    from range(${team_lo}, ${team_hi}) as t(i)
 ),
 
 drawn as (
@@ -222,10 +257,12 @@ drawn as (
         h,
         nd(h, 1) as fit,
         nd(h, 2) as rate_noise,
-        -- 8% are beta teams that move over in launch week, so week 1 is not a handful
+        -- 8% are beta teams that move over in launch week, so week 1 is not a handful;
+        -- later periods repeat the growth curve without the beta
         case
-            when ud(h, 9) < 0.08 then floor(least(7, ${days}) * ud(h, 3))
-            else least(${days} - 1, floor(${days} * pow(ud(h, 3), 0.8)))
+            when period = 0 and ud(h, 9) < 0.08 then floor(least(7, ${signup_days}) * ud(h, 3))
+            else period * ${signup_days}
+                + least(${signup_days} - 1, floor(${signup_days} * pow(ud(h, 3), 0.8)))
         end::bigint as created_day,
         floor((6 + 14 * ud(h, 4)) * 3600)::bigint as created_tod_s,
         least(60, 2 + floor(exp(1.5 + 0.75 * nd(h, 5))))::integer as n_users,
@@ -233,18 +270,27 @@ drawn as (
         pick(${industries}, ud(h, 7)) as industry,
         0.6 + 0.9 * ud(h, 8) as join_speed
     from base
+),
+
+timed as (
+    select
+        *,
+        ${start_ms} + created_day * ${day_ms} + created_tod_s * 1000 as created_ms,
+        ${start_ms} + created_day * ${day_ms} >= ${change_ms} as is_post_change,
+        7.0 * exp(
+            -0.2 + 0.8 * fit + 0.5 * is_post_change::integer + 0.45 * rate_noise
+            + 0.3 * (ln(n_users) - 1.9)
+        ) as r0
+    from drawn
 )
 
 select
     *,
-    ${start_ms} + created_day * ${day_ms} + created_tod_s * 1000 as created_ms,
-    ${start_ms} + created_day * ${day_ms} >= ${change_ms} as is_post_change,
-    7.0 * exp(
-        -0.2 + 0.8 * fit + 0.5 * is_post_change::integer + 0.45 * rate_noise
-        + 0.3 * (ln(n_users) - 1.9)
-    ) as r0,
-    ceil((${end_ms} - created_ms) / ${day_ms}::double)::integer as n_buckets
-from drawn
+    -- the first 14 buckets always, so the aha outcome does not depend on where the data ends
+    greatest(${aha_days}, ceil((${gen_end_ms} - created_ms) / ${day_ms}::double))::integer
+        as n_buckets
+from timed
+where created_ms < ${end_ms}
 """
 
 TEAM_DAYS = """
@@ -373,7 +419,7 @@ select
         as country,
     pick(${platforms}, ud(hu, 4)) as platform
 from timed
-where join_day < churn_day and join_ms < ${end_ms}
+where join_day < churn_day
 """
 
 # Per alive team-day, how many events of each process. "eligible" = users who joined before
@@ -411,6 +457,7 @@ days as (
     from team_days as d
     inner join outcomes as o on d.team_idx = o.team_idx
     asof left join cumulative as c on d.team_idx = c.team_idx and d.k > c.join_day
+    where d.day_ms < ${gen_end_ms}
 ),
 
 counted as (
@@ -541,19 +588,19 @@ subscription as (
 subscription_events as (
     select team_idx, conv_day as k, 13 as pc, 0 as j, start_ms as ts_ms, paid_plan, seats
     from subscription
-    where start_ms < ${end_ms}
+    where start_ms < ${gen_end_ms}
     union all
     select team_idx, ((cancel_ms - created_ms) // ${day_ms})::integer, 14, 0, cancel_ms,
         paid_plan, seats
     from subscription
-    where start_ms < ${end_ms} and cancel_ms < ${end_ms}
+    where start_ms < ${gen_end_ms} and cancel_ms < ${gen_end_ms}
 ),
 
 unioned as (
     select team_idx, k, pc, j, key, day_ms, ts_ms, user_j, null::varchar as paid_plan,
         null::bigint as seats
     from regular_timed
-    where ts_ms < ${end_ms}
+    where ts_ms < ${gen_end_ms}
     union all
     select team_idx, k, pc, j,
         (team_idx::bigint << 39) | (k::bigint << 25) | (pc::bigint << 20) | j,
@@ -691,43 +738,151 @@ select
     -- delivery: a normal lag of well under a second, ~1% hours to days late
     ud(he, 20) < ${late_rate} as is_late,
     ts_ms + case
+        when ud(he, 20) < ${late_rate} and ud(he, 23) < ${very_late_share}
+            then 4 * ${day_ms} + floor(ud(he, 21) * 10 * ${day_ms})::bigint
         when ud(he, 20) < ${late_rate}
             then 7200000 + floor(pow(ud(he, 21), 2) * 94 * 3600000)::bigint
         else 50 + floor(exp(5.5 + 1.0 * nd(he, 22)))::bigint
     end as rec_ms,
     ud(he, 24) < ${dup_rate} as is_dup,
-    1000 + floor(ud(he, 25) * 6 * 3600000)::bigint as dup_delay_ms
+    case
+        when ud(he, 26) < ${replayed_dup_share}
+            then ${day_ms} + floor(ud(he, 25) * 9 * ${day_ms})::bigint
+        else 1000 + floor(ud(he, 25) * 6 * 3600000)::bigint
+    end as dup_delay_ms
 from formatted
+-- the margin past the end only served the sessions above
+where ts_ms < ${end_ms}
 """
 
-# A few events get a malformed twin: same team and time, a fresh event_id and one defect.
-# Kinds a staging layer may reasonably accept (a missing user_id when the entity is the
-# account, a NaN that reads as null) or that rename the event twin on session_started
-# events, which feed no metric: whatever staging decides, the planted truths stay exact.
-BAD = """
-create table bad_base as
-with general as (
-    select *
+# Every delivered copy of a clean event, typed, with the UTC day it landed on: the stage between
+# simulating a chunk of teams and writing one file per landed day. `copy_no` 0 is the original
+# delivery, 1 the duplicate. A copy lands once it is received before the end of the data; the
+# rest are still in flight and land in the days an append adds.
+COPIES = """
+create or replace table copies as
+with delivered as (
+    select *, 0::utinyint as copy_no, rec_ms as sort_ms
     from ev
-    order by h3(${seed}, 9, key), key
-    limit ${n_bad}
+    where rec_ms < ${end_ms}
+    union all
+    select *, 1::utinyint, rec_ms + dup_delay_ms
+    from ev
+    where is_dup and rec_ms + dup_delay_ms < ${end_ms}
+)
+
+select
+    d.key,
+    d.copy_no,
+    d.sort_ms,
+    ((d.sort_ms - ${start_ms}) // ${day_ms})::integer as landed_day,
+    d.team_idx,
+    d.user_j,
+    d.ec,
+    d.he,
+    d.ts_ms,
+    d.ts_format,
+    d.name_variant,
+    d.offset_idx,
+    d.prop_text,
+    d.prop_num,
+    d.prop_status,
+    d.session_hash,
+    d.platform_override,
+    u.user_id,
+    u.account_id,
+    u.platform as user_platform,
+    u.country as user_country
+from delivered as d
+inner join users as u on d.team_idx = u.team_idx and d.user_j = u.j
+"""
+
+# Varchar rows as they land in the raw feed, from a batch of landed days' typed copies.
+DAY_RAW = """
+create or replace temp view ${name} as
+select
+    landed_day,
+    key,
+    copy_no,
+    sort_ms,
+    ${extra}
+    he,
+    uuid_text(h2(he, 101), h2(he, 102)) as event_id,
+    case ts_format
+        when 0 then strftime(epoch_ms(ts_ms), '%Y-%m-%dT%H:%M:%S.%gZ')
+        when 1 then strftime(epoch_ms(ts_ms + ${offset_minutes}[offset_idx] * 60000),
+            '%Y-%m-%dT%H:%M:%S.%g') || ${offset_suffixes}[offset_idx]
+        when 2 then strftime(epoch_ms(ts_ms + ${offset_minutes}[offset_idx] * 60000),
+            '%Y-%m-%dT%H:%M:%S') || ${offset_suffixes}[offset_idx]
+        when 3 then (ts_ms // 1000)::varchar
+        else ts_ms::varchar
+    end as occurred_at,
+    strftime(epoch_ms(sort_ms), '%Y-%m-%dT%H:%M:%S.%gZ') as received_at,
+    user_id,
+    account_id,
+    case name_variant
+        when 0 then ${event_names}[ec + 1]
+        when 1 then ${upper_names}[ec + 1]
+        when 2 then ' ' || ${event_names}[ec + 1] || ' '
+        else ${title_names}[ec + 1]
+    end as event_name,
+    case
+        when ec = 3 then '{"channel_type":"' || prop_text || '"}'
+        when ec = 4 then '{"size_bytes":' || prop_num || '}'
+        when ec = 6 then '{"integration":"' || prop_text || '"}'
+        when ec = 8 then '{"severity":"' || prop_text || '"}'
+        when ec = 11 then '{"score":' || prop_num || '}'
+        when ec = 12 then '{"latency_ms":' || prop_num || ',"status":' || prop_status || '}'
+        when ec in (13, 14) then '{"plan":"' || prop_text || '","mrr":' || prop_num || '}'
+        else '{}'
+    end as properties,
+    case when session_hash is not null
+        then uuid_text(h2(session_hash, 103), h2(session_hash, 104)) end as session_id,
+    coalesce(platform_override, user_platform) as platform,
+    user_country as country
+from ${source}
+"""
+
+# A few events get a malformed twin: same team and time, a fresh event_id and one defect. Picked
+# per landed day (by hash, so the day's choice does not depend on the days after it); `bad_rank`
+# numbers them across days and walks the cycle of kinds. Kinds a staging layer may reasonably
+# accept (a missing user_id when the entity is the account, a NaN that reads as null) or that
+# rename the event twin on session_started events, which feed no metric: whatever staging
+# decides, the planted truths stay exact.
+DAY_BAD = """
+create or replace temp table day_bad as
+with plan as (
+    select * from (values ${plan}) as p(landed_day, bad_from, n_bad)
+),
+
+-- the n_bad smallest hashes of the day, in order (a top-n aggregate: no full sort)
+general as (
+    select landed_day, min_by(key, (h3(${seed}, 9, key), key), ${max_bad}) as keys
+    from day_rows
+    where copy_no = 0
+    group by landed_day
 ),
 
 sessions as (
-    select *
-    from ev
-    where ec = 2
-    order by h3(${seed}, 10, key), key
-    limit ${n_bad}
+    select landed_day, min_by(key, (h3(${seed}, 10, key), key), ${max_bad}) as keys
+    from day_rows
+    where copy_no = 0 and ec = 2
+    group by landed_day
+),
+
+candidates as (
+    select landed_day, unnest(keys) as key, unnest(range(len(keys))) as local_rank,
+        false as from_sessions
+    from general
+    union all
+    select landed_day, unnest(keys), unnest(range(len(keys))), true
+    from sessions
 ),
 
 ranked as (
-    select *, row_number() over (order by h3(${seed}, 9, key), key) - 1 as bad_rank, false
-        as from_sessions
-    from general
-    union all
-    select *, row_number() over (order by h3(${seed}, 10, key), key) - 1, true
-    from sessions
+    select c.key, p.bad_from + c.local_rank as bad_rank, c.from_sessions
+    from candidates as c
+    inner join plan as p on c.landed_day = p.landed_day and c.local_rank < p.n_bad
 ),
 
 kinded as (
@@ -742,75 +897,18 @@ from kinded
 where from_sessions = (bad_kind in ${session_kinds})
 """
 
-
-def malformed_count(clean_events: int) -> int:
-    """How many malformed rows: the rate, but at least one full cycle of kinds."""
-    return max(len(MALFORMED_CYCLE), round(clean_events * MALFORMED_RATE))
-
-
-# Varchar rows as they land in the raw feed: `copy_no` 0 = original, 1 = duplicate delivery.
-RAW_CLEAN = """
-create view raw_clean as
-with delivered as (
-    select *, 0 as copy_no, rec_ms as out_rec_ms from ev
-    union all
-    select *, 1 as copy_no, rec_ms + dup_delay_ms as out_rec_ms from ev where is_dup
-)
-
-select
-    d.key,
-    d.copy_no,
-    d.out_rec_ms as sort_ms,
-    uuid_text(h2(d.he, 101), h2(d.he, 102)) as event_id,
-    case d.ts_format
-        when 0 then strftime(epoch_ms(d.ts_ms), '%Y-%m-%dT%H:%M:%S.%gZ')
-        when 1 then strftime(epoch_ms(d.ts_ms + ${offset_minutes}[d.offset_idx] * 60000),
-            '%Y-%m-%dT%H:%M:%S.%g') || ${offset_suffixes}[d.offset_idx]
-        when 2 then strftime(epoch_ms(d.ts_ms + ${offset_minutes}[d.offset_idx] * 60000),
-            '%Y-%m-%dT%H:%M:%S') || ${offset_suffixes}[d.offset_idx]
-        when 3 then (d.ts_ms // 1000)::varchar
-        else d.ts_ms::varchar
-    end as occurred_at,
-    strftime(epoch_ms(d.out_rec_ms), '%Y-%m-%dT%H:%M:%S.%gZ') as received_at,
-    u.user_id,
-    u.account_id,
-    case d.name_variant
-        when 0 then ${event_names}[d.ec + 1]
-        when 1 then ${upper_names}[d.ec + 1]
-        when 2 then ' ' || ${event_names}[d.ec + 1] || ' '
-        else ${title_names}[d.ec + 1]
-    end as event_name,
-    case
-        when d.ec = 3 then '{"channel_type":"' || d.prop_text || '"}'
-        when d.ec = 4 then '{"size_bytes":' || d.prop_num || '}'
-        when d.ec = 6 then '{"integration":"' || d.prop_text || '"}'
-        when d.ec = 8 then '{"severity":"' || d.prop_text || '"}'
-        when d.ec = 11 then '{"score":' || d.prop_num || '}'
-        when d.ec = 12 then '{"latency_ms":' || d.prop_num || ',"status":' || d.prop_status || '}'
-        when d.ec in (13, 14) then '{"plan":"' || d.prop_text || '","mrr":' || d.prop_num || '}'
-        else '{}'
-    end as properties,
-    case when d.session_hash is not null
-        then uuid_text(h2(d.session_hash, 103), h2(d.session_hash, 104)) end as session_id,
-    coalesce(d.platform_override, u.platform) as platform,
-    u.country
-from delivered as d
-inner join users as u on d.team_idx = u.team_idx and d.user_j = u.j
-"""
-
-RAW_BAD = """
-create table raw_bad as
+DAY_RAW_BAD = """
+create or replace temp table day_raw_bad as
 with base as (
-    select r.*, b.bad_kind, b.bad_rank, b.he
-    from bad_base as b
-    inner join raw_clean as r on b.key = r.key and r.copy_no = 0
+    select * from day_raw_twins
 )
 
 select
+    landed_day,
     key,
     2 as copy_no,
-    bad_rank,
     sort_ms,
+    bad_rank,
     case
         when bad_kind = 'missing_event_id' then pick(['', 'null', 'undefined', null], ud(he, 40))
         when bad_kind = 'oversized_event_id' then left(repeat(
@@ -822,7 +920,8 @@ select
         when bad_kind = 'unparseable_occurred_at'
             then pick(['not a date', '2026-13-45', '2026-02-30T25:61:00Z', ''], ud(he, 41))
         when bad_kind = 'future_occurred_at' then strftime(
-            epoch_ms(${end_ms} + 2 * ${day_ms} + floor(ud(he, 42) * 365 * ${day_ms})::bigint),
+            epoch_ms((sort_ms // ${day_ms} + 1 + ${future_min_days}) * ${day_ms}
+                + floor(ud(he, 42) * 365 * ${day_ms})::bigint),
             '%Y-%m-%dT%H:%M:%S.%gZ')
         when bad_kind = 'before_start_occurred_at' then pick(
             ['1970-01-01T00:00:00Z', '0', '2019-12-31T23:59:59.999Z', '2012-06-15T10:00:00Z'],
@@ -859,8 +958,7 @@ select
     end as properties,
     case when bad_kind = 'all_null' then null else session_id end as session_id,
     case when bad_kind = 'all_null' then null else platform end as platform,
-    case when bad_kind = 'all_null' then null else country end as country,
-    bad_kind
+    case when bad_kind = 'all_null' then null else country end as country
 from base
 """
 
@@ -879,6 +977,7 @@ RAW_COLUMNS = (
 
 ACCOUNTS_OUT = """
 select
+    o.team_idx,
     format('acc_{:06d}', o.team_idx) as account_id,
     epoch_ms(o.created_ms) as created_at,
     coalesce(p.plan, 'free') as plan,
@@ -892,18 +991,19 @@ left join (
     where ec in (13, 14)
     group by team_idx
 ) as p on o.team_idx = p.team_idx
-order by o.team_idx
 """
 
 USERS_OUT = """
 select
+    team_idx,
+    j,
     user_id,
     account_id,
     epoch_ms(user_created_ms) as created_at,
     country,
     platform
 from users
-order by team_idx, j
+where user_created_ms < ${end_ms}
 """
 
 
@@ -912,27 +1012,49 @@ def _subs(params: Params) -> dict[str, str]:
     return params.substitutions() | extra
 
 
-def clean_steps(params: Params) -> list[tuple[str, str]]:
-    """The steps that build the clean events (table `ev`), in order, each (name, SQL)."""
-    subs = _subs(params)
+def render(sql: str, params: Params, **extra: object) -> str:
+    return Template(sql).substitute(_subs(params) | {k: str(v) for k, v in extra.items()})
+
+
+def clean_steps(params: Params, team_lo: int, team_hi: int) -> list[tuple[str, str]]:
+    """The steps that build the clean events (table `ev`) of teams [team_lo, team_hi)."""
+    teams = {"team_lo": team_lo, "team_hi": team_hi}
     return [
         ("macros", MACROS),
-        ("teams", Template(TEAMS).substitute(subs)),
-        ("team_days", Template(TEAM_DAYS).substitute(subs)),
-        ("outcomes", Template(OUTCOMES).substitute(subs)),
-        ("users", Template(USERS).substitute(subs)),
-        ("day_counts", Template(DAY_COUNTS).substitute(subs)),
-        ("events_base", Template(EVENTS_BASE).substitute(subs)),
-        ("sessions", Template(SESSIONS).substitute(subs)),
-        ("events", Template(EVENTS).substitute(subs)),
+        ("teams", render(TEAMS, params, **teams)),
+        ("team_days", render(TEAM_DAYS, params)),
+        ("outcomes", render(OUTCOMES, params)),
+        ("users", render(USERS, params)),
+        ("day_counts", render(DAY_COUNTS, params)),
+        ("events_base", render(EVENTS_BASE, params)),
+        ("sessions", render(SESSIONS, params)),
+        ("events", render(EVENTS, params)),
+        ("copies", render(COPIES, params)),
     ]
 
 
-def raw_steps(params: Params, n_bad: int) -> list[tuple[str, str]]:
-    """The steps that turn `ev` into raw feed rows: duplicates, malformed twins, varchar."""
-    subs = _subs(params) | {"n_bad": str(n_bad)}
-    return [
-        ("bad_base", Template(BAD).substitute(subs)),
-        ("raw_clean", Template(RAW_CLEAN).substitute(subs)),
-        ("raw_bad", Template(RAW_BAD).substitute(subs)),
-    ]
+def malformed_plan(originals: list[int], sessions: list[int]) -> list[tuple[int, int]]:
+    """(first bad_rank, count) of malformed rows per landed day.
+
+    The cumulative count follows the rate of the original deliveries landed so far, but is at
+    least one full cycle of kinds as soon as there are events to copy: so every kind is present
+    in any data set, and a day's count depends only on that day and the days before it.
+    """
+    plan, done, seen = [], 0, 0
+    for day_originals, day_sessions in zip(originals, sessions, strict=True):
+        seen += day_originals
+        target = max(len(MALFORMED_CYCLE), round(seen * MALFORMED_RATE))
+        # the session pool is the smaller one; each rank draws from one of the two pools
+        count = max(0, min(target - done, day_sessions))
+        plan.append((done, count))
+        done += count
+    return plan
+
+
+def malformed_kinds(total: int) -> dict[str, int]:
+    """Rows per malformed kind among the first `total` bad ranks."""
+    counts = dict.fromkeys(MALFORMED_CYCLE, 0)
+    for rank in range(len(MALFORMED_CYCLE)):
+        kind = MALFORMED_CYCLE[rank]
+        counts[kind] += total // len(MALFORMED_CYCLE) + (rank < total % len(MALFORMED_CYCLE))
+    return counts

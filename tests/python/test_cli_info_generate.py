@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from northstar import exit_codes
 from northstar.cli import COMMANDS, cli
+from northstar.paths import demo_data_as_of
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 LOCATION_VARS = (
@@ -93,10 +94,22 @@ def test_info_json_honours_every_environment_variable(clean_env, monkeypatch, tm
 
 def test_generate_writes_events_accounts_users_and_a_manifest(tmp_path):
     out = tmp_path / "tmp"
-    result = run("generate", "--accounts", "5", "--days", "30", "--seed", "3", "--out", str(out))
+    result = run(
+        "generate",
+        "--accounts",
+        "5",
+        "--days",
+        "30",
+        "--seed",
+        "3",
+        "--signup-days",
+        "30",
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"demo data written to {out}")
-    assert "5 accounts, 30 days" in result.stdout
+    assert "5 accounts per 30 days, 30 days" in result.stdout
     events = sorted((out / "events").glob("*.parquet"))
     assert events, "no events parquet written"
     assert {p.name for p in out.iterdir()} == {
@@ -126,6 +139,49 @@ def test_generate_writes_events_accounts_users_and_a_manifest(tmp_path):
     assert accounts == 5
     assert users > 0
     assert rows > 0
+    assert len(list((out / "events").glob("*.parquet"))) == 30  # one per landed day
+
+
+def test_generate_append_days_adds_days_and_moves_the_clock(tmp_path):
+    out = tmp_path / "raw"
+    args = ("--accounts", "5", "--days", "20", "--signup-days", "30", "--out", str(out))
+    assert run("generate", *args).exit_code == 0
+    before = {p.name: p.stat().st_ino for p in (out / "events").iterdir()}
+    result = run("generate", "--append-days", "3", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"demo data appended 3 days to {out}")
+    after = {p.name: p.stat().st_ino for p in (out / "events").iterdir()}
+    assert {name: after[name] for name in before} == before  # the same files, not rewritten
+    assert sorted(set(after) - set(before)) == [
+        "2026-03-22.parquet",
+        "2026-03-23.parquet",
+        "2026-03-24.parquet",
+    ]
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["params"]["days"] == 23
+    assert manifest["as_of"] == "2026-03-25T00:00:00"
+    assert demo_data_as_of(out) == "2026-03-25T00:00:00"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--accounts", "9"], "drop --accounts"),
+        (["--days", "9", "--seed", "1"], "drop --days, --seed"),
+    ],
+)
+def test_generate_append_days_refuses_other_parameters(tmp_path, args, message):
+    out = tmp_path / "raw"
+    run("generate", "--accounts", "3", "--days", "5", "--out", str(out))
+    result = run("generate", "--append-days", "1", *args, "--out", str(out))
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_generate_append_days_needs_a_data_set(tmp_path):
+    result = run("generate", "--append-days", "1", "--out", str(tmp_path / "nothing"))
+    assert result.exit_code == 2
+    assert "no generated demo data set" in result.output
 
 
 def test_generate_defaults_to_the_raw_directory(monkeypatch, tmp_path):

@@ -8,6 +8,7 @@ or a summary that stops telling the truth, fails.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 import yaml
 
 from northstar.demo import generator
-from northstar.demo.generator import generate_demo
+from northstar.demo.generator import append_days, generate_demo
 
 PROJECT = Path(__file__).resolve().parents[2]
 START = date(2026, 3, 2)
@@ -43,7 +44,7 @@ PARSED = """
 create or replace table parsed as
 with raw as (
     select *, row_number() over () as raw_row
-    from read_parquet('{events}/*.parquet')
+    from read_parquet('{events}/*.parquet', filename = true)
 ),
 
 typed as (
@@ -130,19 +131,103 @@ def demo(tmp_path_factory):
 
 
 def test_same_seed_gives_identical_files_and_other_seed_does_not(tmp_path):
-    first = generate_demo(tmp_path / "a", accounts=30, days=60, seed=3)
-    generate_demo(tmp_path / "b", accounts=30, days=60, seed=3)
-    generate_demo(tmp_path / "c", accounts=30, days=60, seed=4)
+    first = generate_demo(tmp_path / "a", accounts=30, days=60, seed=3, signup_days=60)
+    generate_demo(tmp_path / "b", accounts=30, days=60, seed=3, signup_days=60)
+    generate_demo(tmp_path / "c", accounts=30, days=60, seed=4, signup_days=60)
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert first.events_total > 0
     other = _digest(tmp_path / "c")
-    assert all(other[name] != digest for name, digest in _digest(tmp_path / "a").items())
+    # the first day may be empty in both (no team signed up yet): compare files with rows
+    assert all(
+        other[name] != digest
+        for name, digest in _digest(tmp_path / "a").items()
+        if first.files.get(name, 1) > 0
+    )
+
+
+def test_appending_days_gives_the_files_of_the_longer_range_and_keeps_the_old_ones(tmp_path):
+    whole = generate_demo(tmp_path / "whole", accounts=40, days=60, seed=3, signup_days=60)
+    grown = tmp_path / "grown"
+    # chunk sizes differ on purpose: the files must not depend on them
+    generate_demo(grown, accounts=40, days=45, seed=3, signup_days=60, chunk_accounts=7)
+    first = _digest(grown)
+    inodes = {p.name: p.stat().st_ino for p in (grown / "events").iterdir()}
+    append_days(grown, 10)
+    result = append_days(grown, 5, chunk_accounts=13)
+    assert _digest(grown) == _digest(tmp_path / "whole")
+    assert result.files == whole.files
+    assert result.appended_days == 5
+    # the event files of days 1..45 are the very same files, untouched
+    assert {n: d for n, d in first.items() if n.startswith("events/")} == {
+        n: d for n, d in _digest(grown).items() if n in first and n.startswith("events/")
+    }
+    assert {p.name: p.stat().st_ino for p in (grown / "events").iterdir() if p.name in inodes} == (
+        inodes
+    )
+    manifest = json.loads((grown / generator.MANIFEST).read_text())
+    assert manifest["as_of"] == "2026-05-01T00:00:00"
+    assert manifest["params"]["days"] == 60
+    assert len([name for name in manifest["files"] if name.startswith("events/")]) == 60
+
+
+def test_append_refuses_a_directory_without_a_data_set(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no generated demo data set"):
+        append_days(tmp_path / "none", 1)
+
+
+def test_each_file_holds_what_landed_that_day_and_deliveries_straddle_days(demo):
+    _out, result, con = demo
+    per_file = con.execute(
+        """
+        select
+            count(*) filter (where received_ts is not null
+                and strftime(received_ts, '%Y-%m-%d') || '.parquet' <> parse_filename(filename)),
+            count(distinct filename)
+        from parsed
+        """
+    ).fetchone()
+    assert per_file == (0, 213)
+    # a duplicate arriving in a later file than its first copy, some beyond a 3-day lookback
+    straddling = con.execute(
+        """
+        select
+            count(*) filter (where days_apart >= 1),
+            count(*) filter (where days_apart > 3)
+        from (
+            select
+                date_diff('day', min(received_ts::date), max(received_ts::date)) as days_apart
+            from parsed
+            where reject_reason is null
+            group by event_id
+            having count(*) > 1
+        )
+        """
+    ).fetchone()
+    assert straddling[0] > 0 and straddling[1] > 0, straddling
+    # late arrivals landing days after they occurred, some beyond a 3-day lookback
+    late = con.execute(
+        """
+        select
+            count(*) filter (where received_ts::date > ts::date),
+            count(*) filter (where date_diff('day', ts::date, received_ts::date) > 3)
+        from clean
+        """
+    ).fetchone()
+    assert late[0] > late[1] > 0, late
+    lags = result.delivery_lag_days
+    assert sum(n for lag, n in lags["late_arrivals"].items() if int(lag) > 3) == late[1]
+    # nothing landed after the end: what is still in flight lands in appended days
+    (after_end,) = con.execute(
+        f"select count(*) from parsed where received_ts >= timestamptz '{END_EXCLUSIVE}'"
+    ).fetchone()
+    assert after_end == 0
+    assert result.events_in_flight > 0
 
 
 def test_files_columns_and_types(demo):
     out, result, con = demo
-    parts = sorted((out / "events").glob("part-*.parquet"))
-    assert len(parts) >= 2
+    parts = sorted((out / "events").glob("*.parquet"))
+    assert len(parts) == 213
     schema = con.execute(
         f"describe select * from read_parquet('{out}/events/*.parquet')"
     ).fetchall()
@@ -393,7 +478,7 @@ def test_summary_reports_rows_defects_and_truths(demo):
     out, result, _con = demo
     text = result.summary()
     assert str(out) in text
-    for needle in ("part-2026-07.parquet", "duplicate_deliveries", "oversized_event_id"):
+    for needle in ("events/2026-09-30.parquet", "duplicate_deliveries", "oversized_event_id"):
         assert needle in text
     assert "week-8 retention" in text
     assert "2026-07-13" in text
@@ -402,22 +487,25 @@ def test_summary_reports_rows_defects_and_truths(demo):
 
 def test_a_failed_generation_leaves_the_previous_data_intact(tmp_path, monkeypatch):
     out = tmp_path / "raw"
-    generate_demo(out, accounts=20, days=40, seed=1)
+    generate_demo(out, accounts=20, days=40, seed=1, signup_days=40)
     before = _digest(out)
-    real_write = generator._write_events
+    real_write = generator._write_days
 
-    def write_then_fail(con, events_dir):
-        real_write(con, events_dir)  # half a new data set exists in the build directory
+    def write_then_fail(*args):
+        real_write(*args)  # half a new data set exists in the build directory
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(generator, "_write_events", write_then_fail)
+    monkeypatch.setattr(generator, "_write_days", write_then_fail)
     with pytest.raises(RuntimeError, match="disk full"):
-        generate_demo(out, accounts=25, days=40, seed=2)
+        generate_demo(out, accounts=25, days=40, seed=2, signup_days=40)
+    assert _digest(out) == before
+    with pytest.raises(RuntimeError, match="disk full"):
+        append_days(out, 2)  # an append that fails leaves the data set as it was, too
     assert _digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
 
     monkeypatch.undo()
-    generate_demo(out, accounts=25, days=40, seed=2)
+    generate_demo(out, accounts=25, days=40, seed=2, signup_days=40)
     assert _digest(out) != before
 
 
