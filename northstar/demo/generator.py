@@ -1,8 +1,10 @@
-"""Generate the demo data set and write it atomically.
+"""Generate the demo data set, or append days to it, and write it atomically.
 
 The data set is built in a temporary directory beside `out_dir` and swapped in with a rename,
 so a failed or killed generation never leaves half a data set behind: readers see the old
-data or the new, never a mix. See docs/demo-data.md for what is in it.
+data or the new, never a mix. Teams are simulated in chunks (memory follows the chunk, not the
+data set), their delivered rows staged on disk by the day they landed, and each landed day
+written as one events file. See docs/demo-data.md for what is in it.
 """
 
 from __future__ import annotations

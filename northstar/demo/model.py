@@ -5,7 +5,7 @@ a row's draws depend only on the seed and its own key, so the data is the same w
 thread count or the order DuckDB happens to process rows in. Numbers that shape the planted
 truths are named constants here and documented in docs/demo-data.md; change both together.
 
-Pipeline (each step one table in an in-memory DuckDB):
+Pipeline (each step one table in an in-memory DuckDB, for one chunk of teams at a time):
   teams       one row per account: latent fit, size, sign-up time, early messaging rate
   team_days   one row per team and 24h bucket after its first event (bucket k covers
               [created_at + k days, created_at + k+1 days)), so "within 14 days of the first
@@ -14,7 +14,14 @@ Pipeline (each step one table in an in-memory DuckDB):
   users       users join over the first weeks while the team is alive
   day_counts  events per team-day and kind, expanded into one row per event (ev)
   ev          the clean events with their true timestamps and typed properties
-  bad         malformed copies of a few events (extra rows, so the clean truth is unchanged)
+  copies      every delivered copy (original, duplicate) with the UTC day it landed on
+Then, per batch of landed days, the copies are formatted as the varchar feed, with malformed
+twins of a few events (extra rows, so the clean truth is unchanged), one file per day.
+
+Nothing here depends on where the data ends except what has happened (or landed) by then:
+teams sign up per SIGNUP_DAYS period whatever the range, every draw is keyed by team, day and
+event, and events are cut at the end only after they are simulated. So a longer range only
+adds days, and the files of the days already written stay byte for byte the same.
 """
 
 from __future__ import annotations
