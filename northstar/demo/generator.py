@@ -371,6 +371,10 @@ def _build(build: Path, params: model.Params, reuse_days: int, chunk: int) -> De
         written = {}
         for batch in _day_batches(new_days, expected):
             written |= _write_days(con, params, source, batch, plan, build / "events")
+            if source is not None:  # the disk a batch's stage held is free for the next
+                for day in batch:
+                    for part in (stage / "events").glob(f"c*/landed_day={day}"):
+                        shutil.rmtree(part)
         files = {}
         for day in range(params.days):
             name = _event_file(params, day)

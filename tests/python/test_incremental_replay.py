@@ -47,8 +47,9 @@ PROJECT_ENTRIES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds
 ACCOUNTS = 40
 SIGNUP_DAYS = 60
 FIRST_DAYS = 20  # history before the first replayed load
-LOADS = 30
-COMPARE_EVERY = 10
+# At least 30 loads in CI (issue 10); NORTHSTAR_REPLAY_LOADS / _COMPARE_EVERY shorten a local run.
+LOADS = int(os.environ.get("NORTHSTAR_REPLAY_LOADS", "30"))
+COMPARE_EVERY = int(os.environ.get("NORTHSTAR_REPLAY_COMPARE_EVERY", "10"))
 LOOKBACK_DAYS = 3
 FLOAT_REL_TOL = 1e-9
 SEED = 11
@@ -234,7 +235,10 @@ def test_daily_loads_build_the_same_tables_as_a_full_refresh(replay):
     assert compared[-1] == LOADS
 
     # The replay exercised what it claims: duplicates and late arrivals landing in a later
-    # load than their first copy or their day, on both sides of the lookback.
+    # load than their first copy or their day, on both sides of the lookback (the tails are
+    # rare at this scale: a shortened local run may not reach them).
+    if LOADS < 30:
+        return
     manifest = json.loads((raw / "_manifest.json").read_text())
     assert manifest["params"]["days"] == FIRST_DAYS + LOADS
     for kind in ("late_arrivals", "duplicate_deliveries"):
