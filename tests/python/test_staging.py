@@ -39,6 +39,9 @@ FIXTURE_VARS = {
 }
 
 
+QUALITY_DAYS_TEST = "test_fct_event_quality_daily__days_within_accepted_range"
+
+
 def run_dbt(
     args: list[str], workdir: Path, dbt_vars: dict, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
@@ -87,7 +90,14 @@ def defects(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Staging + the quality mart built on the defect fixture; returns the warehouse file."""
     workdir = tmp_path_factory.mktemp("defects")
     result = run_dbt(
-        ["build", "--select", "staging", "marts.quality", "path:tests/dbt/singular/staging"],
+        [
+            "build",
+            "--select",
+            "staging",
+            "marts.quality",
+            "path:tests/dbt/singular/staging",
+            QUALITY_DAYS_TEST,
+        ],
         workdir,
         FIXTURE_VARS,
     )
@@ -173,11 +183,58 @@ def test_raw_rows_equal_accepted_plus_duplicates_plus_rejected(defects: Path) ->
 def test_quality_mart_counts_rejections_by_reason_per_day(defects: Path) -> None:
     (day,) = query(
         defects,
-        "select raw_rows, rejected_before_start_date, reject_rate "
-        "from marts.fct_event_quality_daily where event_date = date '2023-12-31'",
+        "select raw_rows, rejected_rows, rejected_missing_entity_id, reject_rate "
+        "from marts.fct_event_quality_daily where event_date = date '2024-03-01'",
     )
-    # r26 and r28 occurred on 2023-12-31 UTC (r28 only once its +01:00 offset is applied).
-    assert day == (2, 2, 1.0)
+    raw_rows, rejected_rows, missing_entity_id, reject_rate = day
+    assert missing_entity_id == 2  # r29 and r30
+    assert 0 < reject_rate == pytest.approx(rejected_rows / raw_rows) < 1
+
+
+def test_quality_mart_days_are_the_accepted_days(defects: Path) -> None:
+    """Rejects dated 1970, 2023-12-31 (before the start date) or 2030 and 2099 (in the
+    future) are no days of their own with a reject rate of 1.0: each counts, under its
+    reason, on its received day inside the range (r63), else on the nearest end of it."""
+    ((first, last),) = query(
+        defects, "select min(event_date), max(event_date) from staging.stg_events"
+    )
+    assert (first, last) == (dt.date(2024, 1, 1), dt.date(2024, 7, 1))
+    ((lowest, highest, undated),) = query(
+        defects,
+        "select min(event_date), max(event_date), count(*) filter (where event_date is null) "
+        "from marts.fct_event_quality_daily",
+    )
+    assert (lowest, highest, undated) == (first, last, 1)
+
+    columns = "accepted_rows, rejected_rows, rejected_before_start_date, "
+    columns += "rejected_occurred_in_future, out_of_range_rows"
+    by_day = {
+        row[0]: row[1:]
+        for row in query(
+            defects,
+            f"select event_date, {columns} from marts.fct_event_quality_daily "
+            "where event_date in ('2024-01-01', '2024-03-02', '2024-07-01')",
+        )
+    }
+    # 2024-01-01: r27 accepted; r26, r28 (2023-12-31) and r64 (1970) moved to the first day.
+    assert by_day[first] == (1, 3, 3, 0, 3)
+    # 2024-07-01: r24, r25 accepted; r23 (in range) and r39 (2030, moved) in the future.
+    assert by_day[last] == (2, 2, 0, 2, 1)
+    # 2024-03-02: r63 (dated 2099) was received that day.
+    assert by_day[dt.date(2024, 3, 2)][1:] == (1, 0, 1, 1)
+
+    # Nothing is lost: every reject is still counted once, under its reason.
+    reasons = query(
+        defects,
+        "select reject_reason, count(*) from staging.stg_events_rejected group by 1 order by 1",
+    )
+    for reason, rejected in reasons:
+        ((in_mart,),) = query(
+            defects, f"select sum(rejected_{reason}) from marts.fct_event_quality_daily"
+        )
+        assert in_mart == rejected, reason
+    ((moved,),) = query(defects, "select sum(out_of_range_rows) from marts.fct_event_quality_daily")
+    assert moved == 5  # r26, r28, r39, r63, r64
 
 
 def test_timestamps_are_converted_to_utc(defects: Path) -> None:
