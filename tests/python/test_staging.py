@@ -470,3 +470,46 @@ def test_unreadable_parquet_fails_naming_the_file(tmp_path: Path) -> None:
     result = run_dbt(["run", "--select", "stg_northstar_raw__events_parsed"], tmp_path, dbt_vars)
     assert result.returncode != 0
     assert str(broken) in result.stdout + result.stderr
+
+
+EVENTS_HEADER = (
+    "event_id,occurred_at,received_at,user_id,account_id,event_name,properties,"
+    "session_id,platform,country\n"
+)
+
+
+def test_an_over_long_csv_line_is_a_reject_not_a_failed_build(tmp_path: Path) -> None:
+    """DuckDB's CSV reader stops at lines over 2 MB by default, which failed the whole
+    build; such a row is now rejected (row_too_long) and the raw count still reconciles."""
+    events = tmp_path / "events.csv"
+    long_value = '"{""blob"": ""' + "x" * 3_000_000 + '""}"'
+    events.write_text(
+        EVENTS_HEADER
+        + "e1,2024-03-01T10:00:00Z,,u1,a1,message_sent,{},r1,web,US\n"
+        + f"e2,2024-03-01T11:00:00Z,,u1,a1,message_sent,{long_value},r2,web,US\n"
+        + "e3,2024-03-01T12:00:00Z,,u1,a1,message_sent,{},r3,web,US\n"
+    )
+    dbt_vars = {**FIXTURE_VARS, "northstar__raw_events_path": str(events)}
+    result = run_dbt(
+        ["build", "--select", "staging", "marts.quality", "path:tests/dbt/singular/staging"],
+        tmp_path,
+        dbt_vars,
+    )
+    assert_dbt_ok(result)
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert query(warehouse, "select event_id from staging.stg_events order by 1") == [
+        ("e1",),
+        ("e3",),
+    ]
+    ((reason, event_id, properties, session_id),) = query(
+        warehouse,
+        "select reject_reason, raw_event_id, raw_properties, raw_session_id "
+        "from staging.stg_events_rejected",
+    )
+    assert (reason, event_id, session_id) == ("row_too_long", "e2", "r2")
+    # The evidence is the row's start (the whole row stays in its file), not 3 MB of text.
+    assert properties.startswith('{"blob": "xxx') and len(properties) == 1024
+    assert query(
+        warehouse,
+        "select sum(raw_rows), sum(rejected_row_too_long) from marts.fct_event_quality_daily",
+    ) == [(3, 1)]
