@@ -513,3 +513,34 @@ def test_an_over_long_csv_line_is_a_reject_not_a_failed_build(tmp_path: Path) ->
         warehouse,
         "select sum(raw_rows), sum(rejected_row_too_long) from marts.fct_event_quality_daily",
     ) == [(3, 1)]
+
+
+def test_header_only_events_file_fails_early_saying_it_is_empty(tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text(EVENTS_HEADER)
+    dbt_vars = {**FIXTURE_VARS, "northstar__raw_events_path": str(events)}
+    result = run_dbt(["build", "--select", "staging", "marts.quality"], tmp_path, dbt_vars)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"the raw events at northstar__raw_events_path = '{events}' hold no rows" in output
+    # It fails in the on-run-start check: no model ran, no unrelated test failed.
+    assert "START sql table model" not in output
+    assert "FAIL" not in output
+
+
+def test_events_parquet_files_without_rows_fail_early_saying_so(tmp_path: Path) -> None:
+    folder = tmp_path / "raw" / "events"
+    folder.mkdir(parents=True)
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select 'e1' as event_id, '2024-03-01' as occurred_at, 'a1' as account_id, "
+            f"'message_sent' as event_name where false) to '{folder / 'part-0.parquet'}' "
+            "(format parquet)"
+        )
+    pattern = str(folder / "*.parquet")
+    dbt_vars = {**FIXTURE_VARS, "northstar__raw_events_path": pattern}
+    result = run_dbt(["build", "--select", "staging"], tmp_path, dbt_vars)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"northstar__raw_events_path = '{pattern}' hold no rows (1 file" in output
+    assert "START sql table model" not in output
