@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from snapshot_helpers import FakeValidator, make_warehouse, publish_ok, setup_env, tree_digest
 
+from northstar.build import run_build
 from northstar.publish.errors import NorthstarError
 from northstar.publish.publisher import publish, verify
 from northstar.publish.targets import DEFAULT_STORAGE_VERSION, STORAGE_VERSION_ENV
@@ -103,3 +104,14 @@ def test_a_bad_storage_version_fails_before_anything_runs(env, monkeypatch, valu
     assert STORAGE_VERSION_ENV in message and "\n" not in message
     assert validator.calls == []  # refused before the gate, nothing written
     assert not env.snapshots_dir.exists() or not any(env.snapshots_dir.iterdir())
+
+
+def test_build_refuses_a_bad_storage_version_before_dbt_starts(env, monkeypatch):
+    make_warehouse(env)
+    monkeypatch.setenv(STORAGE_VERSION_ENV, "v0.0.0-typo")
+    dbt_calls = []
+    with pytest.raises(NorthstarError, match=STORAGE_VERSION_ENV):
+        run_build(
+            env, dbt=lambda *args, **kwargs: dbt_calls.append(args), validator=FakeValidator()
+        )
+    assert dbt_calls == []
