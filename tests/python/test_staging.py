@@ -515,6 +515,29 @@ def test_an_over_long_csv_line_is_a_reject_not_a_failed_build(tmp_path: Path) ->
     ) == [(3, 1)]
 
 
+def test_an_over_long_parquet_row_is_a_reject_too(tmp_path: Path) -> None:
+    """The same rule whatever the format: a Parquet row of 3 MB is row_too_long."""
+    events = tmp_path / "events.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select * from (values "
+            "('e1', '2024-03-01T10:00:00Z', 'a1', 'message_sent', '{}'), "
+            "('e2', '2024-03-01T11:00:00Z', 'a1', 'message_sent', "
+            "'{\"blob\": \"' || repeat('x', 3000000) || '\"}')"
+            ") as t (event_id, occurred_at, account_id, event_name, properties)) "
+            f"to '{events}' (format parquet)"
+        )
+    dbt_vars = {**FIXTURE_VARS, "northstar__raw_events_path": str(events)}
+    result = run_dbt(["run", "--select", "stg_northstar_raw__events_parsed"], tmp_path, dbt_vars)
+    assert_dbt_ok(result)
+    rows = query(
+        tmp_path / "warehouse.duckdb",
+        "select event_id, row_status, reject_reason, length(raw_properties) "
+        "from staging.stg_northstar_raw__events_parsed order by 1",
+    )
+    assert rows == [("e1", "accepted", None, None), ("e2", "rejected", "row_too_long", 1024)]
+
+
 def test_header_only_events_file_fails_early_saying_it_is_empty(tmp_path: Path) -> None:
     events = tmp_path / "events.csv"
     events.write_text(EVENTS_HEADER)
