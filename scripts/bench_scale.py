@@ -166,18 +166,29 @@ def as_of(raw: Path) -> str:
 def bench_size(events: float, args: argparse.Namespace) -> dict:
     label = f"{events / 1e6:g}M"
     work = args.work / label
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    accounts = max(1, round(events / EVENTS_PER_ACCOUNT))
+    reused = args.reuse and _generated(work / "raw", accounts)
+    if not reused:
+        shutil.rmtree(work, ignore_errors=True)
+    else:  # the data as generated, and no warehouse: every round starts from the same state
+        for path in work.iterdir():
+            if path.name not in ("raw", "generate.log", "generate.json"):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    work.mkdir(parents=True, exist_ok=True)
     env = env_for(work)
     raw = str(work / "raw")
-    accounts = max(1, round(events / EVENTS_PER_ACCOUNT))
     print(f"\n== {label} raw events ({accounts:,} accounts, {DAYS} days) in {work}", flush=True)
 
-    gen = measure(
-        northstar("generate", "--accounts", str(accounts), "--days", str(DAYS), "--out", raw),
-        env,
-        work / "generate.log",
-    )
+    if reused:
+        gen = Run(**json.loads((work / "generate.json").read_text()))
+        print("   (data reused from an earlier run of this benchmark: --reuse)")
+    else:
+        gen = measure(
+            northstar("generate", "--accounts", str(accounts), "--days", str(DAYS), "--out", raw),
+            env,
+            work / "generate.log",
+        )
+        (work / "generate.json").write_text(json.dumps(gen.__dict__))
     if gen.code:
         raise SystemExit(f"generate failed (exit {gen.code}): see {work / 'generate.log'}")
     rows0 = raw_rows(work / "raw")
@@ -254,6 +265,15 @@ def median(runs: list[tuple[Run, int]], attr: str) -> float:
     return statistics.median(getattr(run, attr) for run, _rows in runs)
 
 
+def _generated(raw: Path, accounts: int) -> bool:
+    """Whether `raw` holds this size's data as generated (not appended to)."""
+    try:
+        params = json.loads((raw / "_manifest.json").read_text())["params"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return params["accounts"] == accounts and params["days"] == DAYS
+
+
 def report(sizes: list[dict], args: argparse.Namespace) -> None:
     command = " ".join(Path(part).name for part in build_command(args.runner))
     print(f"\nbuild command: {command}; medians of {args.repeat} rounds")
@@ -307,10 +327,14 @@ def main() -> None:
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "northstar-bench-scale"
     )
     parser.add_argument("--keep", action="store_true", help="keep each size's data and logs")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse data a kept run generated (implies --keep)"
+    )
     parser.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    args.keep = args.keep or args.reuse
     if args.floor_child:
         floor_child(args.floor_child, args.as_of)
         return
