@@ -271,3 +271,86 @@ def test_northstar_publish_after_plain_dbt_build_publishes_what_northstar_build_
             _rows(snapshots["cli"] / "northstar.duckdb", table),
         )
     assert problems == []
+
+
+# --- how dbt resolves the reference time (macro northstar_reference_time) ----------------
+
+
+def _reference_time(tmp_path: Path, manifest: str | None, *extra: str):
+    """`dbt run --select int_reference_time` with raw data in tmp_path/raw holding
+    `manifest` as its _manifest.json (none: no file), and no NORTHSTAR_AS_OF."""
+    raw = tmp_path / "raw"
+    raw.mkdir(parents=True)
+    if manifest is not None:
+        (raw / "_manifest.json").write_text(manifest)
+    env = _clean_env(
+        NORTHSTAR_RAW_DIR=str(raw),
+        NORTHSTAR_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"),
+        DBT_TARGET_PATH=str(tmp_path / "target"),
+        DBT_LOG_PATH=str(tmp_path / "logs"),
+        DBT_PROFILES_DIR=str(PROJECT_DIR),
+    )
+    result = subprocess.run(
+        [str(BIN / "dbt"), "run", "--select", "int_reference_time", *extra],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return result.stdout + result.stderr
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        ((at, source),) = con.execute(
+            "select cast(as_of_at as varchar), as_of_source from intermediate.int_reference_time"
+        ).fetchall()
+    return at, source
+
+
+MANIFEST = '{"generator": "my_feed", "as_of": "2026-05-01T02:00:00+02:00"}'
+
+
+@pytest.mark.parametrize(
+    ("manifest", "extra", "expected"),
+    [
+        # an offset converts to UTC
+        (MANIFEST, [], ("2026-05-01 00:00:00", "raw_manifest")),
+        # the var (or NORTHSTAR_AS_OF) wins over the manifest
+        (MANIFEST, ["--vars", "{northstar__as_of: '2026-04-01'}"], ("2026-04-01 00:00:00", "var")),
+        # a manifest describes the files beside it: events read elsewhere keep the clock
+        (
+            MANIFEST,
+            ["--vars", "{northstar__raw_events_path: '/elsewhere/events/*.parquet'}"],
+            "run_started_at",
+        ),
+        # a demo manifest written before the generator recorded as_of: start_date + days
+        (
+            '{"generator": "northstar.demo", "params": {"start_date": "2026-03-02", "days": 7}}',
+            [],
+            ("2026-03-09 00:00:00", "raw_manifest"),
+        ),
+    ],
+)
+def test_the_reference_time_is_the_var_else_the_raw_manifest_else_the_clock(
+    tmp_path, manifest, extra, expected
+):
+    found = _reference_time(tmp_path, manifest, *extra)
+    assert isinstance(found, tuple), found
+    if expected == "run_started_at":
+        assert found[1] == "run_started_at"
+    else:
+        assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ("not json", "is not one JSON object"),
+        ('{"generator": "my_feed"}', "has no 'as_of'"),
+    ],
+)
+def test_an_unusable_raw_manifest_fails_the_run_naming_the_file(tmp_path, manifest, message):
+    output = _reference_time(tmp_path, manifest)
+    assert isinstance(output, str), f"dbt accepted {manifest!r}: {output}"
+    assert message in output
+    assert str(tmp_path / "raw" / "_manifest.json") in output
