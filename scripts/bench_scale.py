@@ -99,7 +99,7 @@ def floor_sql(raw_dir: Path, as_of: str) -> str:
     nsm = v["northstar"]["north_star"]["events"]
     return FLOOR_SQL.read_text().format(
         raw_events="'" + str(raw_dir / "events" / "*.parquet") + "'",
-        as_of=as_of.replace("T", " "),
+        as_of=as_of.replace("T", " ").removesuffix("Z"),
         start_date=v.get("northstar__start_date", "2020-01-01"),
         max_future_hours=int(v.get("northstar__max_future_hours", 24)),
         nsm_events=", ".join("'" + name.strip().lower() + "'" for name in nsm),
@@ -200,8 +200,6 @@ def bench_size(events: float, args: argparse.Namespace) -> dict:
     )
 
     build = build_command(args.runner)
-    if args.runner == "dbt":
-        env["NORTHSTAR_AS_OF"] = as_of(work / "raw")
     results: dict[str, list[tuple[Run, int]]] = {step: [] for step in STEPS}
     appends: list[Run] = []
     built_once = False
@@ -224,8 +222,6 @@ def bench_size(events: float, args: argparse.Namespace) -> dict:
                 if append.code:
                     raise SystemExit(f"append failed: see {work / f'append-{round_no}.log'}")
                 appends.append(append)
-                if args.runner == "dbt":
-                    env["NORTHSTAR_AS_OF"] = as_of(work / "raw")
                 run = measure(build, env, log)
             else:
                 run = measure(

@@ -431,7 +431,7 @@ def _build(build: Path, params: model.Params, reuse_days: int, chunk: int) -> De
         defects=defects,
         formats=formats,
         truths=truths,
-        as_of=_as_of(params),
+        as_of=as_of(params),
         events_in_flight=occurred - clean,
         delivery_lag_days=delivery_lag_days,
         appended_days=params.days - reuse_days if reuse_days else 0,
@@ -441,8 +441,11 @@ def _build(build: Path, params: model.Params, reuse_days: int, chunk: int) -> De
     manifest = {
         "generator": "northstar.demo",
         "feed_version": FEED_VERSION,
-        "params": result.params,
+        # The data's own clock, read by dbt (macro northstar_reference_time): the events end
+        # on a fixed date, so the wall clock would empty every period since then and accept
+        # the planted future-dated rows. An append moves it.
         "as_of": result.as_of,
+        "params": result.params,
         "layout": {
             "events": "events/YYYY-MM-DD.parquet: one file per UTC day of received_at "
             "(the day the rows landed), every day of the range, never rewritten by an append",
@@ -470,9 +473,20 @@ def _params_dict(params: model.Params) -> dict[str, Any]:
     }
 
 
-def _as_of(params: model.Params) -> str:
-    """The data's clock: midnight after the last landed day (what paths.demo_data_as_of reads)."""
-    return f"{params.start_date + timedelta(days=params.days):%Y-%m-%d}T00:00:00"
+def as_of(params: model.Params) -> str:
+    """The reference time of a generated data set: midnight (UTC) after its last day."""
+    end = params.start_date + timedelta(days=params.days)
+    return f"{end.isoformat()}T00:00:00Z"
+
+
+def read_as_of(raw_dir: Path) -> str | None:
+    """`as_of` of the manifest in `raw_dir`, for scripts that pass it to another engine
+    (dbt reads it itself on DuckDB); None when there is no manifest or no as_of."""
+    try:
+        value = json.loads((Path(raw_dir) / MANIFEST).read_text()).get("as_of")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None
 
 
 def _simulate_chunk(

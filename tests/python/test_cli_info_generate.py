@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from northstar import exit_codes
 from northstar.cli import COMMANDS, cli
-from northstar.paths import demo_data_as_of
+from northstar.demo.generator import read_as_of
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 LOCATION_VARS = (
@@ -123,6 +123,8 @@ def test_generate_writes_events_accounts_users_and_a_manifest(tmp_path):
     assert manifest["params"]["accounts"] == 5
     assert manifest["params"]["days"] == 30
     assert manifest["params"]["seed"] == 3
+    # The data's own clock, which dbt reads as the reference time: midnight after day 30.
+    assert manifest["as_of"] == "2026-04-01T00:00:00Z"
     con = duckdb.connect()
     try:
         accounts = con.execute(
@@ -159,8 +161,8 @@ def test_generate_append_days_adds_days_and_moves_the_clock(tmp_path):
     ]
     manifest = json.loads((out / "_manifest.json").read_text())
     assert manifest["params"]["days"] == 23
-    assert manifest["as_of"] == "2026-03-25T00:00:00"
-    assert demo_data_as_of(out) == "2026-03-25T00:00:00"
+    assert manifest["as_of"] == "2026-03-25T00:00:00Z"
+    assert read_as_of(out) == "2026-03-25T00:00:00Z"
 
 
 @pytest.mark.parametrize(

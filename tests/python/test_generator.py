@@ -165,7 +165,7 @@ def test_appending_days_gives_the_files_of_the_longer_range_and_keeps_the_old_on
         inodes
     )
     manifest = json.loads((grown / generator.MANIFEST).read_text())
-    assert manifest["as_of"] == "2026-05-01T00:00:00"
+    assert manifest["as_of"] == "2026-05-01T00:00:00Z"
     assert manifest["params"]["days"] == 60
     assert len([name for name in manifest["files"] if name.startswith("events/")]) == 60
 
