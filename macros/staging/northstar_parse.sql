@@ -234,7 +234,7 @@
 
 
 {#- The reject_reason codes, in precedence order: a row gets the first one that applies.
-    stg_northstar_raw__events_parsed implements the checks in this order; the quality mart
+    stg_northstar_raw__events_classified implements the checks in this order; the quality mart
     has one column per code; the accepted_values tests read this list. -#}
 {% macro northstar_reject_reasons() -%}
     {{ return([
