@@ -15,13 +15,24 @@ from typing import Any, TypeVar
 import click
 
 from northstar import exit_codes
+from northstar.commands.params import FiniteFloatRange
 from northstar.publish.errors import NorthstarError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters escaped: an error message
+    naming a user's value (a path with a newline in it) stays one line on stderr."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def fail(message: str, code: int, details: str = "") -> None:
+    click.echo(f"error: {one_line(message)}", err=True)
+    if details:
+        click.echo(details, err=True)
     raise SystemExit(code)
 
 
@@ -55,7 +66,7 @@ snapshot_option = click.option(
 )
 wait_option = click.option(
     "--wait",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=0.0,
     show_default=True,
     metavar="SECONDS",

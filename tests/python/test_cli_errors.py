@@ -46,7 +46,6 @@ NO_SNAPSHOT = "no snapshot published yet"
         (["query", "messages_sent", "--snapshot", "20990101T000000Z-abcdef"], 6, "no snapshot"),
         (["metrics", "--snapshot", "../x"], 2, "not a snapshot id"),
         (["publish", "--export", "xlsx"], 2, "unknown export format 'xlsx'"),
-        (["alerts", "--webhook", "file:///etc/passwd"], 2, "is not an http(s) URL"),
     ],
 )
 def test_nothing_built_yet(env, args, code, message):
@@ -67,6 +66,7 @@ def test_nothing_built_yet(env, args, code, message):
         ["digest", "--grain", "year"],
         ["alerts", "--format", "yaml"],
         ["metrics", "--format", "csv"],
+        ["alerts", "--webhook", "file:///etc/passwd"],
     ],
 )
 def test_malformed_command_lines_are_usage_errors(env, args):
@@ -137,3 +137,41 @@ def test_publish_through_the_cli(env, monkeypatch):
     result = run("publish")
     assert result.exit_code == 4
     assert "validation failed: nothing was published" in result.stderr
+
+
+FLOAT_OPTIONS = [
+    ["publish", "--wait"],
+    ["build", "--wait"],
+    ["rollback", "--wait"],
+    ["alerts", "--webhook-timeout"],
+]
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "infinity", "1e400"])
+@pytest.mark.parametrize("option", FLOAT_OPTIONS, ids=" ".join)
+def test_float_options_refuse_nan_and_infinity(env, option, value):
+    """`--wait nan` used to wait forever (every comparison with NaN is false)."""
+    result = run(*option, value)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option[1]}'" in result.stderr
+    assert "finite" in result.stderr
+
+
+def test_every_float_option_uses_the_shared_finite_type():
+    """A new float option cannot forget to refuse NaN: every one is a FiniteFloatRange."""
+    import importlib
+
+    import click
+
+    from northstar.cli import COMMANDS
+    from northstar.commands.params import FiniteFloatRange
+
+    floats = []
+    for target in COMMANDS.values():
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        for param in command.params:
+            if isinstance(param.type, click.types.FloatParamType):
+                floats.append(f"{command.name} {param.opts[0]}")
+                assert isinstance(param.type, FiniteFloatRange), floats[-1]
+    assert len(floats) >= 4, floats
