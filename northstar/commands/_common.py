@@ -78,7 +78,8 @@ keep_option = click.option(
     default=5,
     show_default=True,
     envvar="NORTHSTAR_KEEP_SNAPSHOTS",
-    help="Keep this many snapshots (the current one is always kept). "
+    help="Keep this many snapshots (the current one and the one `northstar rollback` "
+    "returns to are always kept). "
     "Env: NORTHSTAR_KEEP_SNAPSHOTS.",
 )
 export_option = click.option(
