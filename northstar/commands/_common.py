@@ -1,8 +1,9 @@
 """What the build/publish/read commands share: error handling and common options.
 
 A `NorthstarError` becomes one line on stderr and its exit code (never a traceback); a
-DuckDB error while reading a snapshot becomes one line and exit 1. Anything else is a bug
-and keeps its traceback.
+DuckDB error while reading a snapshot becomes one line and exit 1; an OSError on a path is
+left to the Click group (northstar/cli.py), which does the same for every command.
+Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations

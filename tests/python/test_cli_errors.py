@@ -175,3 +175,98 @@ def test_every_float_option_uses_the_shared_finite_type():
                 floats.append(f"{command.name} {param.opts[0]}")
                 assert isinstance(param.type, FiniteFloatRange), floats[-1]
     assert len(floats) >= 4, floats
+
+
+LONG = "x" * 300  # one component over NAME_MAX (255): ENAMETOOLONG
+
+
+def _path_cases(tmp):
+    return [
+        (["validate", "--warehouse", f"{tmp}/{LONG}/wh.duckdb"], f"{tmp}/{LONG[:40]}"),
+        (["validate", "--suites", f"{tmp}/{LONG}"], f"{tmp}/{LONG[:40]}"),
+        (["validate", "--out", f"{tmp}/{LONG}"], f"{tmp}/{LONG[:40]}"),
+        (["build", "--profiles-dir", f"{tmp}/{LONG}"], f"{tmp}/{LONG[:40]}"),
+        (["digest", "--out", f"{tmp}/{LONG}"], f"{tmp}/{LONG[:40]}"),
+        (["generate", "--out", f"{tmp}/{LONG}"], f"{tmp}/{LONG[:40]}"),
+        (["digest", "--out", "/proc/1/x"], "/proc/1/x"),
+        (["semantic", "--vars-file", f"{tmp}/{LONG}.yml"], None),
+    ]
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_unusable_paths_are_one_line_errors_naming_the_path(env, tmp_path, case):
+    """An OS error on a path (name too long, permission, no such directory) is one line
+    naming the path and a documented exit code, never a traceback."""
+    make_warehouse(env)
+    publish_ok(env, exports=["duckdb"])
+    args, named = _path_cases(tmp_path)[case]
+    result = run(*args)
+    assert "Traceback" not in result.output
+    if named is None:  # Click checks this one itself: a usage error
+        assert result.exit_code == 2
+        return
+    assert result.exit_code in (1, 6), result.output
+    assert result.stderr.startswith("error: ")
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert named in result.stderr
+
+
+def test_an_os_error_on_an_environment_path_is_one_line(env, monkeypatch, tmp_path):
+    monkeypatch.setenv("NORTHSTAR_SNAPSHOTS_DIR", f"{tmp_path}/{LONG}")
+    for args in (["snapshots"], ["query", "messages_sent"], ["rollback"], ["digest"]):
+        result = run(*args)
+        assert result.exit_code in (1, 6), (args, result.output)
+        assert result.stderr.count("\n") == 1, (args, result.stderr)
+        assert f"{tmp_path}/{LONG[:40]}" in result.stderr
+
+
+def test_an_unwritable_directory_is_one_line(env, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    # root writes anywhere but in sysfs (EPERM); anyone else cannot write in `locked` (EACCES)
+    out = "/sys/northstar-digest" if os.geteuid() == 0 else str(locked / "d")
+    make_warehouse(env)
+    publish_ok(env, exports=["duckdb"])
+    result = run("digest", "--out", out)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"error: {out}: ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "--warehouse", "/tmp/a\nb.duckdb"],
+        ["build", "--profiles-dir", "/nonexistent/a\nb"],
+        ["digest", "--out", "/proc/1/a\nb"],
+        ["generate", "--out", "/proc/1/a\nb"],
+        ["validate", "--suites", "/nonexistent/a\nb"],
+    ],
+)
+def test_a_newline_in_a_path_gives_a_one_line_error(env, args):
+    make_warehouse(env)
+    publish_ok(env, exports=["duckdb"])
+    result = run(*args)
+    assert result.exit_code in (1, 6), result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "a\\nb" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "--warehouse", ""],
+        ["validate", "--suites", ""],
+        ["validate", "--out", ""],
+        ["build", "--profiles-dir", ""],
+        ["digest", "--out", ""],
+        ["generate", "--out", ""],
+        ["digest", "--out", "a\x00b"],
+        ["validate", "--warehouse", "a\x00b"],
+    ],
+)
+def test_empty_or_nul_paths_are_usage_errors(env, args):
+    """An empty path (an unset "$DIR") would silently mean the current directory."""
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert "Usage:" in result.stderr
