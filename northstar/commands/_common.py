@@ -43,7 +43,11 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except NorthstarError as err:
-            fail(str(err), err.exit_code)
+            fail(
+                str(err.args[0]) if err.args else str(err),
+                err.exit_code,
+                getattr(err, "details", ""),
+            )
         except Exception as err:
             duckdb = sys.modules.get("duckdb")
             if duckdb is not None and isinstance(err, duckdb.Error):

@@ -206,9 +206,9 @@ def _validate(
     )
     if not result.success:
         raise ValidationFailedError(
-            "validation failed: nothing was published and the current snapshot is unchanged\n"
-            + summary,
+            "validation failed: nothing was published and the current snapshot is unchanged",
             result,
+            details=summary,
         )
     return {"status": "passed", "success": True, "summary": summary}, result.to_dict()
 
