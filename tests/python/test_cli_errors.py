@@ -138,7 +138,10 @@ def test_publish_through_the_cli(env, monkeypatch):
     assert result.exit_code == 4
     assert "validation failed: nothing was published" in result.stderr
     # the one multi-line error: the failed expectations, under the error line, unescaped
-    assert result.stderr.splitlines()[1:] == ["FAIL fct_metric_values: rate 1.5 > 1"]
+    assert result.stderr.splitlines()[-2:] == [
+        "error: validation failed: nothing was published and the current snapshot is unchanged",
+        "FAIL fct_metric_values: rate 1.5 > 1",
+    ]
 
 
 FLOAT_OPTIONS = [
