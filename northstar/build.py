@@ -19,7 +19,12 @@ import yaml
 
 from northstar.dbt_runner import DbtError, run_dbt
 from northstar.paths import Paths
-from northstar.publish.errors import NorthstarError, NotFoundError, PipelineError
+from northstar.publish.errors import (
+    InvalidInputError,
+    NorthstarError,
+    NotFoundError,
+    PipelineError,
+)
 from northstar.publish.locks import file_lock, warehouse_lock_path
 from northstar.publish.publisher import DEFAULT_KEEP, PublishResult, Validator, publish
 
@@ -98,6 +103,10 @@ def _profile_name(project_dir: Path) -> str:
 def check_profile(paths: Paths, target: str | None) -> ProfileTarget:
     """Read profiles.yml the way dbt will, and explain any problem before dbt starts
     (dbt's own message for a broken profile is a long traceback-like log)."""
+    if target is not None and not target.strip():
+        # dbt would take an empty --target as "the profile's default": never what a
+        # scheduler passing an unset $TARGET meant.
+        raise InvalidInputError("--target: an empty target name; name one of profiles.yml")
     directory = paths.profiles_dir
     file = directory / "profiles.yml"
     if not directory.is_dir():

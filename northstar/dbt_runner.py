@@ -46,7 +46,7 @@ def run_dbt(
     command = [dbt_executable(), *args]
     if vars_yaml:
         command += ["--vars", vars_yaml]
-    if target:
+    if target is not None:
         command += ["--target", target]
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(

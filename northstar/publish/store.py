@@ -160,7 +160,8 @@ class SnapshotStore:
 
     def resolve(self, run_id: str | None = None) -> Snapshot:
         """The snapshot a reader should open: the named one, else the current one."""
-        return self.get(run_id) if run_id else self.current()
+        # `is not None`: an empty id (an unset $RUN_ID) is refused, not read as "current".
+        return self.get(run_id) if run_id is not None else self.current()
 
     # --- writers: call only while holding the store lock -----------------------------
 

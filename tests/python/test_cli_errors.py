@@ -275,3 +275,56 @@ def test_empty_or_nul_paths_are_usage_errors(env, args):
     result = run(*args)
     assert result.exit_code == 2, result.output
     assert "Usage:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["metrics"], ["query", "messages_sent"], ["digest"], ["alerts"]]
+)
+def test_an_empty_snapshot_id_is_refused_not_read_as_current(env, command):
+    make_warehouse(env)
+    publish_ok(env, exports=["duckdb"])
+    result = run(*command, "--snapshot", "")
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "not a snapshot id: ''" in result.stderr
+
+
+def no_dbt(*_args, **_kwargs):
+    raise AssertionError("dbt must not run")
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("", "no export format"),
+        (",", "empty export format"),
+        ("duckdb,,csv", "empty export format"),
+        ("DUCKDB", "unknown export format 'DUCKDB'"),
+        ("duckdb,Parquet", "unknown export format 'Parquet'"),
+        ("json", "unknown export format 'json'"),
+    ],
+)
+@pytest.mark.parametrize("command", ["publish", "build"])
+def test_export_lists_are_validated(env, monkeypatch, command, value, named):
+    """Names are matched exactly, as every other choice on the command line is
+    (`--format JSON` is refused too); an empty list is not 'duckdb only'."""
+    monkeypatch.setattr("northstar.build.run_dbt", no_dbt)
+    result = run(command, "--export", value)
+    assert result.exit_code == 2, result.output
+    assert named in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_export_lists_allow_spaces_after_commas():
+    from northstar.publish.targets import parse_exports
+
+    assert parse_exports(" csv , parquet ") == ["duckdb", "parquet", "csv"]
+
+
+@pytest.mark.parametrize("target", ["", "   "])
+def test_an_empty_build_target_is_refused_not_the_default(env, target, monkeypatch):
+    monkeypatch.setattr("northstar.build.run_dbt", no_dbt)
+    result = run("build", "--target", target)
+    assert result.exit_code == 2, result.output
+    assert "--target" in result.stderr
+    assert result.stderr.count("\n") == 1
