@@ -30,8 +30,15 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+MAX_MESSAGE = 1000
+
+
 def fail(message: str, code: int, details: str = "") -> None:
-    click.echo(f"error: {one_line(message)}", err=True)
+    message = one_line(message)
+    if len(message) > MAX_MESSAGE:
+        # A value echoed back (a 100 kB option) must not become a 100 kB line.
+        message = f"{message[: MAX_MESSAGE - 300]} ... {message[-250:]}"
+    click.echo(f"error: {message}", err=True)
     if details:
         click.echo(details, err=True)
     raise SystemExit(code)
