@@ -18,8 +18,7 @@ from typing import Any
 
 import yaml
 
-from northstar.dbt_runner import LOCK_ERROR as LOCK_HOLDER
-from northstar.dbt_runner import DbtError, run_dbt
+from northstar.dbt_runner import LOCK_ERROR, DbtError, run_dbt
 from northstar.paths import Paths
 from northstar.publish.errors import (
     BusyError,
@@ -209,7 +208,7 @@ def check_warehouse_free(warehouse: Path) -> None:
     try:
         duckdb.connect(str(warehouse)).close()
     except duckdb.IOException as err:
-        holder = LOCK_HOLDER.search(str(err))
+        holder = LOCK_ERROR.search(str(err))
         if holder:
             raise BusyError(held_message(warehouse, holder.group("holder"))) from err
     except duckdb.Error:

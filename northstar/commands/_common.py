@@ -50,11 +50,7 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except NorthstarError as err:
-            fail(
-                str(err.args[0]) if err.args else str(err),
-                err.exit_code,
-                getattr(err, "details", ""),
-            )
+            fail(str(err.args[0]) if err.args else str(err), err.exit_code, err.details)
         except Exception as err:
             duckdb = sys.modules.get("duckdb")
             if duckdb is not None and isinstance(err, duckdb.Error):

@@ -15,6 +15,8 @@ class NorthstarError(Exception):
     """A problem the user can fix; `str(error)` is the whole message."""
 
     exit_code = exit_codes.ERROR
+    # Lines the CLI prints, as they are, under the one-line message (see ValidationFailedError).
+    details = ""
 
 
 class InvalidInputError(NorthstarError):
