@@ -260,7 +260,11 @@ def run_build(
         )
         started = time.monotonic()
         try:
-            (dbt or run_dbt)(["build", *dbt_args], paths, target=target, hold_fds=(lock_fd,))
+            if dbt is None:
+                # dbt keeps the lock held until it exits, even if this process dies first.
+                run_dbt(["build", *dbt_args], paths, target=target, hold_fds=(lock_fd,))
+            else:
+                dbt(["build", *dbt_args], paths, target=target)
         except DbtError as err:
             if err.spec_error:
                 raise NorthstarError(

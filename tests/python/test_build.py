@@ -44,7 +44,7 @@ class FakeDbt:
         self.fail = fail
         self.calls: list[tuple[list[str], str | None, str]] = []
 
-    def __call__(self, args, paths, *, target=None, hold_fds=()):
+    def __call__(self, args, paths, *, target=None, **_kwargs):
         self.calls.append((list(args), target, str(paths.profiles_dir)))
         if self.fail:
             raise DbtError(args, 1)
