@@ -29,6 +29,7 @@ from northstar.publish.errors import (
 )
 from northstar.publish.locks import file_lock, warehouse_lock_path
 from northstar.publish.publisher import DEFAULT_KEEP, PublishResult, Validator, publish
+from northstar.publish.targets import snapshot_storage_version
 
 Progress = Callable[[str], None]
 DbtRunner = Callable[..., Any]
@@ -251,6 +252,9 @@ def run_build(
         )
     if profile.unresolved is not None and publish_snapshot:
         raise NorthstarError(profile.unresolved)
+    if publish_snapshot:
+        # A typo in the snapshot's file format fails now, not after a long dbt build.
+        snapshot_storage_version()
     result = BuildResult(target=profile)
     with file_lock(warehouse_lock_path(paths.warehouse), wait=wait, what="build") as lock_fd:
         if profile.type == "duckdb" and profile.path is not None:
