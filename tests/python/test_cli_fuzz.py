@@ -93,13 +93,15 @@ BASELINE: dict[str, list[str]] = {
     "demo": ["--accounts", "1", "--days", "1"],
 }
 REQUIRED_ARGUMENTS: dict[str, list[str]] = {"query": ["messages_sent"]}
-# Locations read from the environment (northstar.paths), with the commands that use them.
+# Variables read from the environment (northstar.paths...), with commands that use them.
 LOCATIONS = {
     "NORTHSTAR_SNAPSHOTS_DIR": ["snapshots", "metrics", "rollback"],
     "NORTHSTAR_DUCKDB_PATH": ["publish", "build"],
     "NORTHSTAR_RAW_DIR": ["info"],
     "DBT_PROFILES_DIR": ["build"],
     "DBT_TARGET_PATH": ["publish"],
+    # not a location, but read from the environment by the same commands
+    "NORTHSTAR_SNAPSHOT_STORAGE_VERSION": ["publish", "build"],
 }
 
 
