@@ -22,6 +22,7 @@ from northstar.paths import Paths
 from northstar.publish.errors import NorthstarError, NotFoundError, PipelineError
 from northstar.publish.locks import file_lock, warehouse_lock_path
 from northstar.publish.publisher import DEFAULT_KEEP, PublishResult, Validator, publish
+from northstar.publish.targets import snapshot_storage_version
 
 Progress = Callable[[str], None]
 DbtRunner = Callable[..., Any]
@@ -209,6 +210,9 @@ def run_build(
         )
     if profile.unresolved is not None and publish_snapshot:
         raise NorthstarError(profile.unresolved)
+    if publish_snapshot:
+        # A typo in the snapshot's file format fails now, not after a long dbt build.
+        snapshot_storage_version()
     result = BuildResult(target=profile)
     with file_lock(warehouse_lock_path(paths.warehouse), wait=wait, what="build"):
         say(

@@ -16,6 +16,9 @@ python scripts/generate_suites.py --check
 echo "==> demo: generate data, dbt build (models, unit + data tests), validate, publish"
 northstar demo
 
+echo "==> the published snapshot opens in DuckDB 1.x (what many BI drivers bundle)"
+bash scripts/check_duckdb1_reader.sh
+
 echo "==> semantic layer: generated from the spec, valid, queryable"
 northstar semantic --check
 (

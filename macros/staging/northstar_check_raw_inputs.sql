@@ -7,6 +7,7 @@
     - accounts, users: optional. No matching file is not an error: stg_accounts / stg_users
       are then empty (with their columns), and a line in the log says so.
     - Files that match but are neither Parquet nor CSV are an error.
+    - Events files that hold no rows (a header only) are an error that says so.
 
     DuckDB only: it is the adapter that reads files by path here. On other adapters (and
     for inputs read from the dbt source) the staging models raise the same column errors
@@ -66,4 +67,20 @@
 
     {#- Reads the file footers / headers: an unreadable file fails here, naming itself. -#}
     {%- do northstar_resolve_raw_columns(kind, northstar_read_raw_files(path)) -%}
+
+    {#- Events files with a header (or a Parquet schema) and no rows would build every model
+        empty and then fail on whichever data test first needs a row, far from the cause.
+        `limit 1` stops at the first row, so a large feed costs one row group or buffer. -#}
+    {%- if kind == 'events' -%}
+        {%- set first_row = run_query("select 1 from " ~ northstar_read_raw_files(path) ~ " limit 1") -%}
+        {%- if first_row.rows | length == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "northstar: the raw events at " ~ northstar_raw_contract(kind).path_var ~ " = '"
+                ~ path ~ "' hold no rows (" ~ names | length ~ " file(s) matched, e.g. '"
+                ~ names[0] ~ "', with a header or schema but no data): there is nothing to build."
+                ~ " Check that the export writing these files ran, or point the var (or"
+                ~ " NORTHSTAR_RAW_DIR) at the files that hold the events."
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}

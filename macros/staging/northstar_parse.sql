@@ -211,11 +211,27 @@
 {%- endmacro %}
 
 
+{#- A raw row whose values together are longer than this many characters is rejected as
+    row_too_long: a runaway export (a 3 MB property blob, a line that swallowed its
+    neighbours), not an event. 2 MB is where DuckDB's CSV reader used to fail the build. -#}
+{% macro northstar_max_row_chars() -%}
+    {%- set limit = var('northstar__max_row_chars', 2097152) -%}
+    {%- if limit is not number or limit is boolean or limit < 1024 -%}
+        {{ exceptions.raise_compiler_error(
+            "northstar__max_row_chars must be a whole number of characters, at least 1024; got '"
+            ~ limit ~ "' (dbt_project.yml vars)"
+        ) }}
+    {%- endif -%}
+    {{ return(limit | int) }}
+{%- endmacro %}
+
+
 {#- The reject_reason codes, in precedence order: a row gets the first one that applies.
     stg_northstar_raw__events_parsed implements the checks in this order; the quality mart
     has one column per code; the accepted_values tests read this list. -#}
 {% macro northstar_reject_reasons() -%}
     {{ return([
+        'row_too_long',
         'missing_event_id',
         'invalid_event_id',
         'missing_event_name',

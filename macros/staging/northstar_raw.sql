@@ -177,6 +177,15 @@
     {{ return(adapter.dispatch('northstar_read_raw_files', 'northstar')(path)) }}
 {%- endmacro %}
 
+{#- DuckDB's CSV reader fails the whole read on a line longer than max_line_size (2 MB by
+    default). The limit is raised well above northstar__max_row_chars, so such a line is
+    read and then rejected as row_too_long: one runaway row no longer fails the build, and
+    it is counted like every other raw row. The buffer must hold a whole line; 64 MB costs
+    about 100 MB more memory than the default while reading. -#}
+{% macro northstar_csv_max_line_bytes() -%}
+    {{ return([67108864, 4 * northstar_max_row_chars()] | max) }}
+{%- endmacro %}
+
 {% macro duckdb__northstar_read_raw_files(path) -%}
     {%- if northstar_raw_file_format(path) == 'csv' -%}
         read_csv(
@@ -184,6 +193,8 @@
             header = true,
             all_varchar = true,
             union_by_name = true,
+            max_line_size = {{ northstar_csv_max_line_bytes() }},
+            buffer_size = {{ northstar_csv_max_line_bytes() }},
             filename = '_northstar_raw_file'
         )
     {%- else -%}

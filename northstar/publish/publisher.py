@@ -43,7 +43,13 @@ from northstar.publish.store import (
     new_run_id,
 )
 from northstar.publish.tables import PUBLIC_TABLES, PublicTable, quote_identifier, quote_literal
-from northstar.publish.targets import REQUIRED, TARGETS, ExportJob, get_writer
+from northstar.publish.targets import (
+    REQUIRED,
+    TARGETS,
+    ExportJob,
+    get_writer,
+    snapshot_storage_version,
+)
 
 DEFAULT_KEEP = 5
 VALIDATION_FILE = "validation.json"
@@ -224,15 +230,19 @@ def publish(
     hook: Hook | None = None,
     progress: Progress | None = None,
     now: Callable[[], datetime] | None = None,
+    storage_version: str | None = None,
 ) -> PublishResult:
     """Validate the warehouse and publish it as the new current snapshot.
 
     `lock_warehouse=False` is for a caller that already holds the warehouse lock
     (`northstar build`). `hook(step)` is called between steps (tests kill the process there).
+    `storage_version` is the DuckDB file format of the snapshot (default:
+    $NORTHSTAR_SNAPSHOT_STORAGE_VERSION, else one DuckDB 1.x readers open).
     """
     paths = paths or Paths.discover()
     if keep < 1:
         raise NorthstarError(f"--keep must be at least 1 (got {keep})")
+    storage_version = snapshot_storage_version(storage_version)
     _check_warehouse(paths.warehouse)
     if lock_warehouse:
         with file_lock(warehouse_lock_path(paths.warehouse), wait=wait, what="build or publish"):
@@ -247,6 +257,7 @@ def publish(
                 hook=hook,
                 progress=progress,
                 now=now,
+                storage_version=storage_version,
             )
     hook = hook or _noop
     progress = progress or _noop
@@ -290,6 +301,7 @@ def publish(
                         out_dir=temp,
                         on_table=lambda table, name=name: hook(f"table:{name}:{table}"),
                         info=info,
+                        storage_version=storage_version,
                     )
                     files += get_writer(name)(job)
                     elapsed = time.monotonic() - step_started
@@ -320,6 +332,8 @@ def publish(
                 },
                 "versions": manifests.versions(),
                 "exports": names,
+                # Which DuckDB releases can open northstar.duckdb (docs/bi-tools.md).
+                "duckdb_storage_version": storage_version,
                 "tables": table_info,
                 "files": manifests.file_entries(temp, files),
                 "metrics": metrics,

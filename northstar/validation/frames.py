@@ -240,8 +240,8 @@ def metric_values_freshness(
 
 def event_volume(warehouse: Warehouse, params: dict[str, Any], run: RunContext) -> pd.DataFrame:
     table = warehouse.table(EVENT_QUALITY, [QUALITY_DAY, QUALITY_ACCEPTED])
-    # Only the days between the first and the last accepted event: rejected rows land on
-    # any date they claim (1970, next year), and no date at all is no day to compare.
+    # Only days with accepted events: a day of rejects alone is not a volume, and no date at
+    # all is no day to compare.
     dated = table[table[QUALITY_DAY].notna() & (table[QUALITY_ACCEPTED] > 0)]
     dated = dated[[QUALITY_DAY, QUALITY_ACCEPTED]].copy()
     dated[QUALITY_DAY] = pd.to_datetime(dated[QUALITY_DAY])

@@ -39,6 +39,9 @@ FIXTURE_VARS = {
 }
 
 
+QUALITY_DAYS_TEST = "test_fct_event_quality_daily__days_within_accepted_range"
+
+
 def run_dbt(
     args: list[str], workdir: Path, dbt_vars: dict, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
@@ -87,7 +90,14 @@ def defects(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Staging + the quality mart built on the defect fixture; returns the warehouse file."""
     workdir = tmp_path_factory.mktemp("defects")
     result = run_dbt(
-        ["build", "--select", "staging", "marts.quality", "path:tests/dbt/singular/staging"],
+        [
+            "build",
+            "--select",
+            "staging",
+            "marts.quality",
+            "path:tests/dbt/singular/staging",
+            QUALITY_DAYS_TEST,
+        ],
         workdir,
         FIXTURE_VARS,
     )
@@ -173,11 +183,59 @@ def test_raw_rows_equal_accepted_plus_duplicates_plus_rejected(defects: Path) ->
 def test_quality_mart_counts_rejections_by_reason_per_day(defects: Path) -> None:
     (day,) = query(
         defects,
-        "select raw_rows, rejected_before_start_date, reject_rate "
-        "from marts.fct_event_quality_daily where event_date = date '2023-12-31'",
+        "select raw_rows, rejected_rows, rejected_missing_entity_id, reject_rate "
+        "from marts.fct_event_quality_daily where event_date = date '2024-03-01'",
     )
-    # r26 and r28 occurred on 2023-12-31 UTC (r28 only once its +01:00 offset is applied).
-    assert day == (2, 2, 1.0)
+    raw_rows, rejected_rows, missing_entity_id, reject_rate = day
+    assert missing_entity_id == 2  # r29 and r30
+    assert 0 < rejected_rows < raw_rows
+    assert reject_rate == pytest.approx(rejected_rows / raw_rows)
+
+
+def test_quality_mart_days_are_the_accepted_days(defects: Path) -> None:
+    """Rejects dated 1970, 2023-12-31 (before the start date) or 2030 and 2099 (in the
+    future) are no days of their own with a reject rate of 1.0: each counts, under its
+    reason, on its received day inside the range (r63), else on the nearest end of it."""
+    ((first, last),) = query(
+        defects, "select min(event_date), max(event_date) from staging.stg_events"
+    )
+    assert (first, last) == (dt.date(2024, 1, 1), dt.date(2024, 7, 1))
+    ((lowest, highest, undated),) = query(
+        defects,
+        "select min(event_date), max(event_date), count(*) filter (where event_date is null) "
+        "from marts.fct_event_quality_daily",
+    )
+    assert (lowest, highest, undated) == (first, last, 1)
+
+    columns = "accepted_rows, rejected_rows, rejected_before_start_date, "
+    columns += "rejected_occurred_in_future, out_of_range_rows"
+    by_day = {
+        row[0]: row[1:]
+        for row in query(
+            defects,
+            f"select event_date, {columns} from marts.fct_event_quality_daily "
+            "where event_date in ('2024-01-01', '2024-03-02', '2024-07-01')",
+        )
+    }
+    # 2024-01-01: r27 accepted; r26, r28 (2023-12-31) and r64 (1970) moved to the first day.
+    assert by_day[first] == (1, 3, 3, 0, 3)
+    # 2024-07-01: r24, r25 accepted; r23 (in range) and r39 (2030, moved) in the future.
+    assert by_day[last] == (2, 2, 0, 2, 1)
+    # 2024-03-02: r63 (dated 2099) was received that day.
+    assert by_day[dt.date(2024, 3, 2)][1:] == (1, 0, 1, 1)
+
+    # Nothing is lost: every reject is still counted once, under its reason.
+    reasons = query(
+        defects,
+        "select reject_reason, count(*) from staging.stg_events_rejected group by 1 order by 1",
+    )
+    for reason, rejected in reasons:
+        ((in_mart,),) = query(
+            defects, f"select sum(rejected_{reason}) from marts.fct_event_quality_daily"
+        )
+        assert in_mart == rejected, reason
+    ((moved,),) = query(defects, "select sum(out_of_range_rows) from marts.fct_event_quality_daily")
+    assert moved == 5  # r26, r28, r39, r63, r64
 
 
 def test_timestamps_are_converted_to_utc(defects: Path) -> None:
@@ -412,3 +470,100 @@ def test_unreadable_parquet_fails_naming_the_file(tmp_path: Path) -> None:
     result = run_dbt(["run", "--select", "stg_northstar_raw__events_parsed"], tmp_path, dbt_vars)
     assert result.returncode != 0
     assert str(broken) in result.stdout + result.stderr
+
+
+EVENTS_HEADER = (
+    "event_id,occurred_at,received_at,user_id,account_id,event_name,properties,"
+    "session_id,platform,country\n"
+)
+
+
+def test_an_over_long_csv_line_is_a_reject_not_a_failed_build(tmp_path: Path) -> None:
+    """DuckDB's CSV reader stops at lines over 2 MB by default, which failed the whole
+    build; such a row is now rejected (row_too_long) and the raw count still reconciles."""
+    events = tmp_path / "events.csv"
+    long_value = '"{""blob"": ""' + "x" * 3_000_000 + '""}"'
+    events.write_text(
+        EVENTS_HEADER
+        + "e1,2024-03-01T10:00:00Z,,u1,a1,message_sent,{},r1,web,US\n"
+        + f"e2,2024-03-01T11:00:00Z,,u1,a1,message_sent,{long_value},r2,web,US\n"
+        + "e3,2024-03-01T12:00:00Z,,u1,a1,message_sent,{},r3,web,US\n"
+    )
+    dbt_vars = {**FIXTURE_VARS, "northstar__raw_events_path": str(events)}
+    result = run_dbt(
+        ["build", "--select", "staging", "marts.quality", "path:tests/dbt/singular/staging"],
+        tmp_path,
+        dbt_vars,
+    )
+    assert_dbt_ok(result)
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert query(warehouse, "select event_id from staging.stg_events order by 1") == [
+        ("e1",),
+        ("e3",),
+    ]
+    ((reason, event_id, properties, session_id),) = query(
+        warehouse,
+        "select reject_reason, raw_event_id, raw_properties, raw_session_id "
+        "from staging.stg_events_rejected",
+    )
+    assert (reason, event_id, session_id) == ("row_too_long", "e2", "r2")
+    # The evidence is the row's start (the whole row stays in its file), not 3 MB of text.
+    assert properties.startswith('{"blob": "xxx') and len(properties) == 1024
+    assert query(
+        warehouse,
+        "select sum(raw_rows), sum(rejected_row_too_long) from marts.fct_event_quality_daily",
+    ) == [(3, 1)]
+
+
+def test_an_over_long_parquet_row_is_a_reject_too(tmp_path: Path) -> None:
+    """The same rule whatever the format: a Parquet row of 3 MB is row_too_long."""
+    events = tmp_path / "events.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select * from (values "
+            "('e1', '2024-03-01T10:00:00Z', 'a1', 'message_sent', '{}'), "
+            "('e2', '2024-03-01T11:00:00Z', 'a1', 'message_sent', "
+            "'{\"blob\": \"' || repeat('x', 3000000) || '\"}')"
+            ") as t (event_id, occurred_at, account_id, event_name, properties)) "
+            f"to '{events}' (format parquet)"
+        )
+    dbt_vars = {**FIXTURE_VARS, "northstar__raw_events_path": str(events)}
+    result = run_dbt(["run", "--select", "stg_northstar_raw__events_parsed"], tmp_path, dbt_vars)
+    assert_dbt_ok(result)
+    rows = query(
+        tmp_path / "warehouse.duckdb",
+        "select event_id, row_status, reject_reason, length(raw_properties) "
+        "from staging.stg_northstar_raw__events_parsed order by 1",
+    )
+    assert rows == [("e1", "accepted", None, None), ("e2", "rejected", "row_too_long", 1024)]
+
+
+def test_header_only_events_file_fails_early_saying_it_is_empty(tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text(EVENTS_HEADER)
+    dbt_vars = {**FIXTURE_VARS, "northstar__raw_events_path": str(events)}
+    result = run_dbt(["build", "--select", "staging", "marts.quality"], tmp_path, dbt_vars)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"the raw events at northstar__raw_events_path = '{events}' hold no rows" in output
+    # It fails in the on-run-start check: no model ran, no unrelated test failed.
+    assert "START sql table model" not in output
+    assert "FAIL" not in output
+
+
+def test_events_parquet_files_without_rows_fail_early_saying_so(tmp_path: Path) -> None:
+    folder = tmp_path / "raw" / "events"
+    folder.mkdir(parents=True)
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select 'e1' as event_id, '2024-03-01' as occurred_at, 'a1' as account_id, "
+            f"'message_sent' as event_name where false) to '{folder / 'part-0.parquet'}' "
+            "(format parquet)"
+        )
+    pattern = str(folder / "*.parquet")
+    dbt_vars = {**FIXTURE_VARS, "northstar__raw_events_path": pattern}
+    result = run_dbt(["build", "--select", "staging"], tmp_path, dbt_vars)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"northstar__raw_events_path = '{pattern}' hold no rows (1 file" in output
+    assert "START sql table model" not in output

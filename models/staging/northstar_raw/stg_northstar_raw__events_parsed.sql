@@ -30,6 +30,10 @@
 ) -%}
 {%- set late_arrival_hours = var('northstar__late_arrival_hours', 24) | int -%}
 {%- set raw_columns = northstar_raw_contract('events').columns %}
+{%- set max_row_chars = northstar_max_row_chars() %}
+{#- What a row_too_long row keeps of each raw value: enough to recognise it; the whole row
+    stays in its file (raw_file), and megabytes of text would follow it into the snapshot. #}
+{%- set too_long_evidence_chars = 1024 %}
 
 with
 
@@ -68,6 +72,10 @@ cleaned as (
         {% for name in raw_columns %}
         raw_{{ name }},
         {% endfor %}
+        {% for name in raw_columns %}
+        coalesce({{ dbt.length('raw_' ~ name) }}, 0)
+        {%- if not loop.last %} + {% endif %}
+        {% endfor %} as raw_row_chars,
         {{ northstar_null_if_placeholder('event_id_trimmed') }} as event_id,
         {{ northstar_normalize_event_name(
             northstar_null_if_placeholder('event_name_trimmed')
@@ -105,6 +113,7 @@ classified as (
         *,
         {#- One reason per row: the first that fails, in this (documented) order. #}
         case
+            when raw_row_chars > {{ max_row_chars }} then 'row_too_long'
             when event_id is null then 'missing_event_id'
             when length(event_id) > 256 then 'invalid_event_id'
             when event_name is null then 'missing_event_name'
@@ -157,7 +166,11 @@ final as (
         case when reject_reason is null then rank_in_partition end as event_id_rank,
         {#- Raw text only where it is the evidence: rejected rows. #}
         {% for name in raw_columns %}
-        case when reject_reason is not null then raw_{{ name }} end as raw_{{ name }},
+        case
+            when reject_reason = 'row_too_long'
+                then substring(raw_{{ name }}, 1, {{ too_long_evidence_chars }})
+            when reject_reason is not null then raw_{{ name }}
+        end as raw_{{ name }},
         {% endfor %}
         event_id,
         event_name,

@@ -1,6 +1,9 @@
 """The snapshot's DuckDB file: every public table in the `main` schema, so a BI tool reads
 `fct_metric_values` without a schema prefix, plus a one-row `northstar_snapshot` table
-(run id, publish time, data as of, validation status) for a dashboard's footer."""
+(run id, publish time, data as of, validation status) for a dashboard's footer.
+
+Written in `job.storage_version` (default v1.0.0), so BI tools that bundle DuckDB 1.x open
+it; see northstar.publish.targets.DEFAULT_STORAGE_VERSION."""
 
 from __future__ import annotations
 
@@ -15,7 +18,10 @@ ALIAS = "northstar_snapshot_out"
 
 def write(job: ExportJob) -> list[Path]:
     path = job.out_dir / DATABASE
-    job.source.execute(f"attach {quote_literal(str(path))} as {ALIAS}")
+    job.source.execute(
+        f"attach {quote_literal(str(path))} as {ALIAS} "
+        f"(storage_version {quote_literal(job.storage_version)})"
+    )
     try:
         for table in job.tables:
             job.source.execute(
