@@ -7,13 +7,13 @@ the same variables (profiles.yml, dbt_project.yml), which keeps the two sides in
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# dbt_project.yml's default for $NORTHSTAR_RAW_DIR, relative to the project directory.
+DEFAULT_RAW_DIR = "data/raw"
 
 
 def find_project_dir() -> Path:
@@ -48,7 +48,7 @@ class Paths:
         project = find_project_dir()
         return cls(
             project_dir=project,
-            raw_dir=_resolve(project, os.environ.get("NORTHSTAR_RAW_DIR", "data/raw")),
+            raw_dir=_resolve(project, os.environ.get("NORTHSTAR_RAW_DIR", DEFAULT_RAW_DIR)),
             warehouse=_resolve(
                 project, os.environ.get("NORTHSTAR_DUCKDB_PATH", "warehouse/northstar.duckdb")
             ),
@@ -63,34 +63,19 @@ class Paths:
         return {key: str(value) for key, value in asdict(self).items()}
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment for a dbt subprocess: absolute paths, so dbt's cwd does not matter."""
+        """Environment for a dbt subprocess (run in the project directory).
+
+        Only locations: everything that changes a number (the reference time included,
+        macro northstar_reference_time) is resolved by dbt itself, so a scheduler's plain
+        `dbt build` writes the same tables. The raw directory is passed only when it is not
+        dbt's own default, because dbt records the path it read in `raw_file`.
+        """
         env = dict(os.environ)
         env.update(
-            NORTHSTAR_RAW_DIR=str(self.raw_dir),
             NORTHSTAR_DUCKDB_PATH=str(self.warehouse),
             DBT_PROFILES_DIR=str(self.profiles_dir),
             DBT_TARGET_PATH=str(self.target_dir),
         )
-        if not env.get("NORTHSTAR_AS_OF"):
-            demo_as_of = demo_data_as_of(self.raw_dir)
-            if demo_as_of:
-                env["NORTHSTAR_AS_OF"] = demo_as_of
+        if self.raw_dir != _resolve(self.project_dir, DEFAULT_RAW_DIR):
+            env["NORTHSTAR_RAW_DIR"] = str(self.raw_dir)
         return env
-
-
-def demo_data_as_of(raw_dir: Path) -> str | None:
-    """The clock of generated demo data: midnight after its last day.
-
-    Demo events end on a fixed date, so "now" would make every period since then look
-    empty and turn planted future-dated defects into accepted events. Real data has no
-    generator manifest and keeps the real clock (or NORTHSTAR_AS_OF when set).
-    """
-    try:
-        manifest = json.loads((raw_dir / "_manifest.json").read_text())
-        params = manifest["params"]
-        if manifest.get("generator") != "northstar.demo":
-            return None
-        end = date.fromisoformat(params["start_date"]) + timedelta(days=int(params["days"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return f"{end.isoformat()}T00:00:00"

@@ -83,10 +83,11 @@ step_done "venvs"
 # --- data ----------------------------------------------------------------------------------
 step "generate demo data ($accounts accounts) into $work/raw"
 .venv/bin/northstar generate --accounts "$accounts" --out "$work/raw" >"$work/generate.log"
-# The demo carries its own clock; northstar passes it to dbt as NORTHSTAR_AS_OF.
+# The demo carries its own clock (`as_of` in its manifest). dbt reads it itself on DuckDB
+# only (macro northstar_reference_time), so both engines get it as NORTHSTAR_AS_OF.
 as_of=$(.venv/bin/python -c 'import sys; from pathlib import Path
-from northstar.paths import demo_data_as_of
-print(demo_data_as_of(Path(sys.argv[1])) or "")' "$work/raw")
+from northstar.demo.generator import read_as_of
+print(read_as_of(Path(sys.argv[1])) or "")' "$work/raw")
 [ -n "$as_of" ] || { echo "check_spark: no demo clock in $work/raw/_manifest.json" >&2; exit 1; }
 echo "    as of $as_of"
 step_done "generate data"

@@ -160,27 +160,144 @@
 
 
 {#-
-    The reference time for "in the future" checks, as a UTC timestamp literal: var
-    northstar__as_of when set (ISO 8601, an offset converts to UTC), else the time this dbt
-    invocation started, so every model of one run uses the same instant.
+    The build's reference time ("now" for the future check, the end of the period spine),
+    resolved here and nowhere else, so plain `dbt build` and `northstar build` agree:
+    1. var northstar__as_of (dbt_project.yml defaults it to $NORTHSTAR_AS_OF);
+    2. else `as_of` in the raw data's own manifest (var northstar__raw_manifest_path; the
+       demo generator writes one, because its events end on a fixed date);
+    3. else none: the future check uses the start of this dbt invocation and the spine
+       ends at the latest accepted event.
+    Returns {'at': 'YYYY-MM-DD HH:MM:SS' (UTC) or none, 'source': 'var' | 'raw_manifest' |
+    'run_started_at', 'detail': what to print}. The manifest is read with run_query, so
+    only when `execute` is true; at parse time nothing reads the answer.
 -#}
-{% macro northstar_as_of_timestamp() -%}
-    {%- set as_of = (var('northstar__as_of', '') or '') | string | trim -%}
-    {%- if as_of == '' -%}
-        {{ return(northstar_timestamp_literal(run_started_at.strftime('%Y-%m-%d %H:%M:%S'))) }}
+{% macro northstar_reference_time() -%}
+    {%- set configured = (var('northstar__as_of', '') or '') | string | trim -%}
+    {%- if configured != '' -%}
+        {{ return({
+            'at': northstar_parse_as_of(configured, 'var northstar__as_of'),
+            'source': 'var',
+            'detail': 'var northstar__as_of',
+        }) }}
     {%- endif -%}
-    {%- set iso = '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?' -%}
-    {%- if not modules.re.fullmatch(iso, as_of) -%}
+    {%- set manifest = northstar_raw_manifest_path() -%}
+    {%- if execute and manifest != '' -%}
+        {%- set from_manifest = adapter.dispatch('northstar_raw_manifest_as_of', 'northstar')(manifest) -%}
+        {%- if from_manifest -%}
+            {{ return({
+                'at': northstar_parse_as_of(from_manifest, "'as_of' in " ~ manifest),
+                'source': 'raw_manifest',
+                'detail': "'as_of' in " ~ manifest,
+            }) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return({
+        'at': none,
+        'source': 'run_started_at',
+        'detail': 'the start of this dbt run (no northstar__as_of, no raw manifest)',
+    }) }}
+{%- endmacro %}
+
+
+{#- The manifest path, or '' when there is none to read: it describes the raw files of its
+    own directory, so it is only trusted when the events are read from that directory (a
+    demo manifest left in data/raw must not set the clock for events read elsewhere). -#}
+{% macro northstar_raw_manifest_path() -%}
+    {%- set path = ((var('northstar__raw_manifest_path', '') or '') | string | trim) -%}
+    {%- set events = northstar_raw_path('events') -%}
+    {%- set directory = path.rpartition('/')[0] -%}
+    {%- set prefix = directory ~ '/' if directory else '' -%}
+    {%- if path == '' or events == '' or not events.startswith(prefix) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return(path) }}
+{%- endmacro %}
+
+
+{#- `as_of` of the raw manifest as an ISO string, or none when there is no such file. A
+    file that exists but says nothing usable is an error: falling back to the wall clock
+    would silently accept the data's future-dated rows. -#}
+{% macro duckdb__northstar_raw_manifest_as_of(path) -%}
+    {%- if not northstar_raw_files_exist(path) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set hint = " Fix the file, or set northstar__as_of (or NORTHSTAR_AS_OF) to pin the"
+        ~ " reference time, or northstar__raw_manifest_path to '' to use the wall clock." -%}
+    {%- set source = "from read_text(" ~ northstar_sql_string(path) ~ ")" -%}
+    {#- Checked first, apart: DuckDB evaluates the extraction below even where a case
+        expression would skip it, and fails on text that is not JSON. -#}
+    {%- set valid = run_query("select json_valid(content) and left(trim(content), 1) = '{' " ~ source) -%}
+    {%- if valid.rows | length != 1 or not valid.rows[0][0] -%}
         {{ exceptions.raise_compiler_error(
-            "var northstar__as_of must be an ISO 8601 timestamp such as '2024-06-30T00:00:00Z', got '"
-            ~ as_of ~ "'"
+            "northstar: the raw manifest '" ~ path ~ "' (var northstar__raw_manifest_path) is not"
+            ~ " one JSON object." ~ hint
         ) }}
     {%- endif -%}
-    {%- set parsed = modules.datetime.datetime.fromisoformat(as_of.replace('Z', '+00:00')) -%}
+    {#- Manifests written before the generator recorded as_of: its definition, midnight
+        after the last generated day. -#}
+    {%- set result = run_query(
+        "select coalesce("
+        ~ " json_extract_string(content, '$.as_of'),"
+        ~ " case when json_extract_string(content, '$.generator') = 'northstar.demo' then"
+        ~ " strftime(cast(json_extract_string(content, '$.params.start_date') as date)"
+        ~ " + cast(json_extract_string(content, '$.params.days') as integer), '%Y-%m-%dT00:00:00')"
+        ~ " end) " ~ source
+    ) -%}
+    {%- if result.rows[0][0] is none -%}
+        {{ exceptions.raise_compiler_error(
+            "northstar: the raw manifest '" ~ path ~ "' (var northstar__raw_manifest_path) has no"
+            ~ " 'as_of' (the ISO 8601 time the data is complete up to)." ~ hint
+        ) }}
+    {%- endif -%}
+    {{ return(result.rows[0][0] | string) }}
+{%- endmacro %}
+
+{#- Other adapters cannot read a local file from SQL without failing when it is absent
+    (Spark's text reader raises): they take the reference time from northstar__as_of. -#}
+{% macro default__northstar_raw_manifest_as_of(path) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
+{#- An ISO 8601 text as 'YYYY-MM-DD HH:MM:SS' in UTC (an offset converts), or a compile
+    error naming where the text came from. -#}
+{% macro northstar_parse_as_of(text, origin) -%}
+    {%- set iso = '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?' -%}
+    {%- if not modules.re.fullmatch(iso, text) -%}
+        {{ exceptions.raise_compiler_error(
+            origin ~ " must be an ISO 8601 timestamp such as '2024-06-30T00:00:00Z', got '"
+            ~ text ~ "'"
+        ) }}
+    {%- endif -%}
+    {%- set parsed = modules.datetime.datetime.fromisoformat(text.replace('Z', '+00:00')) -%}
     {%- if parsed.tzinfo is not none -%}
         {%- set parsed = parsed.astimezone(modules.pytz.utc).replace(tzinfo=none) -%}
     {%- endif -%}
-    {{ return(northstar_timestamp_literal(parsed.strftime('%Y-%m-%d %H:%M:%S'))) }}
+    {{ return(parsed.strftime('%Y-%m-%d %H:%M:%S')) }}
+{%- endmacro %}
+
+
+{#- The reference time as a UTC timestamp literal; the run's start when none is set, so
+    every model of one invocation uses the same instant. -#}
+{% macro northstar_as_of_timestamp() -%}
+    {%- set reference = northstar_reference_time() -%}
+    {%- set at = reference.at or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
+    {{ return(northstar_timestamp_literal(at)) }}
+{%- endmacro %}
+
+
+{#- on-run-start: say which clock this run uses, so a scheduler's log shows it. -#}
+{% macro northstar_log_reference_time() -%}
+    {%- if execute -%}
+        {%- set reference = northstar_reference_time() -%}
+        {{ log(
+            "northstar: reference time "
+            ~ (reference.at or run_started_at.strftime('%Y-%m-%d %H:%M:%S')) ~ " UTC, from "
+            ~ reference.detail,
+            info=true
+        ) }}
+    {%- endif -%}
+    select 1 as northstar_reference_time_logged
 {%- endmacro %}
 
 

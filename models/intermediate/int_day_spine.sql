@@ -1,9 +1,11 @@
 {#-
-    One row per day from the first accepted event to the reference time (var
-    northstar__as_of, else the latest accepted event): the calendar every period spine and
-    MetricFlow's time spine are cut from.
+    One row per day from the first accepted event to the reference time
+    (northstar_reference_time: var northstar__as_of, else the raw manifest's as_of, else
+    the latest accepted event): the calendar every period spine and MetricFlow's time
+    spine are cut from.
 -#}
-{%- set as_of_at = northstar_as_of_timestamp() if var('northstar__as_of', '') | trim
+{%- set reference = northstar_reference_time() -%}
+{%- set as_of_at = northstar_timestamp_literal(reference.at) if reference.at
     else 'max(occurred_at)' -%}
 
 with

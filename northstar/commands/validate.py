@@ -37,8 +37,8 @@ from northstar.paths import Paths
 @click.option(
     "--as-of",
     default=None,
-    help="Reference date for freshness, ISO (default: the dbt build's clock: northstar__as_of, "
-    "$NORTHSTAR_AS_OF or the demo data's end; else today in UTC).",
+    help="Reference date for freshness, ISO (default: the reference time the dbt build pinned, "
+    "from northstar__as_of or the raw data's manifest; else today in UTC).",
 )
 def validate(
     warehouse: Path | None,

@@ -194,6 +194,10 @@ def _build(build: Path, params: model.Params) -> DemoResult:
     # Everything in the manifest is deterministic (no timings), like the data itself.
     manifest = {
         "generator": "northstar.demo",
+        # The data's own clock, read by dbt (macro northstar_reference_time): the events end
+        # on a fixed date, so the wall clock would empty every period since then and accept
+        # the planted future-dated rows.
+        "as_of": as_of(params),
         "params": result.params,
         "files": files,
         "events_clean": clean,
@@ -204,6 +208,22 @@ def _build(build: Path, params: model.Params) -> DemoResult:
     }
     (build / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return result
+
+
+def as_of(params: model.Params) -> str:
+    """The reference time of a generated data set: midnight (UTC) after its last day."""
+    end = params.start_date + timedelta(days=params.days)
+    return f"{end.isoformat()}T00:00:00Z"
+
+
+def read_as_of(raw_dir: Path) -> str | None:
+    """`as_of` of the manifest in `raw_dir`, for scripts that pass it to another engine
+    (dbt reads it itself on DuckDB); None when there is no manifest or no as_of."""
+    try:
+        value = json.loads((Path(raw_dir) / MANIFEST).read_text()).get("as_of")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None
 
 
 def _check_no_event_lost(con: duckdb.DuckDBPyConnection, clean: int) -> None:

@@ -67,6 +67,13 @@ class SuiteOutcome:
         }
 
 
+AS_OF_SOURCES = {
+    "given": "given",
+    "build": "the dbt build's reference time",
+    "today": "today: the build pinned no reference time",
+}
+
+
 @dataclass
 class ValidationResult:
     warehouse: Path
@@ -78,6 +85,8 @@ class ValidationResult:
     expectations_defined: int
     guardrails_in_breach: list[dict[str, Any]]
     outputs: dict[str, str]
+    # Where as_of came from: given (--as-of), build (the dbt build's pinned clock), today.
+    as_of_source: str = "given"
 
     @property
     def success(self) -> bool:
@@ -101,6 +110,7 @@ class ValidationResult:
             "warehouse": str(self.warehouse),
             "suites_dir": str(self.suites_dir),
             "as_of": self.as_of.isoformat(),
+            "as_of_source": self.as_of_source,
             "started_at": self.started_at.isoformat(timespec="seconds"),
             "run_seconds": round(self.run_seconds, 3),
             "counts": self.counts(),
@@ -114,7 +124,8 @@ class ValidationResult:
         lines = [
             f"northstar validate: {self.warehouse}",
             f"suites: {self.suites_dir} ({counts['suites']} suites, "
-            f"{counts['expectations']} expectations); reference date {self.as_of.isoformat()}",
+            f"{counts['expectations']} expectations); reference date {self.as_of.isoformat()} "
+            f"({AS_OF_SOURCES.get(self.as_of_source, self.as_of_source)})",
             "",
         ]
         for suite in self.suites:

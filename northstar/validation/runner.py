@@ -9,14 +9,13 @@ listed in the result for information and never changes `success`.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from northstar.paths import Paths, demo_data_as_of, find_project_dir
+from northstar.paths import find_project_dir
 from northstar.spec import load_spec, load_vars
 from northstar.validation import frames
 from northstar.validation.result import SuiteOutcome, ValidationResult, outcomes_from_gx
@@ -39,23 +38,23 @@ class SuitesError(WarehouseError):
     """The suites cannot be run: missing, unreadable, or out of date with the spec."""
 
 
-def resolve_as_of(as_of: date | datetime | str | None, project_dir: Path | None) -> date:
-    """The reference date for freshness, resolved the way the dbt build resolves its clock.
+# Where the dbt build records the reference time it used (macro northstar_reference_time).
+REFERENCE_TIME_TABLE = "intermediate.int_reference_time"
+# Sources of a pinned reference time; otherwise the build used the wall clock.
+PINNED_SOURCES = ("var", "raw_manifest")
 
-    Given, else a literal `northstar__as_of` in dbt_project.yml, else $NORTHSTAR_AS_OF,
-    else the generated demo data's own clock (paths.demo_data_as_of), else today in UTC.
+
+def resolve_as_of(as_of: date | datetime | str | None, warehouse: Warehouse | None) -> date:
+    """The reference date for freshness: given, else the one the dbt build used.
+
+    The build resolves its clock in one place (dbt's macro northstar_reference_time: var
+    northstar__as_of, else the raw manifest's as_of) and records it in
+    intermediate.int_reference_time; that date is used when it was pinned. A build on the
+    wall clock (or a warehouse without the table) is held to today in UTC: a warehouse
+    built days ago is stale now.
     """
-    if as_of is None and project_dir is not None:
-        configured = str(load_vars(project_dir).get("northstar__as_of") or "")
-        if configured and "{{" not in configured:  # a template defers to the env var
-            as_of = configured
-    if as_of is None:
-        as_of = os.environ.get("NORTHSTAR_AS_OF") or None
-    if as_of is None:
-        try:
-            as_of = demo_data_as_of(Paths.discover().raw_dir)
-        except FileNotFoundError:
-            as_of = None
+    if as_of is None and warehouse is not None:
+        as_of = build_reference_time(warehouse)
     if as_of is None:
         return datetime.now(UTC).date()
     if isinstance(as_of, datetime):
@@ -67,6 +66,20 @@ def resolve_as_of(as_of: date | datetime | str | None, project_dir: Path | None)
     except ValueError as err:
         raise ValueError(f"as-of: not an ISO date or timestamp: {as_of!r}") from err
     return resolve_as_of(parsed, None)
+
+
+def build_reference_time(warehouse: Warehouse) -> datetime | None:
+    """The reference time the build pinned (var or raw manifest), else None."""
+    if warehouse.missing([REFERENCE_TIME_TABLE]):
+        return None
+    try:
+        frame = warehouse.table(REFERENCE_TIME_TABLE, ["as_of_at", "as_of_source"])
+    except ColumnsNotFoundError:
+        return None
+    pinned = frame[frame["as_of_source"].isin(PINNED_SOURCES) & frame["as_of_at"].notna()]
+    if len(pinned) != 1:
+        return None
+    return pinned["as_of_at"].iloc[0].to_pydatetime()
 
 
 def _project_dir(project_dir: Path | None) -> Path | None:
@@ -168,7 +181,7 @@ def validate_warehouse(
 
     `suites_dir` defaults to the project's expectations/, which must then match the spec
     (else SuitesError). `as_of` is the reference date for freshness (default: the clock
-    the dbt build uses, see resolve_as_of). Raises WarehouseNotFoundError or
+    the dbt build used, see resolve_as_of). Raises WarehouseNotFoundError or
     TablesNotFoundError when the warehouse or a table is missing; an empty table or a
     missing contract column is a failed suite, not an exception.
     """
@@ -177,7 +190,6 @@ def validate_warehouse(
     warehouse = Path(warehouse).resolve()
     out_dir = Path(out_dir).resolve() if out_dir is not None else None
     project = _project_dir(project_dir)
-    reference = resolve_as_of(as_of, project)
     suites_path, suites = _suites_to_run(suites_dir, project)
 
     from northstar.validation.gx import ephemeral_context, gx
@@ -189,6 +201,9 @@ def validate_warehouse(
         missing = tables.missing(needed)
         if missing:
             raise TablesNotFoundError(tables.path, missing)
+        pinned = build_reference_time(tables) if as_of is None else None
+        reference = resolve_as_of(as_of if as_of is not None else pinned, None)
+        as_of_source = "given" if as_of is not None else ("build" if pinned else "today")
 
         context = ephemeral_context()
         docs_dir = out_dir / DATA_DOCS_DIR if out_dir is not None and data_docs else None
@@ -232,6 +247,7 @@ def validate_warehouse(
         expectations_defined=sum(len(suite["expectations"]) for suite in suites),
         guardrails_in_breach=breaches,
         outputs=outputs,
+        as_of_source=as_of_source,
     )
     if out_dir is not None:
         Path(outputs["results_json"]).write_text(json.dumps(result.to_dict(), indent=2) + "\n")

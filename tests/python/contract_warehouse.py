@@ -4,7 +4,8 @@ a rejected-events table. Tests corrupt copies of it to prove that checks really 
 
 Also: the event tables behind the quality mart (stg_events, stg_events_duplicates,
 fct_event_quality_daily, consistent with stg_events_rejected) over seven weeks, and
-CONTRACT_SPEC, a North Star spec (dbt vars YAML) that describes exactly this warehouse."""
+CONTRACT_SPEC, a North Star spec (dbt vars YAML) that describes exactly this warehouse; and
+intermediate.int_reference_time, the clock its build pinned (2026-10-01)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,12 @@ def make_contract_warehouse(path: Path) -> Path:
     try:
         con.execute("create schema marts")
         con.execute("create schema staging")
+        con.execute("create schema intermediate")
+        # The clock a build pinned (northstar__as_of), which the gate's freshness reads.
+        con.execute(
+            "create table intermediate.int_reference_time as select "
+            "timestamp '2026-10-01 00:00:00' as as_of_at, 'var' as as_of_source"
+        )
         con.execute(DIM_METRICS)
         con.execute(
             """

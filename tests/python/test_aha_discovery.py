@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from northstar.paths import demo_data_as_of
+from northstar.demo.generator import read_as_of
 from northstar.spec import load_vars
 
 pytestmark = pytest.mark.dbt
@@ -177,16 +177,15 @@ def test_every_row_recomputed_from_the_events(demo, curve: pd.DataFrame) -> None
 
 
 def _as_of(demo) -> str:
-    as_of = demo_data_as_of(Path(demo.env["NORTHSTAR_RAW_DIR"]))
+    as_of = read_as_of(Path(demo.env["NORTHSTAR_RAW_DIR"]))
     assert as_of, "the demo data has no clock"
-    return as_of
+    return as_of.removesuffix("Z")  # UTC; naive, as the warehouse's timestamps
 
 
 def _dbt_test(demo, warehouse: Path, workdir: Path) -> tuple[subprocess.CompletedProcess, list]:
     env = dict(
         demo.env,
         NORTHSTAR_DUCKDB_PATH=str(warehouse),
-        NORTHSTAR_AS_OF=_as_of(demo),
         DBT_TARGET_PATH=str(workdir / "target"),
         DBT_LOG_PATH=str(workdir / "logs"),
     )

@@ -110,6 +110,8 @@ def test_generate_writes_events_accounts_users_and_a_manifest(tmp_path):
     assert manifest["params"]["accounts"] == 5
     assert manifest["params"]["days"] == 30
     assert manifest["params"]["seed"] == 3
+    # The data's own clock, which dbt reads as the reference time: midnight after day 30.
+    assert manifest["as_of"] == "2026-04-01T00:00:00Z"
     con = duckdb.connect()
     try:
         accounts = con.execute(

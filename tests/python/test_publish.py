@@ -422,7 +422,7 @@ def gated_project(tmp_path_factory):
     from northstar.validation.suites import build_suites
 
     project = tmp_path_factory.mktemp("gated_project")
-    variables = {**yaml.safe_load(CONTRACT_SPEC), "northstar__as_of": "2026-10-01"}
+    variables = yaml.safe_load(CONTRACT_SPEC)
     (project / "dbt_project.yml").write_text(
         yaml.safe_dump({"name": "northstar", "profile": "northstar", "vars": variables})
     )
