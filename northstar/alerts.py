@@ -8,7 +8,10 @@ from "pipeline failed" (3) and "data invalid" (4).
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -174,11 +177,51 @@ def redact(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/..."
 
 
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why urllib could not send to `url` as given, or None.
+
+    Everything urllib or the socket would refuse only after the report is computed (a
+    space or control character, an unclosed IPv6 bracket, a port out of range, a host that
+    is not a DNS name or an IP address, non-ASCII) is found here, so a typo is a usage
+    error before anything runs and never turns a breach (exit 5) into a crash. An
+    internationalized host must be given as punycode (xn--...) and a path percent-encoded,
+    as HTTP sends them.
+    """
+    if not url.isascii() or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        return "spaces, control or non-ASCII characters: percent-encode them"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # raises for a port that is not a number in 0..65535
+        host = parts.hostname
+    except ValueError as err:
+        return str(err)
+    if parts.scheme not in ("http", "https"):
+        return "the scheme must be http or https"
+    if not host:
+        return "no host"
+    if port == 0:
+        return "port 0"
+    if "[" in parts.netloc:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return "the host is not an IPv6 address"
+        return None
+    labels = host.removesuffix(".").split(".")
+    if len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        return "the host is not a valid host name or IP address"
+    return None
+
+
 def check_webhook_url(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    problem = webhook_url_problem(url)
+    if problem:
         raise InvalidInputError(
-            f"--webhook: {shown(url)} is not an http(s) URL (e.g. https://hooks.example.com/x)"
+            f"--webhook: {shown(url)} is not an http(s) URL ({problem}); "
+            "e.g. https://hooks.example.com/x"
         )
     return url
 
@@ -198,6 +241,6 @@ def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 10.0) ->
             return response.status
     except urllib.error.HTTPError as err:
         raise WebhookError(f"webhook {redact(url)} answered HTTP {err.code}") from err
-    except (urllib.error.URLError, TimeoutError, OSError) as err:
+    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as err:
         reason = getattr(err, "reason", err)
         raise WebhookError(f"webhook {redact(url)} unreachable: {reason}") from err

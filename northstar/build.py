@@ -9,6 +9,7 @@ the warehouse file dbt is writing.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,9 +18,15 @@ from typing import Any
 
 import yaml
 
-from northstar.dbt_runner import DbtError, run_dbt
+from northstar.dbt_runner import LOCK_ERROR, DbtError, run_dbt
 from northstar.paths import Paths
-from northstar.publish.errors import NorthstarError, NotFoundError, PipelineError
+from northstar.publish.errors import (
+    BusyError,
+    InvalidInputError,
+    NorthstarError,
+    NotFoundError,
+    PipelineError,
+)
 from northstar.publish.locks import file_lock, warehouse_lock_path
 from northstar.publish.publisher import DEFAULT_KEEP, PublishResult, Validator, publish
 from northstar.publish.targets import snapshot_storage_version
@@ -99,6 +106,10 @@ def _profile_name(project_dir: Path) -> str:
 def check_profile(paths: Paths, target: str | None) -> ProfileTarget:
     """Read profiles.yml the way dbt will, and explain any problem before dbt starts
     (dbt's own message for a broken profile is a long traceback-like log)."""
+    if target is not None and not target.strip():
+        # dbt would take an empty --target as "the profile's default": never what a
+        # scheduler passing an unset $TARGET meant.
+        raise InvalidInputError("--target: an empty target name; name one of profiles.yml")
     directory = paths.profiles_dir
     file = directory / "profiles.yml"
     if not directory.is_dir():
@@ -174,6 +185,37 @@ def check_profile(paths: Paths, target: str | None) -> ProfileTarget:
     return ProfileTarget(name, str(chosen), kind, path)
 
 
+def held_message(warehouse: Path, holder: str) -> str:
+    """One line for DuckDB's "Could not set lock on file": which process, and what to do."""
+    found = re.search(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)", holder)
+    who = f"{found['program']}, PID {found['pid']}" if found else holder.split(". See also")[0]
+    return (
+        f"the warehouse {warehouse} is open in another process ({who}): dbt cannot write it. "
+        "Close it (BI tools should read the published snapshot, not the warehouse) or wait "
+        "for it to finish; nothing was built or published"
+    )
+
+
+def check_warehouse_free(warehouse: Path) -> None:
+    """Raise BusyError when another process has the warehouse file open.
+
+    DuckDB allows one writer or many readers: a BI tool or a leftover dbt holding the file
+    makes `dbt build` fail after ~150 lines of traceback. Opening it for writing first
+    (and closing at once) says so in one line before dbt starts."""
+    if not warehouse.is_file():
+        return
+    import duckdb
+
+    try:
+        duckdb.connect(str(warehouse)).close()
+    except duckdb.IOException as err:
+        holder = LOCK_ERROR.search(str(err))
+        if holder:
+            raise BusyError(held_message(warehouse, holder.group("holder"))) from err
+    except duckdb.Error:
+        pass  # not a lock: dbt reports what is wrong with the file in its own words
+
+
 def run_build(
     paths: Paths | None = None,
     *,
@@ -214,14 +256,27 @@ def run_build(
         # A typo in the snapshot's file format fails now, not after a long dbt build.
         snapshot_storage_version()
     result = BuildResult(target=profile)
-    with file_lock(warehouse_lock_path(paths.warehouse), wait=wait, what="build"):
+    with file_lock(warehouse_lock_path(paths.warehouse), wait=wait, what="build") as lock_fd:
+        if profile.type == "duckdb" and profile.path is not None:
+            check_warehouse_free(paths.warehouse)
         say(
             f"==> [1/2] dbt build (profile {profile.profile}, target {profile.target or 'default'})"
         )
         started = time.monotonic()
         try:
-            (dbt or run_dbt)(["build", *dbt_args], paths, target=target)
+            if dbt is None:
+                # dbt keeps the lock held until it exits, even if this process dies first.
+                run_dbt(["build", *dbt_args], paths, target=target, hold_fds=(lock_fd,))
+            else:
+                dbt(["build", *dbt_args], paths, target=target)
         except DbtError as err:
+            if err.spec_error:
+                raise NorthstarError(
+                    f"the North Star spec (vars.northstar) is invalid: {err.spec_error}; "
+                    "nothing was built or published"
+                ) from err
+            if err.lock_holder:
+                raise BusyError(held_message(paths.warehouse, err.lock_holder)) from err
             raise PipelineError(
                 f"dbt build failed (dbt exit code {err.returncode}; its output is above). "
                 "Nothing was validated or published; the current snapshot is unchanged."

@@ -7,11 +7,13 @@ never slow down another.
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
 
 import click
 
-from northstar import __version__
+from northstar import __version__, exit_codes
 
 # command name -> "module:attribute" of its click.Command
 COMMANDS: dict[str, str] = {
@@ -41,6 +43,45 @@ class LazyGroup(click.Group):
             return None
         module_name, attribute = target.split(":")
         return getattr(importlib.import_module(module_name), attribute)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Every command runs here: an OS error on a path, wherever it is raised (an
+        option, an environment variable, a file written), is one line naming the path and
+        a documented exit code (docs/cli.md#exit-codes), never a traceback."""
+        try:
+            return super().invoke(ctx)
+        except OSError as err:
+            if err.errno == errno.EPIPE:
+                raise  # stdout closed by the reader (`| head`): Click exits quietly
+            from northstar.commands._common import fail
+
+            fail(os_error_message(err), os_error_exit_code(err))
+            raise  # unreachable: fail() exits
+
+
+def _shown_path(path: object) -> str:
+    text = os.fsdecode(path) if isinstance(path, str | bytes | os.PathLike) else str(path)
+    # The path is the point of the message; a 100 kB one is shortened in the middle.
+    return text if len(text) <= 300 else f"{text[:200]}...{text[-80:]}"
+
+
+def os_error_message(err: OSError) -> str:
+    """`<path>: <reason>`, as the shell says it (`<path> -> <path2>` for a rename)."""
+    reason = err.strerror or str(err)
+    if err.filename is None:
+        return reason
+    where = _shown_path(err.filename)
+    if err.filename2 is not None:
+        where += f" -> {_shown_path(err.filename2)}"
+    return f"{where}: {reason}"
+
+
+def os_error_exit_code(err: OSError) -> int:
+    """6 when the path does not exist (or a part of it is not a directory); 1 for any other
+    reason it cannot be used: permission, read-only file system, a name too long..."""
+    if err.errno in (errno.ENOENT, errno.ENOTDIR):
+        return exit_codes.NOT_FOUND
+    return exit_codes.ERROR
 
 
 @click.group(cls=LazyGroup)

@@ -14,6 +14,9 @@ from typing import Any
 import yaml
 
 ROLES = ("north_star", "input", "guardrail", "output")
+# Kinds whose value is the numerator itself: fct_metric_values has no denominator for them
+# (macros/metrics/metric_columns.sql, northstar_metric_columns, builds the columns).
+NO_DENOMINATOR_KINDS = ("count", "sum", "entities", "new_entities")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,20 @@ class Metric:
         return self.kind in {"activation", "retention", "resurrection", "churn"} or (
             self.kind == "ratio" and self.unit == "ratio"
         )
+
+    @property
+    def has_numerator(self) -> bool:
+        """Its fct_metric_values rows carry a numerator (always a number). A percentile
+        and a median engagement have none: their value is not a quotient."""
+        if self.kind == "percentile":
+            return False
+        return not (self.kind == "engagement" and self.raw.get("aggregate", "median") == "median")
+
+    @property
+    def has_denominator(self) -> bool:
+        """Its rows carry a denominator (always a number); the value is then NULL exactly
+        when the denominator is 0. Counts and sums have none, and always have a value."""
+        return self.kind not in NO_DENOMINATOR_KINDS
 
 
 def load_vars(project_dir: Path, override: Path | None = None) -> dict[str, Any]:

@@ -1,14 +1,36 @@
 {#-
     SQL for a spec measure at each step of the pipeline:
 
-      northstar_measure_event_sql  per event row     (int_entity_activity_daily)
-      northstar_measure_aggregates per entity-period (int_entity_periods, aggregating the daily rows)
+      northstar_measure_event_sql  per event row     (int_entity_event_daily)
+      northstar_measure_day_sql    per entity-day    (int_entity_activity_daily)
+      northstar_measure_aggregates per entity-period (int_entity_periods, over the entity-day rows)
       northstar_measure_value      per entity-period (the entity's contribution: a count, a sum, 0/1)
 
     `column` names the measure's column, `<metric>__numerator` or `<metric>__denominator`.
-    For `entities`, the aggregates also count the distinct users, event names and UTC days
-    (`activity_date`) with a match: `<column>__users`, `__events`, `__days`.
+    For `entities`, the period aggregates also count the distinct event names
+    (`<column>__events`), UTC days (`__days`) and users (`__users`, from
+    int_entity_user_daily) with a match, each only when the measure's minimum for it is
+    above 1: at 1 the count itself (>= min_events >= 1) already implies one of each.
 -#}
+
+{#- northstar_measured_columns(spec) -> [(measure, column)] of every measure with a column. -#}
+{% macro northstar_measured_columns(spec) -%}
+    {%- set measured = [] -%}
+    {%- for metric in spec.metrics -%}
+    {%- for side in ['numerator', 'denominator'] -%}
+    {%- if northstar_measure_has_column(metric[side]) -%}
+    {%- do measured.append((metric[side], metric.name ~ '__' ~ side)) -%}
+    {%- endif -%}
+    {%- endfor -%}
+    {%- endfor -%}
+    {{ return(measured) }}
+{%- endmacro %}
+
+{#- Whether an `entities` measure needs distinct users / event names / days per period. -#}
+{% macro northstar_measure_needs(measure, what) -%}
+    {%- set minimum = {'users': 'min_distinct_users', 'events': 'min_distinct_events', 'days': 'min_active_days'}[what] -%}
+    {{ return(measure.kind == 'entities' and measure[minimum] > 1) }}
+{%- endmacro %}
 
 {#- Measures that need a column in the daily activity table (the others come from lifecycle). -#}
 {% macro northstar_measure_has_column(measure) -%}
@@ -55,13 +77,30 @@
 {%- endmacro %}
 
 
-{#- per entity-period, over the daily rows -#}
+{#- per entity-day, over int_entity_event_daily's rows (one per event name): the measure's
+    total, and for a distinct-event minimum one 0/1 flag per event name of the measure,
+    `<column>__event_<n>`, so that a period can count the names over its days. -#}
+{% macro northstar_measure_day_sql(measure, column) -%}
+    coalesce(sum({{ column }}), 0) as {{ column }}
+    {%- if northstar_measure_needs(measure, 'events') %}
+    {%- for event in measure.events %},
+    max(case when event_name = {{ northstar_literal(event) }} and {{ column }} > 0 then 1 else 0 end)
+        as {{ column }}__event_{{ loop.index }}
+    {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- per entity-period, over the entity-day rows (one per day) -#}
 {% macro northstar_measure_aggregates(measure, column) -%}
     coalesce(sum({{ column }}), 0) as {{ column }}
-    {%- if measure.kind == 'entities' %},
-    count(distinct case when {{ column }} > 0 then user_id end) as {{ column }}__users,
-    count(distinct case when {{ column }} > 0 then event_name end) as {{ column }}__events,
-    count(distinct case when {{ column }} > 0 then activity_date end) as {{ column }}__days
+    {%- if northstar_measure_needs(measure, 'events') %},
+    {% for event in measure.events -%}
+    max({{ column }}__event_{{ loop.index }}){{ ' + ' if not loop.last }}
+    {%- endfor %} as {{ column }}__events
+    {%- endif %}
+    {%- if northstar_measure_needs(measure, 'days') %},
+    sum(case when {{ column }} > 0 then 1 else 0 end) as {{ column }}__days
     {%- endif -%}
 {%- endmacro %}
 
@@ -73,9 +112,15 @@
     {%- elif measure.kind == 'entities' -%}
         case
             when {{ column }} >= {{ measure.min_events }}
-                and ({{ measure.min_distinct_users }} <= 1 or {{ column }}__users >= {{ measure.min_distinct_users }})
+                {%- if northstar_measure_needs(measure, 'users') %}
+                and {{ column }}__users >= {{ measure.min_distinct_users }}
+                {%- endif %}
+                {%- if northstar_measure_needs(measure, 'events') %}
                 and {{ column }}__events >= {{ measure.min_distinct_events }}
+                {%- endif %}
+                {%- if northstar_measure_needs(measure, 'days') %}
                 and {{ column }}__days >= {{ measure.min_active_days }}
+                {%- endif %}
                 then 1
             else 0
         end

@@ -74,12 +74,32 @@
 {%- endmacro %}
 
 
+{#- northstar_is_finite(expr: numeric sql) -> boolean sql: true for a finite number, false
+    for NaN and +/-infinity, null for null. `x <> x` is no NaN test: DuckDB, Spark and
+    Postgres treat NaN as equal to itself (and greater than any number), IEEE engines do
+    not. x - x is 0 exactly when x is finite (inf - inf and NaN - NaN are NaN, and NaN = 0
+    is false under either rule), so one expression holds on every engine, no dispatch. -#}
+{% macro northstar_is_finite(expr) -%}
+    (({{ expr }}) - ({{ expr }}) = 0)
+{%- endmacro %}
+
+
 {#- northstar_literal(value: any) -> sql literal: strings quoted and escaped, null for none -#}
 {% macro northstar_literal(value) -%}
     {%- if value is none -%}null
     {%- elif value is boolean -%}{{ 'true' if value else 'false' }}
     {%- elif value is number -%}{{ value }}
     {%- else -%}'{{ value | string | replace("'", "''") }}'
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- northstar_in_list(column: sql, names: list[string]) -> boolean sql; false for no names. -#}
+{% macro northstar_in_list(column, names) -%}
+    {%- if names -%}
+        {{ column }} in ({% for name in names %}{{ northstar_literal(name) }}{{ ', ' if not loop.last }}{% endfor %})
+    {%- else -%}
+        false
     {%- endif -%}
 {%- endmacro %}
 

@@ -412,3 +412,16 @@
     {%- endfor -%}
     {{ return(kinds) }}
 {%- endmacro %}
+
+
+{#- A raw row's identity: its file's number (1, 2, ... in name order) and its 1-based row
+    number in that file, as one bigint (file 3, row 42 -> 30000000042). Ordered like
+    (raw_file, raw_file_row_number), unique, the same on every engine that numbers rows the
+    same, and computed without sorting the rows. Ten digits leave room for ten billion
+    rows per file. -#}
+{% macro northstar_raw_row_id(file_ordinal, file_row_number) -%}
+    (
+        cast({{ file_ordinal }} as {{ dbt.type_bigint() }}) * 10000000000
+        + cast({{ file_row_number }} as {{ dbt.type_bigint() }})
+    )
+{%- endmacro %}

@@ -6,23 +6,24 @@
 -#}
 {%- set reference = northstar_reference_time() -%}
 {%- set as_of_at = northstar_timestamp_literal(reference.at) if reference.at
-    else 'max(occurred_at)' -%}
+    else 'max(last_event_at)' -%}
 
 with
 
-events as (
+activity as (
 
-    select * from {{ ref('stg_events') }}
+    -- the compact table has each day's first and last event: no pass over the events
+    select * from {{ ref('int_entity_activity_daily') }}
 
 ),
 
 bounds as (
 
     select
-        min(event_date) as first_date,
+        min(activity_date) as first_date,
         {{ as_of_at }} as as_of_at
 
-    from events
+    from activity
 
 ),
 

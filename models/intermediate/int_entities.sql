@@ -13,11 +13,19 @@
 
 with
 
+activity as (
+
+    select * from {{ ref('int_entity_activity_daily') }}
+
+),
+{%- if event_segments %}
+
 events as (
 
     select * from {{ ref('stg_events') }}
 
 ),
+{%- endif %}
 
 attributes as (
 
@@ -29,32 +37,41 @@ first_seen as (
 
     select
         entity_id,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at,
-        count(*) as lifetime_events
+        min(first_event_at) as first_seen_at,
+        max(last_event_at) as last_seen_at,
+        sum(event_count) as lifetime_events
 
-    from events
+    from activity
 
     group by 1
 
 ),
-{% for segment in event_segments %}
-first_{{ segment.name }} as (
+{%- if event_segments %}
+
+{#- One hash aggregate per entity: a row_number() over every event sorted the whole
+    table to keep one row per entity. (occurred_at, event_id) is unique, as the sort's
+    order was. #}
+{%- set any_value = [] -%}
+{%- for segment in event_segments -%}
+{%- do any_value.append(segment.name ~ ' is not null') -%}
+{%- endfor %}
+first_event_values as (
 
     select
-        entity_id,
-        {{ segment.name }},
-        row_number() over (
-            partition by entity_id
-            order by occurred_at, event_id
-        ) as value_rank
+        {%- for segment in event_segments %}
+        {{ northstar_arg_min(segment.name, ['occurred_at', 'event_id']) }} as {{ segment.name }},
+        {%- endfor %}
+        entity_id
 
     from events
 
-    where {{ segment.name }} is not null
+    where {{ any_value | join(' or ') }}
+
+    group by {{ event_segments | length + 1 }}
 
 ),
-{% endfor %}
+{%- endif %}
+
 final as (
 
     select
@@ -70,7 +87,7 @@ final as (
         {%- endfor %}
         {%- for segment in event_segments %}
         coalesce(
-            first_{{ segment.name }}.{{ segment.name }}, 'unknown'
+            first_event_values.{{ segment.name }}, 'unknown'
         ) as segment_{{ segment.name }},
         {%- endfor %}
         attributes.{{ spec.entity_column }} is not null as has_attributes
@@ -79,13 +96,11 @@ final as (
 
     left join attributes
         on first_seen.entity_id = attributes.{{ spec.entity_column }}
-    {%- for segment in event_segments %}
+    {%- if event_segments %}
 
-    left join first_{{ segment.name }}
-        on
-            first_seen.entity_id = first_{{ segment.name }}.entity_id
-            and first_{{ segment.name }}.value_rank = 1
-    {%- endfor %}
+    left join first_event_values
+        on first_seen.entity_id = first_event_values.entity_id
+    {%- endif %}
 
 )
 

@@ -1,15 +1,17 @@
 {#-
-    The compact table every metric reads: one row per entity, user, event name and day,
-    with one column per spec measure. The large events table is scanned here once per
-    build (plus the aha moment and percentile metrics, which need event-level rows).
+    The compact table every metric reads: one row per entity and UTC day with activity,
+    with one column per spec measure, aggregated from int_entity_event_daily (so the events
+    are not scanned again). Also per row: the day's events of the aha moment (int_aha_moments
+    needs only the day of the threshold-th one at event level) and, for an `entities`
+    measure with min_distinct_events > 1, one flag per event name of the measure.
 -#}
 {%- set spec = northstar_spec() -%}
 
 with
 
-events as (
+event_days as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_entity_event_daily') }}
 
 ),
 
@@ -17,26 +19,21 @@ final as (
 
     select
         entity_id,
-        user_id,
-        event_name,
-        event_date as activity_date,
-        count(*) as event_count,
+        activity_date,
+        sum(event_count) as event_count,
+        sum(activity_event_count) as activity_event_count,
         sum(
-            case when {{ northstar_events_sql(spec.activity_events) }} then 1 else 0 end
-        ) as activity_event_count,
-        {%- for metric in spec.metrics %}
-        {%- for side in ['numerator', 'denominator'] %}
-        {%- if northstar_measure_has_column(metric[side]) %}
-        sum({{ northstar_measure_event_sql(metric[side]) }}) as {{ metric.name }}__{{ side }},
-        {%- endif %}
+            case when {{ northstar_events_sql(spec.aha.events) }} then event_count else 0 end
+        ) as aha_event_count,
+        {%- for measure, column in northstar_measured_columns(spec) %}
+        {{ northstar_measure_day_sql(measure, column) | indent(8) }},
         {%- endfor %}
-        {%- endfor %}
-        min(occurred_at) as first_event_at,
-        max(occurred_at) as last_event_at
+        min(first_event_at) as first_event_at,
+        max(last_event_at) as last_event_at
 
-    from events
+    from event_days
 
-    group by 1, 2, 3, 4
+    group by 1, 2
 
 )
 

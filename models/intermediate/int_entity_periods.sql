@@ -11,13 +11,10 @@
     and denominator, so a metric for any segment is a plain sum over these rows.
 -#}
 {%- set spec = northstar_spec() -%}
-{%- set measured = [] -%}
-{%- for metric in spec.metrics -%}
-{%- for side in ['numerator', 'denominator'] -%}
-{%- if northstar_measure_has_column(metric[side]) -%}
-{%- do measured.append((metric[side], metric.name ~ '__' ~ side)) -%}
-{%- endif -%}
-{%- endfor -%}
+{%- set measured = northstar_measured_columns(spec) -%}
+{%- set user_measures = [] -%}
+{%- for measure, column in measured if northstar_measure_needs(measure, 'users') -%}
+{%- do user_measures.append((measure, column)) -%}
 {%- endfor -%}
 
 with
@@ -33,7 +30,32 @@ entities as (
     select * from {{ ref('int_entities') }}
 
 ),
+{%- if user_measures %}
+
+user_days as (
+
+    select * from {{ ref('int_entity_user_daily') }}
+
+),
+{%- endif %}
 {% for grain in spec.grains %}
+{%- if user_measures %}
+users_by_{{ grain }} as (
+
+    select
+        entity_id,
+        {{ northstar_period_start(grain, 'activity_date') }} as period_start,
+        {%- for measure, column in user_measures %}
+        count(distinct case when {{ column }} > 0 then user_id end) as {{ column }}__users
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+
+    from user_days
+
+    group by 1, 2
+
+),
+{% endif %}
 by_{{ grain }} as (
 
     select
@@ -55,6 +77,26 @@ by_{{ grain }} as (
     group by 1, 2, 3
 
 ),
+{%- if user_measures %}
+
+with_users_{{ grain }} as (
+
+    select
+        by_{{ grain }}.*,
+        {%- for measure, column in user_measures %}
+        coalesce(users_by_{{ grain }}.{{ column }}__users, 0) as {{ column }}__users
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+
+    from by_{{ grain }}
+
+    left join users_by_{{ grain }}
+        on
+            by_{{ grain }}.entity_id = users_by_{{ grain }}.entity_id
+            and by_{{ grain }}.period_start = users_by_{{ grain }}.period_start
+
+),
+{%- endif %}
 {% endfor %}
 periods as (
     {% for grain in spec.grains %}
@@ -64,7 +106,7 @@ periods as (
         {{ dbt.datediff('first_seen_period', 'period_start', grain) }}
             as periods_since_first_seen
 
-    from by_{{ grain }}
+    from {{ ('with_users_' if user_measures else 'by_') ~ grain }}
     {{ 'union all' if not loop.last }}
     {% endfor %}
 ),

@@ -2,7 +2,7 @@
     Every metric of the spec for every grain, period and segment, on the zero-filled
     spine: numerator, denominator and value. One pass over entity-periods computes all
     entity-based metrics; lifecycle metrics come from int_lifecycle_periods; percentiles
-    of event properties read the events they describe.
+    of event properties read the event-level values of int_metric_events.
 -#}
 {%- set spec = northstar_spec() -%}
 {%- set percentile_metrics = spec.metrics | selectattr('kind', 'equalto', 'percentile') | list -%}
@@ -45,9 +45,9 @@ lifecycle as (
 ),
 {%- if percentile_metrics %}
 
-events as (
+metric_events as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_metric_events') }}
 
 ),
 {%- endif %}
@@ -119,21 +119,19 @@ grouped as (
 
     select
         '{{ grain }}' as grain,
-        {{ northstar_period_start(grain, 'events.occurred_at') }} as period_start,
+        {{ northstar_period_start(grain, 'metric_events.occurred_at') }} as period_start,
         entity_segments.segment_name,
         entity_segments.segment_value,
-        {%- set observed = northstar_json_number('events.properties', metric.property) %}
+        {%- set observed = 'metric_events.' ~ metric.name ~ '__value' %}
         {{ northstar_percentile(observed, metric.percentile) }} as percentile_value,
         count({{ observed }}) as observations
 
-    from events
+    from metric_events
 
     inner join entity_segments
-        on events.entity_id = entity_segments.entity_id
+        on metric_events.entity_id = entity_segments.entity_id
 
-    where
-        {{ northstar_events_sql(metric.events) }}
-        and {{ northstar_where_sql(metric.where) }}
+    where {{ observed }} is not null
 
     group by 1, 2, 3, 4
     {{ 'union all' if not loop.last }}

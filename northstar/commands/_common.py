@@ -1,8 +1,9 @@
 """What the build/publish/read commands share: error handling and common options.
 
 A `NorthstarError` becomes one line on stderr and its exit code (never a traceback); a
-DuckDB error while reading a snapshot becomes one line and exit 1. Anything else is a bug
-and keeps its traceback.
+DuckDB error while reading a snapshot becomes one line and exit 1; an OSError on a path is
+left to the Click group (northstar/cli.py), which does the same for every command.
+Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -15,13 +16,31 @@ from typing import Any, TypeVar
 import click
 
 from northstar import exit_codes
+from northstar.commands.params import FiniteFloatRange
 from northstar.publish.errors import NorthstarError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def fail(message: str, code: int) -> None:
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters escaped: an error message
+    naming a user's value (a path with a newline in it) stays one line on stderr."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+MAX_MESSAGE = 1000
+
+
+def fail(message: str, code: int, details: str = "") -> None:
+    message = one_line(message)
+    if len(message) > MAX_MESSAGE:
+        # A value echoed back (a 100 kB option) must not become a 100 kB line.
+        message = f"{message[: MAX_MESSAGE - 300]} ... {message[-250:]}"
     click.echo(f"error: {message}", err=True)
+    if details:
+        click.echo(details, err=True)
     raise SystemExit(code)
 
 
@@ -31,7 +50,7 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except NorthstarError as err:
-            fail(str(err), err.exit_code)
+            fail(str(err.args[0]) if err.args else str(err), err.exit_code, err.details)
         except Exception as err:
             duckdb = sys.modules.get("duckdb")
             if duckdb is not None and isinstance(err, duckdb.Error):
@@ -55,7 +74,7 @@ snapshot_option = click.option(
 )
 wait_option = click.option(
     "--wait",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=0.0,
     show_default=True,
     metavar="SECONDS",
@@ -67,7 +86,8 @@ keep_option = click.option(
     default=5,
     show_default=True,
     envvar="NORTHSTAR_KEEP_SNAPSHOTS",
-    help="Keep this many snapshots (the current one is always kept). "
+    help="Keep this many snapshots (the current one and the one `northstar rollback` "
+    "returns to are always kept). "
     "Env: NORTHSTAR_KEEP_SNAPSHOTS.",
 )
 export_option = click.option(

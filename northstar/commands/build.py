@@ -14,13 +14,14 @@ from northstar.commands._common import (
     skip_validation_option,
     wait_option,
 )
+from northstar.commands.params import SafePath
 
 
 @click.command()
 @click.option("--target", "-t", default=None, help="dbt target in your profiles.yml.")
 @click.option(
     "--profiles-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=SafePath(file_okay=False, path_type=Path),
     default=None,
     help="Directory holding your profiles.yml (default: $DBT_PROFILES_DIR, else the project).",
 )

@@ -8,6 +8,7 @@ import click
 
 from northstar import exit_codes
 from northstar.commands._common import fail, handle_errors, progress
+from northstar.commands.params import SafePath
 from northstar.paths import Paths
 
 # The generator's own limits (northstar.demo.model.Params.validate: the bits of the event
@@ -52,7 +53,7 @@ signup_days_option = click.option(
 @signup_days_option
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=SafePath(file_okay=False, path_type=Path),
     default=None,
     help="Output directory (default: the project's raw data directory).",
 )

@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from northstar.commands._common import handle_errors, snapshot_option
+from northstar.commands.params import SafePath
 
 
 @click.command()
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=SafePath(file_okay=False, path_type=Path),
     default=None,
     help="Directory to write into (default: digests/ next to the snapshots directory).",
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from northstar import exit_codes
+from northstar.commands.params import SafePath
 from northstar.paths import find_project_dir
 
 
@@ -20,7 +21,7 @@ from northstar.paths import find_project_dir
 @click.option(
     "--vars-file",
     "override",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=SafePath(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="A YAML file whose top-level keys replace dbt_project.yml vars (as `dbt --vars`), "
     "e.g. another `northstar:` spec.",

@@ -57,7 +57,8 @@ def snapshots(as_json: bool) -> None:
 @wait_option
 @handle_errors
 def rollback(run_id: str | None, wait: float) -> None:
-    """Make an earlier snapshot current again (default: the one before the current).
+    """Make an earlier snapshot current again (default: the current one's previous, the
+    snapshot that was current when it was published; repeated rollbacks walk back).
 
     The switch is atomic; readers that already opened the current snapshot keep reading
     it. Exit 6 when there is nothing to roll back to, 2 for a malformed RUN_ID.

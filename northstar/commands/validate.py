@@ -9,20 +9,21 @@ import click
 
 from northstar import exit_codes
 from northstar.commands._common import fail
+from northstar.commands.params import SafePath
 from northstar.paths import Paths
 
 
 @click.command()
 @click.option(
     "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=SafePath(dir_okay=False, path_type=Path),
     default=None,
     help="DuckDB file to validate (default: $NORTHSTAR_DUCKDB_PATH, else the project's).",
 )
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=SafePath(file_okay=False, path_type=Path),
     default=None,
     help="Where results JSON and Data Docs go (default: <dbt target dir>/validation).",
 )
@@ -30,7 +31,7 @@ from northstar.paths import Paths
 @click.option(
     "--suites",
     "suites_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=SafePath(file_okay=False, path_type=Path),
     default=None,
     help="Suite JSON directory (default: the project's expectations/, checked against the spec).",
 )

@@ -15,6 +15,8 @@ class NorthstarError(Exception):
     """A problem the user can fix; `str(error)` is the whole message."""
 
     exit_code = exit_codes.ERROR
+    # Lines the CLI prints, as they are, under the one-line message (see ValidationFailedError).
+    details = ""
 
 
 class InvalidInputError(NorthstarError):
@@ -40,13 +42,20 @@ class BusyError(PipelineError):
 
 
 class ValidationFailedError(NorthstarError):
-    """The expectation suites failed: nothing was published."""
+    """The expectation suites failed: nothing was published.
+
+    `str(error)` is the one-line message, then the failed expectations (`details`): the
+    CLI prints the message as its `error:` line and the details below it as they are."""
 
     exit_code = exit_codes.DATA_INVALID
 
-    def __init__(self, message: str, result: Any = None):
+    def __init__(self, message: str, result: Any = None, details: str = ""):
         super().__init__(message)
         self.result = result
+        self.details = details
+
+    def __str__(self) -> str:
+        return "\n".join(part for part in (self.args[0], self.details) if part)
 
 
 class WebhookError(NorthstarError):

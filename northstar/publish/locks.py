@@ -29,8 +29,11 @@ def _holder(path: Path) -> str:
 
 
 @contextmanager
-def file_lock(path: Path, *, wait: float = 0.0, what: str = "northstar") -> Iterator[None]:
-    """Hold an exclusive lock on `path`; wait up to `wait` seconds, then raise BusyError."""
+def file_lock(path: Path, *, wait: float = 0.0, what: str = "northstar") -> Iterator[int]:
+    """Hold an exclusive lock on `path`; wait up to `wait` seconds, then raise BusyError.
+
+    Yields the locked file descriptor: a child process given it (dbt) keeps the lock held
+    until it exits too, even if this process is killed first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -51,7 +54,7 @@ def file_lock(path: Path, *, wait: float = 0.0, what: str = "northstar") -> Iter
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} since {started}\n".encode(), 0)
         try:
-            yield
+            yield fd
         finally:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)

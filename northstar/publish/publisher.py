@@ -6,7 +6,8 @@ The order is what makes a crash harmless:
    written into `<root>/.tmp-<run_id>/` and fsynced;
 2. the directory is renamed to `<root>/<run_id>/` (atomic; fsync of the root);
 3. `current` is switched to it (atomic symlink replace; fsync of the root);
-4. snapshots beyond the newest N are pruned (never the current one).
+4. snapshots beyond N are pruned (never the current one, nor the one `rollback`
+   returns to: store.SnapshotStore.prune).
 
 A `kill -9` before 3 leaves `current` on the previous snapshot, untouched; a leftover
 `.tmp-*` is removed by the next publish. Nothing is ever written inside an existing
@@ -211,9 +212,9 @@ def _validate(
     )
     if not result.success:
         raise ValidationFailedError(
-            "validation failed: nothing was published and the current snapshot is unchanged\n"
-            + summary,
+            "validation failed: nothing was published and the current snapshot is unchanged",
             result,
+            details=summary,
         )
     return {"status": "passed", "success": True, "summary": summary}, result.to_dict()
 
@@ -273,7 +274,11 @@ def publish(
     with file_lock(store.lock_path, wait=wait, what="publish or rollback"):
         for leftover in store.clean_leftovers():
             progress(f"removed {leftover} left by an interrupted publish")
+        # Only a snapshot that is really there is recorded as the way back (a dangling
+        # `current` is not): `rollback` follows this, and publish prints it.
         previous = store.current_run_id()
+        if previous is not None and previous not in {snap.run_id for snap in store.list()}:
+            previous = None
         published_at = clock()
         run_id = new_run_id(published_at)
         progress(f"writing snapshot {run_id} ({', '.join(names)})")
@@ -366,8 +371,9 @@ def publish(
 def rollback(
     paths: Paths | None = None, run_id: str | None = None, *, wait: float = 0.0
 ) -> tuple[str | None, str]:
-    """Make `run_id` (default: the snapshot published before the current one) current.
-    Returns (previous current, new current)."""
+    """Make `run_id` current; by default the current snapshot's previous one (the snapshot
+    that was current when it was published), so repeated rollbacks undo publishes one by
+    one. Returns (previous current, new current)."""
     if run_id is not None:
         check_run_id(run_id)  # a malformed id is refused before anything is touched
     paths = paths or Paths.discover()
@@ -378,18 +384,23 @@ def rollback(
             raise NotFoundError(f"no snapshots in {store.root}: nothing to roll back to")
         current = store.current_run_id()
         if run_id is None:
-            ids = [snap.run_id for snap in snapshots]
+            ids = {snap.run_id: snap for snap in snapshots}
             if current not in ids:
                 raise NotFoundError(
                     f"the current snapshot {current!r} is missing: name the snapshot to switch "
                     "to (`northstar snapshots` lists them)"
                 )
-            position = ids.index(current)
-            if position == 0:
+            previous = store.previous_of(ids[current])
+            if previous is None:
                 raise NotFoundError(
                     f"{current} is the oldest snapshot: there is nothing earlier to roll back to"
                 )
-            run_id = ids[position - 1]
+            if previous not in ids:
+                raise NotFoundError(
+                    f"the snapshot before {current}, {previous}, is no longer there: name the "
+                    "snapshot to switch to (`northstar snapshots` lists them)"
+                )
+            run_id = previous
         else:
             store.get(run_id)
         store.switch(run_id)

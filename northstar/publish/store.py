@@ -160,7 +160,8 @@ class SnapshotStore:
 
     def resolve(self, run_id: str | None = None) -> Snapshot:
         """The snapshot a reader should open: the named one, else the current one."""
-        return self.get(run_id) if run_id else self.current()
+        # `is not None`: an empty id (an unset $RUN_ID) is refused, not read as "current".
+        return self.get(run_id) if run_id is not None else self.current()
 
     # --- writers: call only while holding the store lock -----------------------------
 
@@ -195,13 +196,48 @@ class SnapshotStore:
         os.replace(link, self.current_link)
         fsync_path(self.root)
 
+    def previous_of(self, snapshot: Snapshot) -> str | None:
+        """The snapshot that was current when `snapshot` was published (its manifest's
+        `previous_run_id`): where `rollback` goes from it."""
+        previous = snapshot.manifest.get("previous_run_id")
+        return (
+            previous if isinstance(previous, str) and RUN_ID_PATTERN.fullmatch(previous) else None
+        )
+
+    def lineage(self, snapshots: list[Snapshot] | None = None) -> list[Snapshot]:
+        """The way back from the current snapshot, current first: each one's previous,
+        as long as it is still there. This is the path repeated rollbacks walk."""
+        by_id = {snap.run_id: snap for snap in (self.list() if snapshots is None else snapshots)}
+        chain: list[Snapshot] = []
+        run_id = self.current_run_id()
+        while run_id in by_id and by_id[run_id] not in chain:
+            chain.append(by_id[run_id])
+            run_id = self.previous_of(by_id[run_id])
+        return chain
+
+    def rollback_target(self) -> str | None:
+        """The snapshot `rollback` (no RUN_ID) switches to, if it is still there."""
+        chain = self.lineage()
+        return chain[1].run_id if len(chain) > 1 else None
+
     def prune(self, keep: int) -> list[str]:
-        """Delete all but the newest `keep` snapshots; the current one is always kept."""
+        """Delete all snapshots but `keep`; the current one and the one `rollback` returns
+        to are kept whatever `keep` says, then the rest of the way back, then the newest.
+
+        Why the way back before the newest: after `rollback` to an older A and a publish,
+        A is what the next rollback returns to; the snapshot rolled away from is newer
+        but is not on the way back (docs/cli.md, Retention)."""
         snapshots = self.list()
-        newest = {snap.run_id for snap in snapshots[-keep:]} if keep > 0 else set()
+        chain = self.lineage(snapshots)
+        kept = [snap.run_id for snap in chain[:2]]
+        for snap in [*chain[2:], *reversed(snapshots)]:
+            if len(kept) >= keep:
+                break
+            if snap.run_id not in kept:
+                kept.append(snap.run_id)
         removed = []
         for snap in snapshots:
-            if snap.is_current or snap.run_id in newest:
+            if snap.is_current or snap.run_id in kept:
                 continue
             # Rename first, so a listing never shows a half-deleted snapshot.
             trash = self.root / f"{TRASH_PREFIX}{snap.run_id}"

@@ -38,7 +38,7 @@ REASONS = {
     "churn": PREVIOUS_PERIOD_REASON.format(what="active in the previous period, not now"),
     "median": (
         "a median of per-entity totals for the period: MetricFlow's median runs over table "
-        "rows (entity x user x event x day), not over entities' period totals"
+        "rows (entity x event x day), not over entities' period totals"
     ),
     "engagement_inactive": (
         "counts qualifying events only of entities active in the period, and some of its "

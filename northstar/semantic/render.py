@@ -28,7 +28,7 @@ SEMANTIC_MODELS = {
     ACTIVITY_MODEL: {
         "model": "fct_entity_activity_daily",
         "description": (
-            "Entity x user x event x day activity with one column per spec measure: counts, "
+            "Entity x event x day activity with one column per spec measure: counts, "
             "sums, ratios and distinct-entity counts."
         ),
         "time_dimension": "activity_date",

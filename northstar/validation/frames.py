@@ -36,6 +36,9 @@ QUALITY_DUPLICATES = "duplicate_rows"
 QUALITY_REJECTED = "rejected_rows"
 
 SERIES_KEYS = ["metric_name", "grain", "segment_name", "segment_value"]
+NUMBER_COLUMNS = ("value", "numerator", "denominator")
+# What a number column holds in a row, as metric_numbers reports it.
+NUMBER, NULL, NAN, PLUS_INF, MINUS_INF = "number", "null", "nan", "+inf", "-inf"
 GRAIN_KEYS = ("metric_name", "grain", "period_start", "segment_name", "segment_value")
 
 
@@ -154,6 +157,27 @@ def metric_status(warehouse: Warehouse, params: dict[str, Any], run: RunContext)
                 reached = frame["value"] <= rule[status]
             expected = expected.mask(rows & reached, status)
     frame["expected_status"] = expected
+    return frame
+
+
+def metric_numbers(warehouse: Warehouse, params: dict[str, Any], run: RunContext) -> pd.DataFrame:
+    """fct_metric_values' keys and numbers with `<column>_kind` for value, numerator and
+    denominator: number, null, nan, +inf or -inf.
+
+    A range expectation skips NULL and NaN alike and +inf has no upper bound to break, so
+    each of these passed the gate (issue 9); the suite says where each kind is allowed.
+    """
+    frame = warehouse.table_with_null_flags(
+        METRIC_VALUES, [*GRAIN_KEYS, *NUMBER_COLUMNS], list(NUMBER_COLUMNS)
+    )
+    for column in NUMBER_COLUMNS:
+        numbers = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        is_null = frame.pop(f"{column}__is_null").astype(bool)
+        kind = pd.Series(NUMBER, index=frame.index, dtype="object")
+        kind = kind.mask(numbers == float("inf"), PLUS_INF)
+        kind = kind.mask(numbers == float("-inf"), MINUS_INF)
+        kind = kind.mask(numbers.isna() & ~is_null, NAN)
+        frame[f"{column}_kind"] = kind.mask(is_null, NULL)
     return frame
 
 
@@ -312,6 +336,14 @@ FRAMES: dict[str, Frame] = {
         "status_grains; reaching a threshold counts; none without a value, at other grains "
         "and for metrics without thresholds).",
         keys=(*GRAIN_KEYS, "value"),
+    ),
+    "metric_numbers": Frame(
+        reads=(METRIC_VALUES,),
+        build=metric_numbers,
+        doc="fct_metric_values' keys, value, numerator and denominator, with value_kind, "
+        "numerator_kind and denominator_kind: number, null, nan, +inf or -inf (NULL and NaN "
+        "told apart by the database, which pandas cannot).",
+        keys=GRAIN_KEYS,
     ),
     "metric_values_catalog": Frame(
         reads=(METRIC_VALUES, DIM_METRICS),

@@ -210,6 +210,65 @@ def _metric_values_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
     return suite
 
 
+def _numbers_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
+    suite = SuiteBuilder(
+        "fct_metric_values__numbers",
+        "metric_numbers",
+        frames.METRIC_VALUES,
+        "value, numerator and denominator are never NaN or infinite, and are NULL only where "
+        "the contract allows: a column the metric's kind has none of, or a value whose "
+        "denominator is 0.",
+        {},
+    )
+    allowed = [frames.NULL, frames.NUMBER]
+    for column in frames.NUMBER_COLUMNS:
+        suite.add(
+            "numbers_are_finite",
+            f"{column} is never NaN or +/-infinity (every metric, grain and segment)",
+            gxe.ExpectColumnValuesToBeInSet(column=f"{column}_kind", value_set=allowed),
+        )
+
+    def present(column: str, names: list[str], description: str, condition: Any = None) -> None:
+        if not names:
+            return
+        rows = _is_any_metric(names) if condition is None else _is_any_metric(names) & condition
+        suite.add(
+            "numbers_present",
+            description,
+            # NaN and infinity are numbers_are_finite's: one failure names one fault
+            gxe.ExpectColumnValuesToNotBeInSet(
+                column=f"{column}_kind", value_set=[frames.NULL], row_condition=rows
+            ),
+        )
+
+    plain = sorted(m.name for m in spec_metrics if not m.has_denominator)
+    divided = sorted(m.name for m in spec_metrics if m.has_denominator)
+    with_numerator = sorted(m.name for m in spec_metrics if m.has_numerator)
+    present(
+        "value",
+        plain,
+        f"value is never NULL for metrics without a denominator ({', '.join(plain)})",
+    )
+    present(
+        "value",
+        divided,
+        f"value is NULL only where the denominator is 0 ({', '.join(divided)})",
+        _col("denominator") != 0,
+    )
+    present(
+        "numerator",
+        with_numerator,
+        "numerator is never NULL (every metric but percentiles and median engagement, "
+        "which have none)",
+    )
+    present(
+        "denominator",
+        divided,
+        "denominator is never NULL (every metric but counts and sums, which have none)",
+    )
+    return suite
+
+
 def _status_suite(spec: dict[str, Any], spec_metrics: list[Metric]) -> SuiteBuilder:
     thresholds = {
         m.name: {
@@ -438,6 +497,7 @@ def build_suites(spec: dict[str, Any], settings: ValidationSettings) -> list[dic
     builders = [
         _dim_metrics_suite(spec_metrics),
         _metric_values_suite(spec_metrics),
+        _numbers_suite(spec_metrics),
         _status_suite(spec, spec_metrics),
         _spine_suite(),
         _catalog_suite(),

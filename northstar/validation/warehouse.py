@@ -133,6 +133,24 @@ class Warehouse:
             raise ColumnsNotFoundError(name, missing)
         return frame[columns].copy()
 
+    def table_with_null_flags(
+        self, name: str, columns: list[str], flagged: list[str]
+    ) -> pd.DataFrame:
+        """`columns` of the table and, for each of `flagged`, `<column>__is_null`.
+
+        pandas reads both a SQL NULL and a NaN as NaN; the flag, computed by the database
+        in the same read, tells them apart. Not cached: one frame needs it.
+        """
+        relation = self._relation(name)
+        missing = [column for column in [*columns, *flagged] if column not in relation.columns]
+        if missing:
+            raise ColumnsNotFoundError(name, sorted(set(missing)))
+        for column in [*columns, *flagged]:
+            if not _IDENTIFIER.match(column):
+                raise ValueError(f"not a plain column name: {column!r}")
+        flags = [f"{column} is null as {column}__is_null" for column in flagged]
+        return relation.project(", ".join([*columns, *flags])).df()
+
     def _relation(self, name: str) -> duckdb.DuckDBPyRelation:
         schema, table = split_table(name)
         return self._con.table(f"{schema}.{table}")

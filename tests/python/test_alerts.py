@@ -217,3 +217,56 @@ def test_a_guardrail_is_judged_on_its_own_latest_complete_week(tmp_path, monkeyp
     assert report["period_start"] == "2026-09-21"
     churn = next(g for g in report["guardrails"] if g["metric_name"] == "churn_rate")
     assert (churn["period_start"], churn["status"]) == ("2026-09-14", "warn")
+
+
+# A URL that would only fail once the report was computed (urllib's own parser, or the
+# socket) must be a usage error before anything runs, like a non-http scheme.
+MALFORMED_URLS = [
+    "http://exa mple.com/x",
+    "http://[::1",
+    "http://%00/",
+    "http://" + "a" * 100_000 + ".example.com/x",
+    "http://host:99999/x",
+    "http://host:port/x",
+    "http://exa\nmple.com/x",
+    "http://example.com/a b",
+    "http://example.com/\x00",
+    "https://",
+    "http://..example.com/",
+    "http://ex%41mple.com/",
+    "http://exämple.com/x",
+    "gopher://example.com/",
+]
+
+
+@pytest.mark.parametrize("url", MALFORMED_URLS, ids=range(len(MALFORMED_URLS)))
+def test_malformed_webhook_urls_are_usage_errors_before_anything_runs(env, url):
+    result = run("--webhook", url)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "Invalid value for '--webhook'" in result.stderr
+    # the refused value is shown escaped and shortened: the error stays one line
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(error_lines) == 1 and len(error_lines[0]) < 400
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "-inf", "1e308", "-1", "0", "NaN", "1e400"])
+def test_bad_webhook_timeouts_are_usage_errors(env, timeout):
+    result = run("--webhook", "http://127.0.0.1:9/x", "--webhook-timeout", timeout)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "Invalid value for '--webhook-timeout'" in result.stderr
+
+
+def test_a_webhook_that_fails_in_any_way_never_hides_the_breach(env, monkeypatch):
+    import northstar.alerts
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr(northstar.alerts.urllib.request, "urlopen", broken)
+    result = run("--webhook", "https://hooks.example.com/T0/SECRET")
+    assert result.exit_code == 5
+    assert "BREACH  churn_rate" in result.stdout
+    assert "warning: webhook https://hooks.example.com/... failed" in result.stderr
+    assert "SECRET" not in result.stderr

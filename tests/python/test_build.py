@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -43,7 +44,7 @@ class FakeDbt:
         self.fail = fail
         self.calls: list[tuple[list[str], str | None, str]] = []
 
-    def __call__(self, args, paths, *, target=None):
+    def __call__(self, args, paths, *, target=None, **_kwargs):
         self.calls.append((list(args), target, str(paths.profiles_dir)))
         if self.fail:
             raise DbtError(args, 1)
@@ -444,3 +445,219 @@ def test_real_dbt_failure_is_exit_3_not_a_traceback(env, tmp_path):
     assert result.exit_code == 3, result.output
     assert "dbt build failed (dbt exit code 2" in result.stderr
     assert "Traceback" not in result.output
+
+
+# --- dbt's failures, told apart; a held warehouse; no orphan dbt ---------------------
+
+SPEC_ERROR_OUTPUT = [
+    "\x1b[0m17:51:09  Encountered an error:\n",
+    "Compilation Error in model int_entity_segments "
+    "(models/intermediate/int_entity_segments.sql)\n",
+    "  northstar spec: northstar.inputs: expected 3 to 5 input metrics, got 1 "
+    '(got: ["new_teams"])\n',
+    "  \n",
+    "  > in macro northstar_spec_error (macros/spec/northstar_spec.sql)\n",
+]
+
+
+class FailingDbt(FakeDbt):
+    def __init__(self, output: list[str], returncode: int = 2):
+        super().__init__()
+        self.output, self.returncode = output, returncode
+
+    def __call__(self, args, paths, **kwargs):
+        super().__call__(args, paths, **kwargs)
+        raise DbtError(args, self.returncode, self.output)
+
+
+def test_a_spec_error_is_a_configuration_error_exit_1(env, warehouse, monkeypatch):
+    """dbt exits 2 for a spec the macros refuse: northstar says which field, exit 1."""
+    import northstar.build
+
+    monkeypatch.setattr(northstar.build, "run_dbt", FailingDbt(SPEC_ERROR_OUTPUT))
+    result = CliRunner().invoke(cli, ["build"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "error: the North Star spec (vars.northstar) is invalid: northstar.inputs: expected "
+        '3 to 5 input metrics, got 1 (got: ["new_teams"]); nothing was built or published'
+    )
+
+
+def test_a_model_failure_is_still_exit_3(env, warehouse, monkeypatch):
+    import northstar.build
+
+    output = ["Runtime Error in model fct_metric_values\n", "  Binder Error: no column x\n"]
+    monkeypatch.setattr(northstar.build, "run_dbt", FailingDbt(output, returncode=1))
+    result = CliRunner().invoke(cli, ["build"])
+    assert result.exit_code == 3
+    assert "dbt build failed (dbt exit code 1" in result.stderr
+
+
+HOLD_WAREHOUSE = textwrap.dedent(
+    """
+    import sys, time, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "reader")
+    print("open", flush=True)
+    time.sleep(float(sys.argv[3]))
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["reader", "writer"])
+def test_a_held_warehouse_is_one_clear_line_before_dbt_starts(env, warehouse, monkeypatch, mode):
+    """A BI tool (reader) or an orphaned dbt (writer) holding the warehouse file: one line
+    naming the process, exit 3, and dbt (150 lines of traceback) never starts."""
+    import northstar.build
+
+    dbt = FakeDbt()
+    monkeypatch.setattr(northstar.build, "run_dbt", dbt)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WAREHOUSE, str(warehouse), mode, "30"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        result = CliRunner().invoke(cli, ["build"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 3, result.output
+    assert dbt.calls == []
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"error: the warehouse {warehouse} is open in another process")
+    assert f"PID {holder.pid}" in errors[0]
+    assert result.stderr.splitlines()[-1] == errors[0]
+
+
+def test_dbt_failing_on_the_warehouse_lock_is_one_clear_line(env, warehouse, monkeypatch):
+    """The holder came after the check: dbt's traceback is already out, then one line."""
+    import northstar.build
+
+    output = [
+        "Runtime Error\n",
+        '  IO Error: Could not set lock on file "/x/wh.duckdb": Conflicting lock is held in '
+        "/usr/bin/python3 (PID 4242) by user root. See also https://duckdb.org/docs/x\n",
+    ]
+    monkeypatch.setattr(northstar.build, "run_dbt", FailingDbt(output))
+    result = CliRunner().invoke(cli, ["build"])
+    assert result.exit_code == 3
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith(f"error: the warehouse {warehouse} is open in another process")
+    assert "PID 4242" in last
+
+
+FAKE_DBT = textwrap.dedent(
+    """
+    import os, sys, time
+    out = os.environ["FAKE_DBT_OUT"]
+    with open(out + ".pid", "w") as f:
+        f.write(str(os.getpid()))
+    for i in range(600):
+        with open(out, "a") as f:
+            f.write(f"{i}\\n")
+        time.sleep(0.05)
+    """
+)
+
+HARNESS = textwrap.dedent(
+    """
+    import sys
+    import northstar.dbt_runner
+    from northstar.build import run_build
+    northstar.dbt_runner.dbt_executable = lambda: sys.argv[1]
+    run_build(publish_snapshot=False)
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_a_killed_build_leaves_no_orphan_dbt_writing(env, tmp_path):
+    """kill -9 of `northstar build` while dbt runs: dbt dies with it, and the warehouse
+    lock is free only once dbt is gone (no orphan writing without the lock)."""
+    import fcntl
+    import os
+    import signal
+
+    fake = tmp_path / "fake_dbt"
+    fake.write_text(f"#!{sys.executable}\n{FAKE_DBT}")
+    fake.chmod(0o755)
+    out = tmp_path / "dbt_writes"
+    harness = subprocess.Popen(
+        [sys.executable, "-c", HARNESS, str(fake)],
+        env={**os.environ, "FAKE_DBT_OUT": str(out)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    pid_file = Path(str(out) + ".pid")
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    dbt_pid = int(pid_file.read_text())
+    os.kill(harness.pid, signal.SIGKILL)
+    harness.wait()
+    deadline = time.monotonic() + 5
+    while _alive(dbt_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert not _alive(dbt_pid), "dbt outlived the build that started it"
+        written = out.read_text()
+        time.sleep(0.3)
+        assert out.read_text() == written  # nobody writes any more
+        fd = os.open(warehouse_lock_path(env.warehouse), os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: dbt is gone
+        finally:
+            os.close(fd)
+    finally:
+        if _alive(dbt_pid):
+            os.kill(dbt_pid, signal.SIGKILL)
+
+
+@pytest.mark.dbt
+def test_a_real_spec_error_exits_1_naming_the_field(tmp_path):
+    """The real dbt, a spec with one input: dbt fails to parse (its exit 2), northstar says
+    it is the spec, names the field, and exits 1 as docs/cli.md says."""
+    import os
+
+    import yaml
+
+    project_dir = Path(__file__).resolve().parents[2]
+    project = tmp_path / "project"
+    project.mkdir()
+    for entry in ["profiles.yml", "models", "macros", "seeds", "tests", "expectations"]:
+        (project / entry).symlink_to(project_dir / entry)
+    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
+    config["vars"]["northstar"]["inputs"] = config["vars"]["northstar"]["inputs"][:1]
+    (project / "dbt_project.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    env = dict(
+        os.environ,
+        NORTHSTAR_PROJECT_DIR=str(project),
+        DBT_PROFILES_DIR=str(project),
+        NORTHSTAR_DUCKDB_PATH=str(tmp_path / "wh.duckdb"),
+        NORTHSTAR_RAW_DIR=str(tmp_path / "raw"),
+        DBT_TARGET_PATH=str(tmp_path / "target"),
+        DBT_LOG_PATH=str(tmp_path / "logs"),
+    )
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("northstar")), "build"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stderr.splitlines()[-1].startswith(
+        "error: the North Star spec (vars.northstar) is invalid: northstar.inputs: "
+        "expected 3 to 5 input metrics, got 1"
+    )
+    assert "Traceback" not in result.stdout + result.stderr

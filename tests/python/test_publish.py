@@ -154,14 +154,77 @@ def test_current_switches_and_rollback_goes_back(env, warehouse):
 
 
 def test_retention_keeps_the_newest_and_always_the_current(env, warehouse):
-    runs = [publish_ok(env, keep=2).run_id for _ in range(4)]
+    runs = [publish_ok(env, keep=2, exports=["duckdb"]).run_id for _ in range(4)]
     store = SnapshotStore(env.snapshots_dir)
     assert [s.run_id for s in store.list()] == runs[-2:]
     rollback(env, runs[-2])
-    assert store.prune(1) == []  # the newest is kept, the current one too
-    newest = publish_ok(env, keep=1)
-    assert [s.run_id for s in store.list()] == [newest.run_id]
+    # runs[-2] is current, its own previous is gone: --keep 1 keeps the current one only
+    # (runs[-1] was rolled away from; it is not on the way back)
+    assert store.prune(1) == [runs[-1]]
+    newest = publish_ok(env, keep=1, exports=["duckdb"])
+    # --keep 1 still keeps the snapshot `rollback` returns to: publish said so
+    assert newest.previous_run_id == runs[-2]
+    assert [s.run_id for s in store.list()] == [runs[-2], newest.run_id]
     assert not [p.name for p in env.snapshots_dir.iterdir() if p.name.startswith(".trash")]
+
+
+def test_retention_never_prunes_the_snapshot_rolled_back_to(env, warehouse):
+    """Rollback to A, publish C: C's previous is A, A is kept, and `rollback` lands on A,
+    not on B (the snapshot rolled away from)."""
+    a = publish_ok(env, keep=2, exports=["duckdb"])
+    b = publish_ok(env, keep=2, exports=["duckdb"])
+    assert rollback(env) == (b.run_id, a.run_id)
+    c = publish_ok(env, keep=2, exports=["duckdb"])
+    store = SnapshotStore(env.snapshots_dir)
+    assert c.previous_run_id == a.run_id
+    assert c.pruned == [b.run_id]
+    assert [s.run_id for s in store.list()] == [a.run_id, c.run_id]
+    assert rollback(env) == (c.run_id, a.run_id)
+
+
+def test_what_publish_says_about_rollback_is_true(env, warehouse):
+    """Whatever --keep, the `previous` publish prints exists, and `rollback` returns to it."""
+    from click.testing import CliRunner
+
+    import northstar.publish.publisher
+    from northstar.cli import cli
+
+    store = SnapshotStore(env.snapshots_dir)
+    first = publish_ok(env, exports=["duckdb"])
+    for keep in ("1", "2", "1"):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(northstar.publish.publisher, "default_validator", FakeValidator())
+            result = CliRunner().invoke(cli, ["publish", "--keep", keep, "--export", "duckdb"])
+        assert result.exit_code == 0, result.output
+        said = [line for line in result.stdout.splitlines() if line.startswith("previous:")]
+        assert len(said) == 1, result.stdout
+        previous = said[0].split()[1]
+        assert previous in [s.run_id for s in store.list()]
+        assert store.rollback_target() == previous
+    assert first.run_id not in [s.run_id for s in store.list()]
+
+
+def test_rollback_walks_back_the_way_publishes_came(env, warehouse):
+    """Each rollback undoes one publish: A <- B <- C, rollback twice lands on A; after
+    rolling back to A and publishing D, the way back from D is A, never C or B."""
+    a, b, c = (publish_ok(env, exports=["duckdb"]) for _ in range(3))
+    assert rollback(env) == (c.run_id, b.run_id)
+    assert rollback(env) == (b.run_id, a.run_id)
+    with pytest.raises(NotFoundError, match="oldest snapshot"):
+        rollback(env)
+    d = publish_ok(env, exports=["duckdb"])
+    assert rollback(env) == (d.run_id, a.run_id)
+
+
+def test_rollback_when_the_previous_snapshot_is_gone(env, warehouse):
+    import shutil
+
+    a = publish_ok(env, exports=["duckdb"])
+    b = publish_ok(env, exports=["duckdb"])
+    shutil.rmtree(a.path)  # removed by hand
+    with pytest.raises(NotFoundError, match=f"{a.run_id}, is no longer there"):
+        rollback(env)
+    assert SnapshotStore(env.snapshots_dir).current().run_id == b.run_id
 
 
 def test_failed_validation_publishes_nothing(env, warehouse):

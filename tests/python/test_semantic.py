@@ -394,3 +394,103 @@ def test_saved_query_nsm_pack_returns_the_pack_by_week(demo, tmp_path):
             "and segment_name = 'all' and metric_name = 'messages_sent'"
         ).fetchone()[0]
     assert len(frame) == weeks  # every week of the spine, zero-filled
+
+
+# --- one row per period, every metric and grain -----------------------------------------
+
+# The spec's grains and the coarser ones an analyst may ask MetricFlow for.
+QUERY_GRAINS = ("day", "week", "month", "quarter", "year")
+
+
+@pytest.fixture(scope="module")
+def mf_engine(demo):
+    """MetricFlow's own engine on the demo's semantic manifest: the SQL `mf query` runs,
+    generated in-process (an `mf` subprocess per metric and grain would take minutes)."""
+    from dbt_metricflow.cli.dbt_connectors.dbt_config_accessor import dbtArtifacts
+    from metricflow.engine.metricflow_engine import MetricFlowEngine, MetricFlowQueryRequest
+    from metricflow.protocols.sql_client import SqlEngine
+    from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
+    from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
+
+    class ExplainOnlyClient:
+        """What explain needs from a SQL client; the SQL runs on our own connection."""
+
+        sql_engine_type = SqlEngine.DUCKDB
+        sql_plan_renderer = DuckDbSqlPlanRenderer()
+
+    manifest = dbtArtifacts.build_semantic_manifest_from_dbt_project_root(demo.project)
+    engine = MetricFlowEngine(
+        semantic_manifest_lookup=SemanticManifestLookup(manifest), sql_client=ExplainOnlyClient()
+    )
+
+    def query(metrics: list[str], grain: str) -> pd.DataFrame:
+        request = MetricFlowQueryRequest.create(
+            metric_names=metrics, group_by_names=[f"metric_time__{grain}"]
+        )
+        sql = engine.explain(request).sql_statement.sql
+        # the file's catalog is named after it, as in the dbt-duckdb profile
+        with duckdb.connect(str(demo.warehouse), read_only=True) as con:
+            return con.execute(sql).df()
+
+    return query
+
+
+def _periods(demo, grain: str) -> set[str]:
+    """The periods of a grain: fct_metric_values' for the spec's grains, else the day
+    spine's days truncated to the grain (every day MetricFlow may report)."""
+    with duckdb.connect(str(demo.warehouse), read_only=True) as con:
+        if grain in demo_spec()["grains"]:
+            sql = (
+                "select distinct cast(period_start as varchar) from marts.fct_metric_values "
+                "where grain = ? and segment_name = 'all'"
+            )
+            rows = con.execute(sql, [grain]).fetchall()
+        else:
+            sql = (
+                "select distinct cast(cast(date_trunc(?, date_day) as date) as varchar) "
+                "from marts.dim_time_spine"
+            )
+            rows = con.execute(sql, [grain]).fetchall()
+    return {row[0] for row in rows}
+
+
+def _assert_one_row_per_period(frame: pd.DataFrame, grain: str, periods: set[str], what: str):
+    starts = pd.to_datetime(frame[f"metric_time__{grain}"]).dt.strftime("%Y-%m-%d")
+    repeated = starts[starts.duplicated()].unique().tolist()
+    assert not repeated, f"{what} by {grain}: {len(frame)} rows for {starts.nunique()} periods"
+    assert set(starts) == periods, f"{what} by {grain}: periods differ from the spine"
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize("grain", QUERY_GRAINS)
+def test_every_metric_returns_one_row_per_period_alone_and_together(demo, mf_engine, grain):
+    """A ratio queried alone came back once per day of each week (issue 9): a BI tool
+    summing or counting its rows got a wrong number. Alone and all together, every
+    metric has exactly one row per period of the grain, and at the spec's grains the
+    value of fct_metric_values in every complete period."""
+    metrics = _layer_metrics(("north_star", "input", "guardrail", "output"))
+    periods = _periods(demo, grain)
+    assert len(periods) >= 1
+    expected = None
+    if grain in demo_spec()["grains"]:
+        expected = demo.fct(grain, "all", metrics)
+        expected = expected[expected.is_complete_period].drop(columns="is_complete_period")
+    for queried in [*([metric] for metric in metrics), metrics]:
+        what = queried[0] if len(queried) == 1 else "all metrics"
+        frame = mf_engine(queried, grain)
+        _assert_one_row_per_period(frame, grain, periods, what)
+        if expected is not None:
+            actual = _mf_long(frame, f"metric_time__{grain}", None)
+            actual = actual.merge(expected[["metric_name", "period_start"]].drop_duplicates())
+            wanted = expected[expected.metric_name.isin(queried)]
+            mismatches = compare(wanted, actual)
+            assert not mismatches, f"{what} by {grain}: " + "\n".join(map(str, mismatches[:20]))
+
+
+@pytest.mark.dbt
+def test_mf_query_of_a_ratio_alone_returns_one_row_per_week(demo, tmp_path):
+    """The issue's reproduction, through the `mf` command a user runs."""
+    frame = demo.mf_query(
+        tmp_path / "nps.csv", "--metrics", "mean_nps", "--group-by", "metric_time__week"
+    )
+    _assert_one_row_per_period(frame, "week", _periods(demo, "week"), "mean_nps")

@@ -279,6 +279,47 @@ CORRUPTIONS = {
 }
 
 
+# NULL, NaN and +/-infinity where the contract says a number. None of them fails a range
+# check (GX, like SQL, skips a null, and pandas reads both NULL and NaN as NaN), so
+# without their own expectations all of these passed the gate (issue 9).
+BAD_NUMBERS = {
+    "NULL": "null",
+    "NaN": "'NaN'::double",
+    "+inf": "'inf'::double",
+    "-inf": "'-inf'::double",
+}
+# column -> a row where the contract says that column holds a number
+NUMBER_ROWS = {
+    "value": "metric_name = 'messages_sent' and period_start = '2026-09-14'",
+    "numerator": "metric_name = 'activation_rate' and period_start = '2026-09-14'",
+    "denominator": "metric_name = 'churn_rate' and period_start = '2026-09-14'",
+}
+for _column, _row in NUMBER_ROWS.items():
+    for _name, _literal in BAD_NUMBERS.items():
+        CORRUPTIONS[f"{_name} in {_column}"] = (
+            [f"update {MV} set {_column} = {_literal} where {_row}"],
+            ("numbers_present" if _name == "NULL" else "numbers_are_finite", MV),
+            # a value of +/-inf also moves the NSM out of its band; -inf is also negative
+            {("north_star_change_within_band", MV), ("non_negative", MV)},
+        )
+CORRUPTIONS["a NULL rate whose denominator is not 0"] = (
+    [
+        f"update {MV} set value = null where metric_name = 'activation_rate' "
+        "and period_start = '2026-09-21'"
+    ],
+    ("numbers_present", MV),
+    set(),
+)
+CORRUPTIONS["a NaN rate whose denominator is 0 (the contract says NULL)"] = (
+    [
+        f"update {MV} set value = 'NaN'::double where metric_name = 'activation_rate' "
+        "and period_start = '2026-09-28'"
+    ],
+    ("numbers_are_finite", MV),
+    set(),
+)
+
+
 @pytest.mark.parametrize("case", sorted(CORRUPTIONS))
 def test_a_corrupted_table_fails_and_the_output_names_the_expectation_and_the_table(
     case: str, fixture_dir: Path, tmp_path: Path
@@ -540,7 +581,7 @@ def test_generate_suites_check_prints_a_diff_of_each_stale_file(tmp_path: Path) 
     assert patch.returncode == 0
     after = subprocess.run(check, capture_output=True, text=True, check=False)
     assert after.returncode == 0, after.stdout + after.stderr
-    assert after.stdout.strip() == f"{tmp_path / 'expectations'}: 10 suites up to date"
+    assert after.stdout.strip() == f"{tmp_path / 'expectations'}: 11 suites up to date"
 
 
 def test_unknown_validation_setting_names_the_key() -> None:

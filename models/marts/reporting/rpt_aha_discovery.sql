@@ -11,6 +11,10 @@
     count a different set of events). Retention is int_entity_retention's, the one
     rpt_aha_retention reports: any activity event on days retention_start_day to
     retention_end_day after the first-seen day.
+
+    The days before the window's last day lie wholly inside it, so their counts come from
+    int_entity_event_daily; only the last day, cut at the exact end of the window, is read
+    event by event.
 -#}
 {%- set discovery = northstar_aha_discovery() -%}
 
@@ -19,6 +23,12 @@ with
 events as (
 
     select * from {{ ref('stg_events') }}
+
+),
+
+event_days as (
+
+    select * from {{ ref('int_entity_event_daily') }}
 
 ),
 
@@ -66,24 +76,72 @@ totals as (
 
 ),
 
-event_counts as (
+windows as (
+
+    select
+        entity_id,
+        {{ northstar_timestamp_add(
+            'day', discovery.window_days, 'first_seen_at'
+        ) }} as window_end
+
+    from cohort
+
+),
+
+windows_days as (
+
+    select
+        *,
+        cast(window_end as date) as last_day
+
+    from windows
+
+),
+
+window_counts as (
+
+    select
+        event_days.entity_id,
+        event_days.event_name,
+        event_days.event_count
+
+    from event_days
+
+    inner join windows_days
+        on event_days.entity_id = windows_days.entity_id
+
+    where
+        {{ northstar_events_sql(discovery.candidate_events) }}
+        and event_days.activity_date < windows_days.last_day
+
+    union all
 
     select
         events.entity_id,
         events.event_name,
-        count(*) as events_in_window
+        1 as event_count
 
     from events
 
-    inner join cohort
-        on events.entity_id = cohort.entity_id
+    inner join windows_days
+        on
+            events.entity_id = windows_days.entity_id
+            and events.event_date = windows_days.last_day
 
     where
         {{ northstar_events_sql(discovery.candidate_events) }}
-        and events.occurred_at
-        <= {{ northstar_timestamp_add(
-            'day', discovery.window_days, 'cohort.first_seen_at'
-        ) }}
+        and events.occurred_at <= windows_days.window_end
+
+),
+
+event_counts as (
+
+    select
+        entity_id,
+        event_name,
+        sum(event_count) as events_in_window
+
+    from window_counts
 
     group by 1, 2
 

@@ -1,12 +1,12 @@
 {#-
-    The compact activity table as a public mart (a view: no second copy of the data): one
-    row per entity, user, event name and day, with one column per spec measure
+    The entity x event x day activity table as a public mart (a view: no second copy of the
+    data): one row per entity, event name and day, with one column per spec measure
     (`<metric>__numerator`, `<metric>__denominator`). The semantic layer's counts, sums,
     ratios and distinct-entity measures read it.
 
     For an `entities` measure whose minimums are all 1, `<column>__qualifies` is 1 when the
     row alone meets the measure's condition (northstar_measure_value over the row's own
-    count, users, event names and day). With minimums of 1, an entity meets the condition in
+    count, event name and day). With minimums of 1, an entity meets the condition in
     a period exactly when one of its rows there does, so a distinct count of entities over
     qualifying rows is the measure at any grain. Larger minimums (min_active_days included)
     are conditions on period totals and get no column (the semantic layer leaves those
@@ -31,19 +31,15 @@ with
 
 activity as (
 
-    select * from {{ ref('int_entity_activity_daily') }}
+    select * from {{ ref('int_entity_event_daily') }}
 
 ),
 
 row_counts as (
 
-    -- northstar_measure_aggregates' distinct users, event names and days, over one row
+    -- northstar_measure_aggregates' distinct event names and days, over one row
     select
         {% for measure, column in row_measures %}
-        case
-            when activity.{{ column }} > 0 and activity.user_id is not null then 1
-            else 0
-        end as {{ column }}__users,
         case
             when activity.{{ column }} > 0 and activity.event_name is not null then 1
             else 0

@@ -1,49 +1,22 @@
 {#-
-    Event-level rows for the metrics that cannot be computed from daily totals: one row per
-    accepted event that a percentile metric of the spec reads, with `<metric>__value` = the
-    metric's property when the event qualifies (its events and `where`), else null. A
-    percentile over these values per period is the metric (nulls are ignored, as in
-    int_metric_values). Without percentile metrics in the spec the table is empty.
+    Event-level rows for the percentile metrics (int_metric_events): one row per accepted
+    event that a percentile metric of the spec reads, with `<metric>__value` = the metric's
+    property when the event qualifies, else null. The semantic layer's percentiles read it.
 -#}
-{%- set spec = northstar_spec() %}
-{%- set percentile_metrics = spec.metrics | selectattr('kind', 'equalto', 'percentile') | list %}
-{%- set qualifying = [] %}
-{%- for metric in percentile_metrics %}
-    {%- do qualifying.append(
-        '(' ~ northstar_events_sql(metric.events) ~ ' and ' ~ northstar_where_sql(metric.where) ~ ')'
-    ) %}
-{%- endfor %}
 
 with
 
-events as (
+metric_events as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_metric_events') }}
 
 ),
 
 final as (
 
-    select
-        event_id,
-        entity_id,
-        user_id,
-        event_name,
-        occurred_at,
-        {% for metric in percentile_metrics %}
-        case
-            when
-                {{ northstar_events_sql(metric.events) }}
-                and {{ northstar_where_sql(metric.where) }}
-                then {{ northstar_json_number('properties', metric.property) }}
-        end as {{ metric.name }}__value,
-        {% endfor %}
-        event_date
-
-    from events
-
-    where {{ qualifying | join(' or ') if qualifying else 'false' }}
+    select * from metric_events
 
 )
 
-select * from final
+-- the value columns depend on the spec: a wildcard on purpose
+select * from final  -- noqa: AM04

@@ -1,32 +1,52 @@
-{#- Accepted, deduplicated events: the contract the intermediate layer builds on. -#}
+{{ config(materialized='view') }}
+
+{#-
+    Accepted, deduplicated events: the contract the intermediate layer builds on.
+
+    A view, so events are written once (in stg_northstar_raw__events_classified): a reader
+    pays a scan of the columns it reads plus an anti-join with the few duplicate copies,
+    which costs far less than writing every event a second time.
+-#}
 
 with
 
-parsed as (
+classified as (
 
-    select * from {{ ref('stg_northstar_raw__events_parsed') }}
+    select * from {{ ref('stg_northstar_raw__events_classified') }}
+
+),
+
+duplicates as (
+
+    select raw_row_id from {{ ref('stg_events_duplicates') }}
 
 ),
 
 final as (
 
     select
-        cast(event_id as {{ dbt.type_string() }}) as event_id,
-        cast(event_name as {{ dbt.type_string() }}) as event_name,
-        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-        cast(received_at as {{ dbt.type_timestamp() }}) as received_at,
-        cast(event_date as date) as event_date,
-        cast(user_id as {{ dbt.type_string() }}) as user_id,
-        cast(account_id as {{ dbt.type_string() }}) as account_id,
-        cast({{ var('northstar', {}).get('entity', 'account') }}_id as {{ dbt.type_string() }})
-            as entity_id,
-        cast(session_id as {{ dbt.type_string() }}) as session_id,
-        cast(platform as {{ dbt.type_string() }}) as platform,
-        cast(country as {{ dbt.type_string() }}) as country,
-        cast(properties as {{ dbt.type_string() }}) as properties,
-        cast(is_late_arrival as {{ dbt.type_boolean() }}) as is_late_arrival
-    from parsed
-    where row_status = 'accepted'
+        cast(classified.event_id as {{ dbt.type_string() }}) as event_id,
+        cast(classified.event_name as {{ dbt.type_string() }}) as event_name,
+        cast(classified.occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(classified.received_at as {{ dbt.type_timestamp() }}) as received_at,
+        cast(classified.event_date as date) as event_date,
+        cast(classified.user_id as {{ dbt.type_string() }}) as user_id,
+        cast(classified.account_id as {{ dbt.type_string() }}) as account_id,
+        cast(
+            classified.{{ var('northstar', {}).get('entity', 'account') }}_id
+            as {{ dbt.type_string() }}
+        ) as entity_id,
+        cast(classified.session_id as {{ dbt.type_string() }}) as session_id,
+        cast(classified.platform as {{ dbt.type_string() }}) as platform,
+        cast(classified.country as {{ dbt.type_string() }}) as country,
+        cast(classified.properties as {{ dbt.type_string() }}) as properties,
+        cast(classified.is_late_arrival as {{ dbt.type_boolean() }}) as is_late_arrival
+    from classified
+    left join duplicates
+        on classified.raw_row_id = duplicates.raw_row_id
+    where
+        classified.reject_reason is null
+        and duplicates.raw_row_id is null
 
 )
 

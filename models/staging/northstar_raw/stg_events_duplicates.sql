@@ -1,49 +1,94 @@
-{#- Accepted rows that lost the tie-break to another copy of the same event_id. -#}
+{#-
+    Accepted rows that lost the tie-break to another copy of the same event_id: the first
+    received wins, then the earliest occurrence, then file order (raw_row_id).
+
+    Found without ranking every row: a hash aggregate over the accepted event_ids finds
+    the few that occur more than once, and only their copies are ranked. Each import CTE
+    is read once, so the engine streams it instead of materializing it.
+-#}
 
 with
 
-parsed as (
+accepted_ids as (
 
-    select * from {{ ref('stg_northstar_raw__events_parsed') }}
-
-),
-
-duplicates as (
-
-    select * from parsed
-    where row_status = 'duplicate'
+    select event_id
+    from {{ ref('stg_northstar_raw__events_classified') }}
+    where reject_reason is null
 
 ),
 
-kept as (
+accepted as (
 
     select
+        raw_row_id,
+        raw_file,
+        raw_file_row_number,
         event_id,
-        raw_row_id as kept_raw_row_id
-    from parsed
-    where row_status = 'accepted'
+        event_name,
+        occurred_at,
+        received_at,
+        event_date,
+        user_id,
+        account_id,
+        properties
+    from {{ ref('stg_northstar_raw__events_classified') }}
+    where reject_reason is null
+
+),
+
+duplicated_ids as (
+
+    select event_id
+    from accepted_ids
+    group by 1
+    having count(*) > 1
+
+),
+
+copies as (
+
+    select accepted.*
+    from accepted
+    inner join duplicated_ids
+        on accepted.event_id = duplicated_ids.event_id
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by received_at asc nulls last, occurred_at asc, raw_row_id asc
+        ) as event_id_rank,
+        first_value(raw_row_id) over (
+            partition by event_id
+            order by received_at asc nulls last, occurred_at asc, raw_row_id asc
+            rows between unbounded preceding and unbounded following
+        ) as kept_raw_row_id
+    from copies
 
 ),
 
 final as (
 
     select
-        duplicates.raw_row_id,
-        duplicates.raw_file,
-        duplicates.raw_file_row_number,
-        duplicates.event_id,
-        kept.kept_raw_row_id,
-        duplicates.event_id_rank,
-        duplicates.event_name,
-        duplicates.occurred_at,
-        duplicates.received_at,
-        duplicates.event_date,
-        duplicates.user_id,
-        duplicates.account_id,
-        duplicates.properties
-    from duplicates
-    inner join kept
-        on duplicates.event_id = kept.event_id
+        raw_row_id,
+        raw_file,
+        raw_file_row_number,
+        event_id,
+        kept_raw_row_id,
+        event_id_rank,
+        event_name,
+        occurred_at,
+        received_at,
+        event_date,
+        user_id,
+        account_id,
+        properties
+    from ranked
+    where event_id_rank > 1
 
 )
 

@@ -2,9 +2,9 @@
 
 with
 
-parsed as (
+classified as (
 
-    select * from {{ ref('stg_northstar_raw__events_parsed') }}
+    select * from {{ ref('stg_northstar_raw__events_classified') }}
 
 ),
 
@@ -21,8 +21,8 @@ final as (
         cast(occurred_at as date) as occurred_date,
         cast(received_at as date) as received_date,
         event_date
-    from parsed
-    where row_status = 'rejected'
+    from classified
+    where reject_reason is not null
 
 )
 

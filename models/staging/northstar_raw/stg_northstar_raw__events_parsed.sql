@@ -1,196 +1,71 @@
 {{
     config(
-        materialized='table',
+        materialized='view',
         tags=['northstar_reads_raw_events'],
     )
 }}
 
 {#-
-    Every raw event row, once: the typed values parsed from it and its fate. row_status is
-    'accepted' (the row stg_events keeps), 'duplicate' (an accepted row whose event_id went
-    to a better copy) or 'rejected' (reject_reason says why; its raw text is kept in raw_*).
-    stg_events, stg_events_duplicates and stg_events_rejected are slices of this model.
-
-    Built for large inputs: raw text is stored only for rejected rows (where it is the
-    evidence; accepted rows are their typed values) and each raw value is trimmed once.
+    Every raw event row exactly once, with its fate: row_status 'accepted' (in stg_events),
+    'duplicate' (an accepted row whose event_id went to a better copy: in
+    stg_events_duplicates) or 'rejected' (reject_reason says why: in stg_events_rejected).
+    A view over the one event-sized table (stg_northstar_raw__events_classified) and the
+    small duplicates table: the fate of a row is known only once the copies are resolved,
+    and writing every row again to record it would double the cost of staging. Tagged as a
+    reader of the raw events, which it shows, so that selecting it alone still runs the
+    raw-input checks of on-run-start.
 -#}
-
-{%- set spec = var('northstar', {}) -%}
-{%- set entity_id = spec.get('entity', 'account') ~ '_id' -%}
-{%- set known_events = [] -%}
-{%- for name in spec.get('events', {}) -%}
-{%- do known_events.append(northstar_normalize_event_name_value(name)) -%}
-{%- endfor -%}
-{%- set reject_unknown = var('northstar__reject_unknown_events', false)
-    and known_events | length > 0 -%}
-{%- set known_events_sql = "'" ~ known_events | join("', '") ~ "'" -%}
-{%- set start_date = (var('northstar__start_date', '') or '') | string | trim -%}
-{%- set future_limit = dbt.dateadd(
-    'hour', var('northstar__max_future_hours', 24) | int, northstar_as_of_timestamp()
-) -%}
-{%- set late_arrival_hours = var('northstar__late_arrival_hours', 24) | int -%}
-{%- set raw_columns = northstar_raw_contract('events').columns %}
-{%- set max_row_chars = northstar_max_row_chars() %}
-{#- What a row_too_long row keeps of each raw value: enough to recognise it; the whole row
-    stays in its file (raw_file), and megabytes of text would follow it into the snapshot. #}
-{%- set too_long_evidence_chars = 1024 %}
 
 with
 
-source as (
+classified as (
 
-    {{ northstar_select_raw('events') }}
-
-),
-
-numbered as (
-
-    select
-        *,
-        row_number() over (order by raw_file, raw_file_row_number) as raw_row_id
-    from source
+    select * from {{ ref('stg_northstar_raw__events_classified') }}
 
 ),
 
-trimmed as (
-
-    select
-        {% for name in raw_columns %}
-        {{ northstar_trim('raw_' ~ name) }} as {{ name }}_trimmed,
-        {% endfor %}
-        *
-    from numbered
-
-),
-
-cleaned as (
+duplicates as (
 
     select
         raw_row_id,
-        raw_file,
-        raw_file_row_number,
-        {% for name in raw_columns %}
-        raw_{{ name }},
-        {% endfor %}
-        {% for name in raw_columns %}
-        coalesce({{ dbt.length('raw_' ~ name) }}, 0)
-        {%- if not loop.last %} + {% endif %}
-        {% endfor %} as raw_row_chars,
-        {{ northstar_null_if_placeholder('event_id_trimmed') }} as event_id,
-        {{ northstar_normalize_event_name(
-            northstar_null_if_placeholder('event_name_trimmed')
-        ) }} as event_name,
-        {{ northstar_null_if_placeholder('occurred_at_trimmed') }} as occurred_at_text,
-        {{ northstar_null_if_placeholder('received_at_trimmed') }} as received_at_text,
-        {{ northstar_null_if_placeholder('user_id_trimmed') }} as user_id,
-        {{ northstar_null_if_placeholder('account_id_trimmed') }} as account_id,
-        {{ northstar_null_if_placeholder('session_id_trimmed') }} as session_id,
-        {{ northstar_null_if_placeholder('platform_trimmed') }} as platform,
-        {{ northstar_null_if_placeholder('country_trimmed') }} as country,
-        {#- No properties (SQL null, blank, JSON null) means an empty object. #}
-        case
-            when lower(properties_trimmed) in ('', 'null') then '{}'
-            else coalesce(properties_trimmed, '{}')
-        end as properties
-    from trimmed
-
-),
-
-parsed as (
-
-    select
-        *,
-        {{ northstar_parse_timestamp_utc('occurred_at_text') }} as occurred_at,
-        {{ northstar_parse_timestamp_utc('received_at_text') }} as received_at,
-        {{ northstar_is_json_object('properties') }} as is_properties_json_object
-    from cleaned
-
-),
-
-classified as (
-
-    select
-        *,
-        {#- One reason per row: the first that fails, in this (documented) order. #}
-        case
-            when raw_row_chars > {{ max_row_chars }} then 'row_too_long'
-            when event_id is null then 'missing_event_id'
-            when length(event_id) > 256 then 'invalid_event_id'
-            when event_name is null then 'missing_event_name'
-            {% if reject_unknown %}
-            when event_name not in ({{ known_events_sql }}) then 'unknown_event_name'
-            {% endif %}
-            when occurred_at_text is null then 'missing_occurred_at'
-            when occurred_at is null then 'unparseable_occurred_at'
-            when occurred_at > {{ future_limit }} then 'occurred_in_future'
-            {% if start_date != '' %}
-            when occurred_at < {{ northstar_timestamp_literal(start_date) }}
-                then 'before_start_date'
-            {% endif %}
-            when {{ entity_id }} is null then 'missing_entity_id'
-            when length({{ entity_id }}) > 256 then 'invalid_entity_id'
-            when not is_properties_json_object then 'properties_not_json_object'
-        end as reject_reason
-    from parsed
-
-),
-
-{#- Accepted rows sharing an event_id are copies of one event: rank them. Rejected rows
-    are ranked in partitions of their own and never count as duplicates. One window over
-    all rows is cheaper here than a self-join (a CTE read twice is materialized). #}
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by event_id, reject_reason is null
-            {#- The copy that arrived first wins; then the earliest occurrence; then file order. #}
-            order by received_at asc nulls last, occurred_at asc, raw_row_id asc
-        ) as rank_in_partition
-    from classified
+        event_id_rank
+    from {{ ref('stg_events_duplicates') }}
 
 ),
 
 final as (
 
     select
-        raw_row_id,
-        raw_file,
-        raw_file_row_number,
+        classified.raw_row_id,
+        classified.raw_file,
+        classified.raw_file_row_number,
         case
-            when reject_reason is not null then 'rejected'
-            when rank_in_partition = 1 then 'accepted'
-            else 'duplicate'
+            when classified.reject_reason is not null then 'rejected'
+            when duplicates.raw_row_id is not null then 'duplicate'
+            else 'accepted'
         end as row_status,
-        reject_reason,
-        case when reject_reason is null then rank_in_partition end as event_id_rank,
-        {#- Raw text only where it is the evidence: rejected rows. #}
-        {% for name in raw_columns %}
+        classified.reject_reason,
         case
-            when reject_reason = 'row_too_long'
-                then substring(raw_{{ name }}, 1, {{ too_long_evidence_chars }})
-            when reject_reason is not null then raw_{{ name }}
-        end as raw_{{ name }},
+            when classified.reject_reason is null then coalesce(duplicates.event_id_rank, 1)
+        end as event_id_rank,
+        {% for name in northstar_raw_contract('events').columns %}
+        classified.raw_{{ name }},
         {% endfor %}
-        event_id,
-        event_name,
-        occurred_at,
-        received_at,
-        {#- Rejected rows without an occurrence count on the day they arrived. #}
-        coalesce(cast(occurred_at as date), cast(received_at as date)) as event_date,
-        user_id,
-        account_id,
-        session_id,
-        platform,
-        country,
-        properties,
-        coalesce(
-            reject_reason is null
-            and received_at
-            > {{ northstar_timestamp_add('hour', late_arrival_hours, 'occurred_at') }},
-            false
-        ) as is_late_arrival
-    from ranked
+        classified.event_id,
+        classified.event_name,
+        classified.occurred_at,
+        classified.received_at,
+        classified.event_date,
+        classified.user_id,
+        classified.account_id,
+        classified.session_id,
+        classified.platform,
+        classified.country,
+        classified.properties,
+        classified.is_late_arrival
+    from classified
+    left join duplicates
+        on classified.raw_row_id = duplicates.raw_row_id
 
 )
 

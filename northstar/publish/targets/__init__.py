@@ -63,12 +63,26 @@ Writer = Callable[[ExportJob], list[Path]]
 
 
 def parse_exports(text: str) -> list[str]:
-    """`duckdb,parquet,csv` -> names in registry order; duckdb is always included."""
-    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    """`duckdb,parquet,csv` -> names in registry order; duckdb is always included.
+
+    Names are matched exactly (lowercase), as every other choice on the command line is;
+    spaces around a name are allowed. An empty list or an empty name is refused: it is
+    more likely an unset variable than a wish for the duckdb file alone."""
+    from northstar.query.catalog import shown
+
+    if not text.strip():
+        raise InvalidInputError(
+            f"--export: no export format given; choose from {', '.join(TARGETS)}"
+        )
+    names = [part.strip() for part in text.split(",")]
+    if "" in names:
+        raise InvalidInputError(
+            f"--export: empty export format in {shown(text)}; choose from {', '.join(TARGETS)}"
+        )
     unknown = [name for name in names if name not in TARGETS]
     if unknown:
         raise InvalidInputError(
-            f"unknown export format {unknown[0]!r}: choose from {', '.join(TARGETS)}"
+            f"unknown export format {shown(unknown[0])}: choose from {', '.join(TARGETS)}"
         )
     return [name for name in TARGETS if name in names or name == REQUIRED]
 
