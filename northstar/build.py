@@ -216,6 +216,14 @@ def check_warehouse_free(warehouse: Path) -> None:
         pass  # not a lock: dbt reports what is wrong with the file in its own words
 
 
+def dbt_build_args(*, full_refresh: bool = False, skip_unit_tests: bool = False) -> list[str]:
+    """The `dbt build` flags for the CLI's build options."""
+    args = ["--full-refresh"] if full_refresh else []
+    if skip_unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    return args
+
+
 def run_build(
     paths: Paths | None = None,
     *,

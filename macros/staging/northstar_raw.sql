@@ -110,7 +110,7 @@
 
 {#- What to select from: a file reader expression or a source relation; none when an
     optional input (accounts, users) is absent. -#}
-{% macro northstar_raw_from(kind) -%}
+{% macro northstar_raw_from(kind, files=none) -%}
     {%- set path = northstar_raw_path(kind) -%}
     {%- if path == '' -%}
         {%- set relation = source('northstar_raw', kind) -%}
@@ -130,7 +130,10 @@
         {%- endif -%}
         {{ exceptions.raise_compiler_error(northstar_raw_missing_message(kind, path)) }}
     {%- endif -%}
-    {{ return(northstar_read_raw_files(path)) }}
+    {%- if files is not none and files | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(northstar_read_raw_files(path, files)) }}
 {%- endmacro %}
 
 
@@ -173,8 +176,8 @@
 
 {#- The file reader. Columns it adds: _northstar_raw_file and, where the reader can
     number rows, file_row_number (DuckDB; Spark has _metadata.row_index instead). -#}
-{% macro northstar_read_raw_files(path) -%}
-    {{ return(adapter.dispatch('northstar_read_raw_files', 'northstar')(path)) }}
+{% macro northstar_read_raw_files(path, files=none) -%}
+    {{ return(adapter.dispatch('northstar_read_raw_files', 'northstar')(path, files)) }}
 {%- endmacro %}
 
 {#- DuckDB's CSV reader fails the whole read on a line longer than max_line_size (2 MB by
@@ -186,10 +189,19 @@
     {{ return([67108864, 4 * northstar_max_row_chars()] | max) }}
 {%- endmacro %}
 
-{% macro duckdb__northstar_read_raw_files(path) -%}
+{% macro duckdb__northstar_read_raw_files(path, files=none) -%}
+    {%- if files is none -%}
+        {%- set paths = northstar_sql_string(path) -%}
+    {%- else -%}
+        {%- set quoted = [] -%}
+        {%- for file in files -%}
+            {%- do quoted.append(northstar_sql_string(file)) -%}
+        {%- endfor -%}
+        {%- set paths = '[' ~ quoted | join(', ') ~ ']' -%}
+    {%- endif -%}
     {%- if northstar_raw_file_format(path) == 'csv' -%}
         read_csv(
-            {{ northstar_sql_string(path) }},
+            {{ paths }},
             header = true,
             all_varchar = true,
             union_by_name = true,
@@ -199,7 +211,7 @@
         )
     {%- else -%}
         read_parquet(
-            {{ northstar_sql_string(path) }},
+            {{ paths }},
             union_by_name = true,
             filename = '_northstar_raw_file',
             file_row_number = true
@@ -209,7 +221,7 @@
 
 {#- Spark SQL reads Parquet by path; its CSV-by-path reader has no header option, so CSV
     on Spark goes through a table declared as the source instead. -#}
-{% macro spark__northstar_read_raw_files(path) -%}
+{% macro spark__northstar_read_raw_files(path, files=none) -%}
     {%- if northstar_raw_file_format(path) == 'csv' -%}
         {{ exceptions.raise_compiler_error(
             "northstar on Spark reads raw files as Parquet only; '" ~ path ~ "' looks like CSV. "
@@ -219,7 +231,7 @@
     parquet.`{{ path }}`
 {%- endmacro %}
 
-{% macro default__northstar_read_raw_files(path) -%}
+{% macro default__northstar_read_raw_files(path, files=none) -%}
     {{ exceptions.raise_compiler_error(
         "northstar cannot read raw files by path on the '" ~ target.type ~ "' adapter ('" ~ path ~ "'). "
         ~ "Load them into a table and set the path var to '' to read source('northstar_raw', ...)."
@@ -342,9 +354,9 @@
 
 {#- The entry point: a select of raw_<column> text columns + raw_file, raw_file_row_number.
     Absent optional input => zero rows with the same columns. -#}
-{% macro northstar_select_raw(kind) -%}
+{% macro northstar_select_raw(kind, files=none) -%}
     {%- set contract = northstar_raw_contract(kind) -%}
-    {%- set from = northstar_raw_from(kind) -%}
+    {%- set from = northstar_raw_from(kind, files) -%}
 
     {%- if not execute or from is none -%}
         {#- Parse time, or an absent optional input: the right columns, no rows. -#}

@@ -11,6 +11,16 @@
     property (a sum, a `property`, a `where`) are evaluated event by event. Per-event CASE
     expressions for every measure cost twice the grouping itself.
 -#}
+{{
+    config(
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_incremental_pre_hook('activity_date', 'days') }}",
+        post_hook="{{ northstar_incremental_post_hook() }}",
+    )
+}}
+{%- set plan = northstar_incremental_plan() %}
 {%- set spec = northstar_spec() -%}
 {%- set per_event = [] -%}
 {%- set per_row = [] -%}
@@ -27,6 +37,7 @@ with
 events as (
 
     select * from {{ ref('stg_events') }}
+    where {{ northstar_incremental_filter(plan, 'event_date', 'days') }}
 
 ),
 

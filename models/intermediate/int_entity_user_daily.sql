@@ -5,6 +5,16 @@
     distinct users from it. Without such a measure in the spec the table is empty and the
     events are not read.
 -#}
+{{
+    config(
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_incremental_pre_hook('activity_date', 'days') }}",
+        post_hook="{{ northstar_incremental_post_hook() }}",
+    )
+}}
+{%- set plan = northstar_incremental_plan() %}
 {%- set spec = northstar_spec() -%}
 {%- set user_measures = [] -%}
 {%- for measure, column in northstar_measured_columns(spec) -%}
@@ -22,6 +32,7 @@ with
 events as (
 
     select * from {{ ref('stg_events') }}
+    where {{ northstar_incremental_filter(plan, 'event_date', 'days') }}
 
 ),
 

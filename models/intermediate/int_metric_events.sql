@@ -10,6 +10,16 @@
     fct_metric_events read it. A percentile from the compact daily table would be another
     number: continuous percentiles interpolate between individual observations.
 -#}
+{{
+    config(
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_incremental_pre_hook('event_date', 'days') }}",
+        post_hook="{{ northstar_incremental_post_hook() }}",
+    )
+}}
+{%- set plan = northstar_incremental_plan() %}
 {%- set spec = northstar_spec() %}
 {%- set percentile_metrics = spec.metrics | selectattr('kind', 'equalto', 'percentile') | list %}
 {%- set qualifying = [] %}
@@ -24,6 +34,7 @@ with
 events as (
 
     select * from {{ ref('stg_events') }}
+    where {{ northstar_incremental_filter(plan, 'event_date', 'days') }}
 
 ),
 

@@ -31,6 +31,18 @@ from northstar.commands.params import SafePath
     is_flag=True,
     help="Only run dbt build (for a non-DuckDB target, or to test models without publishing).",
 )
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Rebuild the incremental models from all raw files (dbt --full-refresh). Not needed "
+    "after a spec or raw-file change: those rebuild by themselves (docs/incremental.md).",
+)
+@click.option(
+    "--skip-unit-tests",
+    is_flag=True,
+    help="Leave out dbt's unit tests (they test the SQL, not the data): a scheduled run's "
+    "choice. Data tests and validation still run.",
+)
 @keep_option
 @export_option
 @wait_option
@@ -40,6 +52,8 @@ def build(
     profiles_dir: Path | None,
     skip_validation: bool,
     no_publish: bool,
+    full_refresh: bool,
+    skip_unit_tests: bool,
     keep: int,
     exports: str,
     wait: float,
@@ -51,7 +65,7 @@ def build(
     4 validation failed (nothing published); 6 warehouse or profiles.yml missing;
     1 bad configuration (e.g. unreadable profiles.yml).
     """
-    from northstar.build import run_build
+    from northstar.build import dbt_build_args, run_build
     from northstar.publish.targets import parse_exports
 
     result = run_build(
@@ -62,6 +76,7 @@ def build(
         keep=keep,
         exports=parse_exports(exports),
         wait=wait,
+        dbt_args=dbt_build_args(full_refresh=full_refresh, skip_unit_tests=skip_unit_tests),
         progress=progress,
     )
     if result.published is not None:

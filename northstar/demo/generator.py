@@ -386,14 +386,14 @@ def _build(build: Path, params: model.Params, reuse_days: int, chunk: int) -> De
                 )
         files["accounts.parquet"] = _copy(
             con,
-            f"select * exclude (team_idx) from read_parquet({_quote(stage / 'accounts')} "  # noqa: S608
-            "|| '/*.parquet') order by team_idx",
+            f"select * exclude (team_idx) from read_parquet({_files_in(stage / 'accounts')}) "  # noqa: S608
+            "order by team_idx",
             build / "accounts.parquet",
         )
         files["users.parquet"] = _copy(
             con,
-            f"select * exclude (team_idx, j) from read_parquet({_quote(stage / 'users')} "  # noqa: S608
-            "|| '/*.parquet') order by team_idx, j",
+            f"select * exclude (team_idx, j) from read_parquet({_files_in(stage / 'users')}) "  # noqa: S608
+            "order by team_idx, j",
             build / "users.parquet",
         )
         occurred, clean, dups, late, offset, epoch_s, epoch_ms, names = con.execute(
@@ -676,6 +676,12 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
 
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def _files_in(directory: Path) -> str:
+    """The Parquet files of a directory as a DuckDB list of paths. Not a glob: DuckDB reads
+    `[` in a pattern as a character class, and --out may hold any character."""
+    return "[" + ", ".join(_quote(path) for path in sorted(directory.glob("*.parquet"))) + "]"
 
 
 def _check_replaceable(out_dir: Path) -> None:

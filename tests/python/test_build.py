@@ -661,3 +661,27 @@ def test_a_real_spec_error_exits_1_naming_the_field(tmp_path):
         "expected 3 to 5 input metrics, got 1"
     )
     assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "dbt_args"),
+    [
+        ([], ["build"]),
+        (["--full-refresh"], ["build", "--full-refresh"]),
+        (["--skip-unit-tests"], ["build", "--exclude-resource-type", "unit_test"]),
+        (
+            ["--skip-unit-tests", "--full-refresh"],
+            ["build", "--full-refresh", "--exclude-resource-type", "unit_test"],
+        ),
+    ],
+)
+def test_cli_build_passes_full_refresh_and_skip_unit_tests_to_dbt(
+    env, warehouse, monkeypatch, flags, dbt_args
+):
+    import northstar.build
+
+    dbt = FakeDbt()
+    monkeypatch.setattr(northstar.build, "run_dbt", dbt)
+    result = CliRunner().invoke(cli, ["build", "--no-publish", *flags])
+    assert result.exit_code == 0, result.output
+    assert [call[0] for call in dbt.calls] == [dbt_args]

@@ -8,30 +8,25 @@ loaded (some replayed days later). After each load the scheduler's build runs on
 the previous load left (`dbt build --exclude-resource-type unit_test`, no --full-refresh).
 Every COMPARE_EVERY loads, and always after the last, a second warehouse is built from nothing
 with --full-refresh on the same files and every public table is compared: every relation in
-`marts` and staging.stg_events_rejected, as multisets of rows; integers, text, dates and
-booleans exactly, floating point within a relative FLOAT_REL_TOL (sums and averages may be
-added up in another order when only some days are recomputed).
-
-While the models are full rebuilds this holds trivially; once they are incremental it is the
-proof. So it must be able to fail: the comparison is run once more on a tampered copy of the
-warehouse, which must be caught.
+`marts` and staging.stg_events_rejected (warehouse_compare.py). Every incremental build must
+take the incremental path (asserted from dbt's output), so the equality is not that of two
+full builds. The comparison must be able to fail: it is run once more on a tampered copy of
+the warehouse, which must be caught. test_incremental_edges.py covers what this feed does not
+bring: a copy that displaces an earlier one, changed and removed files, a changed var.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
 import os
 import shutil
 import subprocess
 import sys
-from collections import Counter
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from warehouse_compare import compare_warehouses, same_value
 
 from northstar.demo.generator import append_days, generate_demo
 
@@ -50,21 +45,15 @@ FIRST_DAYS = 20  # history before the first replayed load
 LOADS = int(os.environ.get("NORTHSTAR_REPLAY_LOADS", "30"))
 COMPARE_EVERY = int(os.environ.get("NORTHSTAR_REPLAY_COMPARE_EVERY", "10"))
 LOOKBACK_DAYS = 3
-FLOAT_REL_TOL = 1e-9
 SEED = 11
 
-# Hook for issue 10 item 2: once staging counts events that land later than its lookback (they
-# are counted, not lost, and a backfill picks them up), name the relation and its count column
-# here, e.g. ("marts.fct_event_quality_daily", "beyond_lookback_rows"); the replay then asserts
-# that its total equals expected_beyond_lookback() after every compared load. Until then nothing
-# is asserted about it.
-BEYOND_LOOKBACK_COUNTER: tuple[str, str] | None = None
-
-# The public relations: every relation in marts, plus the reject log.
-EXTRA_PUBLIC = ("staging.stg_events_rejected",)
+# Events that land more than the lookback after their day: counted in their own day like every
+# other event, and in this column (asserted against the generator's manifest after every
+# compared load). The build runs with northstar__lookback_days = LOOKBACK_DAYS.
+BEYOND_LOOKBACK_COUNTER: tuple[str, str] = ("marts.fct_event_quality_daily", "beyond_lookback_rows")
 
 
-def _dbt(project: Path, env: dict[str, str], *args: str) -> None:
+def _dbt(project: Path, env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [str(BIN / "dbt"), *args],
         cwd=project,
@@ -74,88 +63,7 @@ def _dbt(project: Path, env: dict[str, str], *args: str) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-
-
-def public_relations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "select table_schema || '.' || table_name from information_schema.tables "
-        "where table_schema = 'marts' order by 1"
-    ).fetchall()
-    return [name for (name,) in rows] + list(EXTRA_PUBLIC)
-
-
-def _value(value):
-    """Comparable form: exact for integers (counts), floats kept for the tolerance."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
-def _key(row: tuple) -> tuple:
-    # floats sort by a rounded form, so rows equal within the tolerance pair up
-    return tuple(
-        (0, "") if v is None else (1, f"{v:.6g}") if isinstance(v, float) else (2, repr(v))
-        for v in row
-    )
-
-
-def _same(left, right) -> bool:
-    if isinstance(left, float) and isinstance(right, float):
-        if math.isnan(left) or math.isnan(right):
-            return math.isnan(left) and math.isnan(right)
-        return math.isclose(left, right, rel_tol=FLOAT_REL_TOL, abs_tol=1e-12)
-    return left == right and type(left) is type(right)
-
-
-def compare_relation(
-    incremental: duckdb.DuckDBPyConnection, full: duckdb.DuckDBPyConnection, relation: str
-) -> list[str]:
-    """Differences between the two builds' versions of a relation (empty when equal)."""
-    described = [row[0] for row in incremental.execute(f"describe {relation}").fetchall()]
-    other = [row[0] for row in full.execute(f"describe {relation}").fetchall()]
-    if described != other:
-        return [f"{relation}: columns differ: {described} vs {other}"]
-    left = sorted(
-        (
-            tuple(map(_value, r))
-            for r in incremental.execute(f"select * from {relation}").fetchall()
-        ),
-        key=_key,
-    )
-    right = sorted(
-        (tuple(map(_value, r)) for r in full.execute(f"select * from {relation}").fetchall()),
-        key=_key,
-    )
-    if len(left) != len(right):
-        only_left = Counter(map(_key, left)) - Counter(map(_key, right))
-        only_right = Counter(map(_key, right)) - Counter(map(_key, left))
-        return [
-            f"{relation}: {len(left)} rows incremental, {len(right)} full refresh; only "
-            f"incremental e.g. {list(only_left)[:2]}, only full e.g. {list(only_right)[:2]}"
-        ]
-    problems = []
-    for lrow, rrow in zip(left, right, strict=True):
-        bad = [
-            f"{name}: {lv!r} vs {rv!r}"
-            for name, lv, rv in zip(described, lrow, rrow, strict=True)
-            if not _same(lv, rv)
-        ]
-        if bad:
-            problems.append(f"{relation}: row {lrow[:4]}...: " + "; ".join(bad[:3]))
-    return problems[:5]
-
-
-def compare_warehouses(incremental: Path, full: Path) -> list[str]:
-    with (
-        duckdb.connect(str(incremental), read_only=True) as inc,
-        duckdb.connect(str(full), read_only=True) as ref,
-    ):
-        relations = public_relations(ref)
-        assert set(relations) == set(public_relations(inc)), "different public relations"
-        assert len(relations) >= 8
-        return [p for relation in relations for p in compare_relation(inc, ref, relation)]
+    return result.stdout
 
 
 def expected_beyond_lookback(raw_dir: Path, lookback_days: int) -> int:
@@ -167,9 +75,6 @@ def expected_beyond_lookback(raw_dir: Path, lookback_days: int) -> int:
 
 
 def check_beyond_lookback_counter(warehouse: Path, raw_dir: Path) -> None:
-    """The hook: asserts the counter once BEYOND_LOOKBACK_COUNTER names it."""
-    if BEYOND_LOOKBACK_COUNTER is None:
-        return
     relation, column = BEYOND_LOOKBACK_COUNTER
     with duckdb.connect(str(warehouse), read_only=True) as con:
         (counted,) = con.execute(f"select sum({column}) from {relation}").fetchone()
@@ -196,7 +101,7 @@ def replay(tmp_path_factory):
     return work, project, raw, env
 
 
-def _dbt_build(project: Path, env: dict[str, str], warehouse: Path, *args: str) -> None:
+def _dbt_build(project: Path, env: dict[str, str], warehouse: Path, *args: str) -> str:
     # no NORTHSTAR_AS_OF: dbt reads the clock from the raw data's manifest, which each load
     # moves, as a scheduler's plain `dbt build` would
     env = dict(
@@ -204,8 +109,19 @@ def _dbt_build(project: Path, env: dict[str, str], warehouse: Path, *args: str) 
         NORTHSTAR_DUCKDB_PATH=str(warehouse),
         DBT_TARGET_PATH=str(warehouse.parent / f"target-{warehouse.stem}"),
     )
-    _dbt(project, env, *args)
+    return _dbt(
+        project, env, *args, "--vars", json.dumps({"northstar__lookback_days": LOOKBACK_DAYS})
+    )
 
+
+# The models that read only what a load touched (macros/staging/northstar_incremental.sql).
+INCREMENTAL_MODELS = (
+    "stg_events_duplicates",
+    "stg_events_rejected",
+    "int_entity_event_daily",
+    "int_entity_user_daily",
+    "int_metric_events",
+)
 
 # The scheduler's build: models and data tests, no unit tests.
 SCHEDULED = ("build", "--exclude-resource-type", "unit_test")
@@ -224,7 +140,12 @@ def test_daily_loads_build_the_same_tables_as_a_full_refresh(replay):
     for load in range(1, LOADS + 1):
         append_days(raw, 1)
         compare = load % COMPARE_EVERY == 0 or load == LOADS
-        _dbt_build(project, env, incremental, *(SCHEDULED if compare else MODELS_ONLY))
+        output = _dbt_build(project, env, incremental, *(SCHEDULED if compare else MODELS_ONLY))
+        # the load was taken in incrementally: one new file, every event-sized model recomputing
+        # only what it touched (not a rebuild, which would make the equality trivial)
+        assert "stg_northstar_raw__events_classified: incremental (1 new raw file(s))" in output
+        for model in INCREMENTAL_MODELS:
+            assert f"northstar: {model}: incremental (loads after" in output, (model, output)
         if compare:
             full.unlink(missing_ok=True)
             _dbt_build(project, env, full, *FULL_REFRESH)
@@ -272,6 +193,6 @@ def test_the_comparison_catches_a_tampered_table(replay):
         problems = compare_warehouses(tampered, full)
         assert any(expected in problem for problem in problems), problems
     # and a float within the stated tolerance is not a difference
-    assert _same(1.0, 1.0 + 1e-12)
-    assert not _same(1.0, 1.0 + 1e-6)
-    assert not _same(3, 3.0)  # a count that became a float is a change of type
+    assert same_value(1.0, 1.0 + 1e-12)
+    assert not same_value(1.0, 1.0 + 1e-6)
+    assert not same_value(3, 3.0)  # a count that became a float is a change of type

@@ -15,6 +15,7 @@
 -#}
 
 {%- set float_type = dbt.type_float() %}
+{%- set lookback_days = var('northstar__lookback_days', 3) | int %}
 
 with
 
@@ -59,7 +60,8 @@ all_rows as (
         cast(received_at as date) as received_date,
         'raw' as row_source,
         cast(null as {{ dbt.type_string() }}) as reject_reason,
-        false as is_late_arrival
+        false as is_late_arrival,
+        false as is_beyond_lookback
     from parsed
 
     union all
@@ -69,7 +71,12 @@ all_rows as (
         cast(received_at as date) as received_date,
         'accepted' as row_source,
         cast(null as {{ dbt.type_string() }}) as reject_reason,
-        is_late_arrival
+        is_late_arrival,
+        coalesce(
+            {{ dbt.datediff('event_date', 'cast(received_at as date)', 'day') }}
+            > {{ lookback_days }},
+            false
+        ) as is_beyond_lookback
     from accepted
 
     union all
@@ -79,7 +86,8 @@ all_rows as (
         cast(received_at as date) as received_date,
         'duplicate' as row_source,
         cast(null as {{ dbt.type_string() }}) as reject_reason,
-        false as is_late_arrival
+        false as is_late_arrival,
+        false as is_beyond_lookback
     from duplicates
 
     union all
@@ -89,7 +97,8 @@ all_rows as (
         received_date,
         'rejected' as row_source,
         reject_reason,
-        false as is_late_arrival
+        false as is_late_arrival,
+        false as is_beyond_lookback
     from rejected
 
 ),
@@ -102,6 +111,7 @@ in_range as (
         all_rows.row_source,
         all_rows.reject_reason,
         all_rows.is_late_arrival,
+        all_rows.is_beyond_lookback,
         case
             when
                 all_rows.event_date is null
@@ -138,6 +148,9 @@ daily as (
         sum(
             case when row_source = 'accepted' and is_late_arrival then 1 else 0 end
         ) as late_arrival_rows,
+        sum(
+            case when row_source = 'accepted' and is_beyond_lookback then 1 else 0 end
+        ) as beyond_lookback_rows,
         sum(
             case when row_source = 'raw' and is_out_of_range then 1 else 0 end
         ) as out_of_range_rows

@@ -5,7 +5,21 @@
     Found without ranking every row: a hash aggregate over the accepted event_ids finds
     the few that occur more than once, and only their copies are ranked. Each import CTE
     is read once, so the engine streams it instead of materializing it.
+
+    Incremental on DuckDB: a run ranks again only the copies of the event_ids that its new
+    raw files brought, across every load (a copy may land days after the first).
 -#}
+
+{{
+    config(
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_incremental_pre_hook('event_id', 'event_ids') }}",
+        post_hook="{{ northstar_incremental_post_hook() }}",
+    )
+}}
+{%- set plan = northstar_incremental_plan() %}
 
 with
 
@@ -13,7 +27,9 @@ accepted_ids as (
 
     select event_id
     from {{ ref('stg_northstar_raw__events_classified') }}
-    where reject_reason is null
+    where
+        reject_reason is null
+        and {{ northstar_incremental_filter(plan, 'event_id', 'event_ids') }}
 
 ),
 
@@ -32,7 +48,9 @@ accepted as (
         account_id,
         properties
     from {{ ref('stg_northstar_raw__events_classified') }}
-    where reject_reason is null
+    where
+        reject_reason is null
+        and {{ northstar_incremental_filter(plan, 'event_id', 'event_ids') }}
 
 ),
 

@@ -1,4 +1,17 @@
-{#- Every raw row that was not accepted, with its raw values as text and one reject_reason. -#}
+{#- Every raw row that was not accepted, with its raw values as text and one reject_reason.
+    Incremental on DuckDB: a row's reason depends on the row alone, so a run appends the
+    rejects of its new raw files. -#}
+
+{{
+    config(
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_incremental_pre_hook(none, none) }}",
+        post_hook="{{ northstar_incremental_post_hook() }}",
+    )
+}}
+{%- set plan = northstar_incremental_plan() %}
 
 with
 
@@ -22,7 +35,9 @@ final as (
         cast(received_at as date) as received_date,
         event_date
     from classified
-    where reject_reason is not null
+    where
+        reject_reason is not null
+        and {{ northstar_incremental_filter(plan, '_northstar_load_id', 'loads') }}
 
 )
 

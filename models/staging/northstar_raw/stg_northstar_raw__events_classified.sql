@@ -1,6 +1,10 @@
 {{
     config(
-        materialized='table',
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_raw_events_pre_hook() }}",
+        post_hook="{{ northstar_raw_events_post_hook() }}",
         tags=['northstar_reads_raw_events'],
     )
 }}
@@ -36,12 +40,13 @@
 {#- What a row_too_long row keeps of each raw value: enough to recognise it; the whole row
     stays in its file (raw_file), and megabytes of text would follow it into the snapshot. #}
 {%- set too_long_evidence_chars = 1024 %}
+{%- set load = northstar_raw_events_load_plan() %}
 
 with
 
 source as (
 
-    {{ northstar_select_raw('events') }}
+    {{ northstar_select_raw('events', load.files) }}
 
 ),
 
@@ -53,10 +58,10 @@ files as (
 
     select
         raw_file_key,
-        row_number() over (order by raw_file_key) as raw_file_ordinal
+        {{ load.file_offset }} + row_number() over (order by raw_file_key) as raw_file_ordinal
     from (
         select distinct coalesce(raw_file, '') as raw_file_key
-        from ({{ northstar_select_raw('events') }}) as listed
+        from ({{ northstar_select_raw('events', load.files) }}) as listed
     ) as distinct_files
 
 ),
@@ -188,7 +193,8 @@ final as (
             and received_at
             > {{ northstar_timestamp_add('hour', late_arrival_hours, 'occurred_at') }},
             false
-        ) as is_late_arrival
+        ) as is_late_arrival,
+        cast({{ northstar_load_id() }} as {{ dbt.type_bigint() }}) as _northstar_load_id
     from classified
 
 )

@@ -1,0 +1,326 @@
+{#-
+    Incremental builds (docs/incremental.md). On DuckDB the models whose size grows with the
+    event history are dbt incremental models; a run reads only the raw files that landed since
+    the last run and recomputes only what those files touched:
+
+    - stg_northstar_raw__events_classified appends the rows of new files, each stamped with
+      the run's load id (_northstar_load_id, milliseconds of run_started_at: increasing from
+      run to run, also across a --full-refresh). Landed files are kept in
+      staging._northstar_loaded_files with their size and modification time.
+    - Downstream incremental models keep, in <schema>._northstar_incremental_state, the last
+      load id they have processed ("loaded through") and a fingerprint of their definition.
+      A run recomputes the keys (days, event ids) that the loads after that one touched: every
+      day on which a copy of a newly landed event_id falls, so a late event is counted in its
+      own day however late it lands, and a copy that wins the tie-break moves its event.
+
+    A run rebuilds a model from scratch instead, with no --full-refresh needed, when: the model
+    or the northstar vars it depends on changed (fingerprint), a loaded raw file changed or
+    disappeared, the raw input is a warehouse table (no files to tell new rows by), or its
+    state is missing. On other engines these models are tables rebuilt by every run.
+-#}
+
+
+{#- dbt's incremental materialization where the delete + append below is tested (DuckDB). -#}
+{% macro northstar_incremental_materialization() -%}
+    {{ return('incremental' if target.type == 'duckdb' else 'table') }}
+{%- endmacro %}
+
+
+{#- The vars whose values shape the incremental models' rows: changing one rebuilds them.
+    Not the reference time (northstar__as_of), which moves with every load: rows keep the
+    classification of the run that loaded them (docs/incremental.md). Bump the version when
+    a northstar upgrade changes what these models compute. -#}
+{% macro northstar_incremental_fingerprint() -%}
+    {%- set parts = ['northstar incremental v1', model.raw_code] -%}
+    {%- for name in [
+        'northstar', 'northstar__start_date', 'northstar__max_future_hours',
+        'northstar__reject_unknown_events', 'northstar__late_arrival_hours',
+        'northstar__max_row_chars', 'northstar__raw_event_columns',
+    ] -%}
+        {%- do parts.append(name ~ '=' ~ tojson(var(name, none))) -%}
+    {%- endfor -%}
+    {{ return(local_md5(parts | join('\n'))) }}
+{%- endmacro %}
+
+
+{% macro northstar_load_id() -%}
+    {{ return((run_started_at.timestamp() * 1000) | int) }}
+{%- endmacro %}
+
+
+{#- One append-only table for every model's state, in the target's own schema: models run in
+    parallel and write it in their own transactions, and DuckDB lets concurrent transactions
+    append to one table (a create, update or delete would conflict). Created, and cut to
+    each model's latest row, by the on-run-start hook below. -#}
+{% macro northstar_incremental_state_relation() -%}
+    {{ return(api.Relation.create(
+        database=target.database, schema=target.schema,
+        identifier='_northstar_incremental_state'
+    )) }}
+{%- endmacro %}
+
+
+{#- on-run-start: the state table exists before any model runs. -#}
+{% macro northstar_prepare_incremental_state() -%}
+    {%- if target.type != 'duckdb' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set state = northstar_incremental_state_relation() -%}
+    create table if not exists {{ state }} (
+        model varchar, loaded_through bigint, fingerprint varchar, recorded_at timestamp
+    );
+    delete from {{ state }}
+    where recorded_at < (
+        select max(latest.recorded_at) from {{ state }} as latest
+        where latest.model = {{ state }}.model
+    )
+{%- endmacro %}
+
+
+{#- Beside stg_northstar_raw__events_classified, whose hooks alone use it. -#}
+{% macro northstar_loaded_files_relation() -%}
+    {{ return(api.Relation.create(
+        database=this.database, schema=this.schema, identifier='_northstar_loaded_files'
+    )) }}
+{%- endmacro %}
+
+
+{#- This model's row of the state table: {'loaded_through', 'fingerprint'}, or none. -#}
+{% macro northstar_incremental_state() -%}
+    {%- set state = northstar_incremental_state_relation() -%}
+    {%- if adapter.get_relation(
+        database=state.database, schema=state.schema, identifier=state.identifier
+    ) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query(
+        'select loaded_through, fingerprint from ' ~ state
+        ~ " where model = '" ~ model.name ~ "' order by recorded_at desc limit 1"
+    ).rows -%}
+    {%- if rows | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return({'loaded_through': rows[0][0], 'fingerprint': rows[0][1]}) }}
+{%- endmacro %}
+
+
+{#- What this run of a model downstream of the classified events does:
+      mode 'full'        - build from scratch (first build, --full-refresh, other engines;
+                           `through` is not looked up);
+      mode 'rebuild'     - incremental run that must start over: delete every row, insert all;
+      mode 'incremental' - delete the touched keys, insert them recomputed;
+    with `since` (exclusive) and `through` (inclusive): the loads this run takes in. -#}
+{% macro northstar_incremental_plan() -%}
+    {%- set classified = ref('stg_northstar_raw__events_classified') -%}
+    {%- set plan = {'mode': 'full', 'since': none, 'through': 0, 'reason': 'first build'} -%}
+    {%- if not execute or target.type != 'duckdb' -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- if not is_incremental() -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- set loads = run_query(
+        'select min(_northstar_load_id), max(_northstar_load_id) from ' ~ classified
+    ).rows[0] -%}
+    {%- do plan.update({'through': loads[1] or 0}) -%}
+    {%- set state = northstar_incremental_state() -%}
+    {%- if state is none -%}
+        {%- do plan.update({'mode': 'rebuild', 'reason': 'no incremental state'}) -%}
+    {%- elif state.fingerprint != northstar_incremental_fingerprint() -%}
+        {%- do plan.update({'mode': 'rebuild', 'reason': 'its definition or a northstar var changed'}) -%}
+    {%- elif loads[0] is not none and loads[0] > state.loaded_through -%}
+        {%- do plan.update({'mode': 'rebuild', 'reason': 'the classified events were rebuilt'}) -%}
+    {%- else -%}
+        {%- do plan.update({'mode': 'incremental', 'since': state.loaded_through,
+            'reason': 'loads after ' ~ state.loaded_through}) -%}
+    {%- endif -%}
+    {{ return(plan) }}
+{%- endmacro %}
+
+
+{#- Accepted event_ids of the loads this run takes in. -#}
+{% macro northstar_new_event_ids_sql(plan) -%}
+    select new_rows.event_id
+    from {{ ref('stg_northstar_raw__events_classified') }} as new_rows
+    where
+        new_rows.reject_reason is null
+        and new_rows._northstar_load_id > {{ plan.since }}
+        and new_rows._northstar_load_id <= {{ plan.through }}
+{%- endmacro %}
+
+
+{#- The days to recompute: every day holding an accepted copy of a newly landed event_id
+    (its own day, and the day of an earlier copy that it may now displace). -#}
+{% macro northstar_touched_days_sql(plan) -%}
+    select distinct copies.event_date
+    from {{ ref('stg_northstar_raw__events_classified') }} as copies
+    where
+        copies.reject_reason is null
+        and copies.event_id in ({{ northstar_new_event_ids_sql(plan) }})
+{%- endmacro %}
+
+
+{#- The key set this run recomputes: `days` or `event_ids`. -#}
+{% macro northstar_touched_keys_sql(plan, keys) -%}
+    {%- if keys == 'days' -%}
+        {{ return(northstar_touched_days_sql(plan)) }}
+    {%- elif keys == 'event_ids' -%}
+        {{ return(northstar_new_event_ids_sql(plan)) }}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error("northstar: unknown incremental keys '" ~ keys ~ "'") }}
+{%- endmacro %}
+
+
+{#- A model's filter: `column in (touched keys)` on an incremental run, else true. Keys
+    `loads`: the rows of the new loads themselves (column: the load id column). -#}
+{% macro northstar_incremental_filter(plan, column, keys) -%}
+    {%- if plan.mode == 'incremental' and keys == 'loads' -%}
+        {{ column }} > {{ plan.since }} and {{ column }} <= {{ plan.through }}
+    {%- elif plan.mode == 'incremental' -%}
+        {{ column }} in ({{ northstar_touched_keys_sql(plan, keys) }})
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre_hook of a downstream incremental model: remove what this run inserts again. Runs in
+    the model's transaction, so a failed run leaves the table as it was. `keys` none: the
+    model only appends (nothing it wrote changes). -#}
+{% macro northstar_incremental_pre_hook(column, keys) -%}
+    {%- if not execute or target.type != 'duckdb' or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set plan = northstar_incremental_plan() -%}
+    {{ log('northstar: ' ~ model.name ~ ': ' ~ plan.mode ~ ' (' ~ plan.reason ~ ')', info=true) }}
+    {%- if plan.mode == 'rebuild' -%}
+        delete from {{ this }}
+    {%- elif keys is not none -%}
+        delete from {{ this }} where {{ northstar_incremental_filter(plan, column, keys) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- post_hook of every incremental model: record the loads it has taken in and its
+    fingerprint, in the model's transaction. -#}
+{% macro northstar_incremental_post_hook(through=none) -%}
+    {%- if not execute or target.type != 'duckdb' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- if through is none -%}
+        {%- set through = run_query(
+            'select coalesce(max(_northstar_load_id), 0) from '
+            ~ ref('stg_northstar_raw__events_classified')
+        ).columns[0].values()[0] -%}
+    {%- endif -%}
+    insert into {{ northstar_incremental_state_relation() }}
+    values (
+        '{{ model.name }}', {{ through }}, '{{ northstar_incremental_fingerprint() }}',
+        {{ northstar_timestamp_literal(run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f')) }}
+    )
+{%- endmacro %}
+
+
+{#- What this run of stg_northstar_raw__events_classified reads: `files` none (every file)
+    or the list of files not loaded yet; `file_offset`, the file number the new files
+    count on from (raw_row_id); `mode` and `reason` as northstar_incremental_plan. -#}
+{% macro northstar_raw_events_load_plan() -%}
+    {%- set plan = {'mode': 'full', 'files': none, 'file_offset': 0, 'reason': 'first build'} -%}
+    {%- set path = northstar_raw_path('events') -%}
+    {%- if not execute or target.type != 'duckdb' or not is_incremental() -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- set state = northstar_incremental_state() -%}
+    {%- set log_relation = northstar_loaded_files_relation() -%}
+    {%- if path == '' -%}
+        {%- do plan.update({'mode': 'rebuild', 'reason': 'the raw events are a table, not files'}) -%}
+    {%- elif state is none or adapter.get_relation(
+        database=log_relation.database, schema=log_relation.schema,
+        identifier=log_relation.identifier
+    ) is none -%}
+        {%- do plan.update({'mode': 'rebuild', 'reason': 'no incremental state'}) -%}
+    {%- elif state.fingerprint != northstar_incremental_fingerprint() -%}
+        {%- do plan.update({'mode': 'rebuild', 'reason': 'its definition or a northstar var changed'}) -%}
+    {%- endif -%}
+    {%- if plan.mode == 'rebuild' or not northstar_raw_files_exist(path) -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {#- Files are immutable once landed: one that changed or went away means the staged
+        rows no longer describe the input, and only reading everything again is exact. -#}
+    {%- set changed = run_query(
+        'select loaded.raw_file, current_files.filename is null as is_gone'
+        ~ ' from ' ~ log_relation ~ ' as loaded'
+        ~ ' left join read_blob(' ~ northstar_sql_string(path) ~ ') as current_files'
+        ~ ' on loaded.raw_file = current_files.filename'
+        ~ ' where current_files.filename is null'
+        ~ ' or current_files.size <> loaded.size_bytes'
+        ~ ' or epoch_ms(current_files.last_modified) <> loaded.modified_ms'
+        ~ ' order by 1 limit 1'
+    ).rows -%}
+    {%- if changed | length > 0 -%}
+        {%- do plan.update({'mode': 'rebuild', 'reason': 'loaded raw file ' ~ changed[0][0]
+            ~ (' is gone' if changed[0][1] else ' changed since it was loaded')}) -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- set new_files = run_query(
+        'select current_files.filename from read_blob(' ~ northstar_sql_string(path)
+        ~ ') as current_files where current_files.filename not in (select raw_file from '
+        ~ log_relation ~ ') order by 1'
+    ).columns[0].values() -%}
+    {%- set offset = run_query(
+        'select coalesce(max(raw_row_id) // 10000000000, 0) from ' ~ this
+    ).columns[0].values()[0] -%}
+    {%- do plan.update({
+        'mode': 'incremental', 'files': new_files | list, 'file_offset': offset,
+        'reason': (new_files | length) ~ ' new raw file(s)',
+    }) -%}
+    {{ return(plan) }}
+{%- endmacro %}
+
+
+{% macro northstar_raw_events_pre_hook() -%}
+    {%- if not execute or target.type != 'duckdb' or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set plan = northstar_raw_events_load_plan() -%}
+    {{ log('northstar: ' ~ model.name ~ ': ' ~ plan.mode ~ ' (' ~ plan.reason ~ ')', info=true) }}
+    {%- if plan.mode == 'rebuild' -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Records the files this run staged (those with rows of its load id: a file that lands
+    while the run reads is loaded by the next run) and the model's state. -#}
+{% macro northstar_raw_events_post_hook() -%}
+    {%- if not execute or target.type != 'duckdb' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set path = northstar_raw_path('events') -%}
+    {%- set log_relation = northstar_loaded_files_relation() -%}
+    {%- set rebuilt = run_query(
+        'select count(*) = 0 from ' ~ this ~ ' where _northstar_load_id < ' ~ northstar_load_id()
+    ).columns[0].values()[0] -%}
+    create table if not exists {{ log_relation }} (
+        raw_file varchar, size_bytes bigint, modified_ms bigint, load_id bigint,
+        loaded_at timestamp
+    );
+    {% if rebuilt -%}
+    delete from {{ log_relation }};
+    {%- endif %}
+    {% if path != '' and northstar_raw_files_exist(path) -%}
+    insert into {{ log_relation }}
+    select
+        current_files.filename,
+        current_files.size,
+        epoch_ms(current_files.last_modified),
+        {{ northstar_load_id() }},
+        {{ northstar_timestamp_literal(run_started_at.strftime('%Y-%m-%d %H:%M:%S')) }}
+    from read_blob({{ northstar_sql_string(path) }}) as current_files
+    where current_files.filename in (
+        select distinct raw_file from {{ this }}
+        where _northstar_load_id = {{ northstar_load_id() }}
+    );
+    {%- endif %}
+    {{ northstar_incremental_post_hook(through=northstar_load_id()) }}
+{%- endmacro %}

@@ -1,0 +1,223 @@
+"""Incremental builds where the daily replay's feed (test_incremental_replay.py) never goes.
+
+Each case starts from the same incrementally built warehouse and its raw files (copied), changes
+the raw data or the configuration the way a real feed or a data engineer does, runs the
+scheduler's build on that warehouse and checks two things: which path each model took (from
+the lines the models log), and that every public table equals a --full-refresh build of the
+same files (warehouse_compare.py).
+
+- a redelivered copy of an event that wins the tie-break (received earlier) and moves the event
+  to another day: both days are recomputed, incrementally;
+- a loaded file rewritten in place, or deleted: the staged rows no longer describe the input,
+  so the run starts over (no --full-refresh needed);
+- a var that changes what staging accepts: every incremental model starts over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from warehouse_compare import compare_warehouses
+
+from northstar.demo.generator import generate_demo
+
+pytestmark = pytest.mark.dbt
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PROJECT_ENTRIES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests"]
+DOWNSTREAM = (
+    "stg_events_duplicates",
+    "stg_events_rejected",
+    "int_entity_event_daily",
+    "int_entity_user_daily",
+    "int_metric_events",
+)
+SCHEDULED = ("build", "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test")
+
+
+def dbt(project: Path, env: dict[str, str], warehouse: Path, *args: str) -> str:
+    env = dict(
+        env,
+        NORTHSTAR_DUCKDB_PATH=str(warehouse),
+        DBT_TARGET_PATH=str(warehouse.parent / f"target-{warehouse.stem}"),
+    )
+    result = subprocess.run(
+        [str(BIN / "dbt"), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A project, demo data of 20 days and a warehouse built from them."""
+    work = tmp_path_factory.mktemp("incremental-edges")
+    project = work / "project"
+    project.mkdir()
+    for entry in PROJECT_ENTRIES:
+        (project / entry).symlink_to(PROJECT_DIR / entry)
+    pristine = work / "raw-pristine"
+    generate_demo(pristine, accounts=30, days=20, seed=5, signup_days=40)
+    # every case reads its files from this one path: the staged rows name their files by
+    # path, and data read from another directory is other data (the staging starts over)
+    raw = work / "raw"
+    shutil.copytree(pristine, raw, copy_function=shutil.copy2)
+    env = dict(
+        os.environ,
+        NORTHSTAR_PROJECT_DIR=str(project),
+        DBT_PROFILES_DIR=str(project),
+        DBT_LOG_PATH=str(work / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    env.pop("NORTHSTAR_AS_OF", None)
+    warehouse = work / "base.duckdb"
+    dbt(project, dict(env, NORTHSTAR_RAW_DIR=str(raw)), warehouse, *SCHEDULED)
+    return work, project, pristine, raw, warehouse, env
+
+
+@pytest.fixture
+def case(base, tmp_path):
+    """A copy of the base raw files and warehouse; returns (raw, run) where run(*vars) runs
+    the scheduled build on the copy and then checks it against a full refresh."""
+    _work, project, pristine, raw, warehouse, env = base
+    shutil.rmtree(raw)
+    shutil.copytree(pristine, raw, copy_function=shutil.copy2)  # same mtimes: not "changed"
+    incremental = tmp_path / "incremental.duckdb"
+    shutil.copy(warehouse, incremental)
+    env = dict(env, NORTHSTAR_RAW_DIR=str(raw))
+
+    def run(**variables) -> str:
+        extra = ("--vars", json.dumps(variables)) if variables else ()
+        output = dbt(project, env, incremental, *SCHEDULED, *extra)
+        full = tmp_path / "full.duckdb"
+        dbt(project, env, full, *SCHEDULED, "--full-refresh", *extra)
+        problems = compare_warehouses(incremental, full)
+        assert problems == [], "\n".join(problems)
+        return output
+
+    return raw, incremental, run
+
+
+def mode(output: str, model: str) -> str:
+    """The path a model took, from its log line: 'incremental (...)' or 'rebuild (...)'."""
+    prefix = f"northstar: {model}: "
+    lines = [line.split(prefix, 1)[1] for line in output.splitlines() if prefix in line]
+    assert len(lines) == 1, (model, lines)
+    return lines[0].strip()
+
+
+def day_files(raw: Path) -> list[Path]:
+    return sorted((raw / "events").glob("*.parquet"))
+
+
+def test_a_redelivered_copy_that_wins_moves_its_event_to_its_own_day(case):
+    raw, incremental, run = case
+    third_day = day_files(raw)[2]
+    with duckdb.connect() as con:
+        (event_id,) = con.execute(
+            f"select event_id from '{third_day}' where event_name = 'message_sent' "
+            "and occurred_at like '____-__-__T__:__:__.___Z' order by event_id limit 1"
+        ).fetchone()
+        # the same event_id, received a second before the copy already loaded (so it wins the
+        # tie-break) and occurring five days later: the event leaves its day for another
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    strftime(occurred_at::timestamp + interval 5 day, '%Y-%m-%dT%H:%M:%S.%gZ')
+                        as occurred_at,
+                    strftime(received_at::timestamp - interval 1 second, '%Y-%m-%dT%H:%M:%S.%gZ')
+                        as received_at
+                )
+                from '{third_day}' where event_id = '{event_id}'
+            ) to '{raw / "events" / "zz-redelivery.parquet"}' (format parquet)
+            """
+        )
+        (first_day,) = con.execute(
+            f"select occurred_at::timestamp::date from '{third_day}' where event_id = '{event_id}'"
+        ).fetchone()
+
+    output = run()
+
+    assert mode(output, "stg_northstar_raw__events_classified") == "incremental (1 new raw file(s))"
+    for model in DOWNSTREAM:
+        assert mode(output, model).startswith("incremental (loads after"), model
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        kept = con.execute(
+            "select event_date from staging.stg_events where event_id = ?", [event_id]
+        ).fetchall()
+        dropped = con.execute(
+            "select event_date from staging.stg_events_duplicates where event_id = ?", [event_id]
+        ).fetchall()
+    assert kept == [(first_day + dt.timedelta(days=5),)]
+    assert dropped == [(first_day,)]
+
+
+def test_a_loaded_file_rewritten_in_place_starts_the_staging_over(case):
+    raw, _incremental, run = case
+    second_day = day_files(raw)[1]
+    with duckdb.connect() as con:
+        (rows,) = con.execute(f"select count(*) from '{second_day}'").fetchone()
+        # the vendor redelivers the day without its last half
+        con.execute(f"create table kept as select * from '{second_day}' limit {rows // 2}")
+        con.execute(f"copy kept to '{second_day}' (format parquet)")
+
+    output = run()
+
+    assert mode(output, "stg_northstar_raw__events_classified") == (
+        f"rebuild (loaded raw file {second_day} changed since it was loaded)"
+    )
+    for model in DOWNSTREAM:
+        assert mode(output, model) == "rebuild (the classified events were rebuilt)", model
+
+
+def test_a_loaded_file_deleted_starts_the_staging_over(case):
+    raw, _incremental, run = case
+    second_day = day_files(raw)[1]
+    second_day.unlink()
+
+    output = run()
+
+    assert mode(output, "stg_northstar_raw__events_classified") == (
+        f"rebuild (loaded raw file {second_day} is gone)"
+    )
+
+
+def test_a_changed_var_rebuilds_every_incremental_model(case):
+    raw, incremental, run = case
+    fifth_day = day_files(raw)[4].stem  # YYYY-MM-DD: events before it are now rejected
+
+    output = run(northstar__start_date=fifth_day)
+
+    for model in ("stg_northstar_raw__events_classified", *DOWNSTREAM):
+        assert mode(output, model) == "rebuild (its definition or a northstar var changed)", model
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        (early,) = con.execute(
+            "select count(*) from staging.stg_events_rejected "
+            "where reject_reason = 'before_start_date'"
+        ).fetchone()
+    assert early > 0
+
+
+def test_a_build_with_nothing_new_changes_nothing(case):
+    _raw, _incremental, run = case
+
+    output = run()
+
+    assert mode(output, "stg_northstar_raw__events_classified") == "incremental (0 new raw file(s))"
+    for model in DOWNSTREAM:
+        assert mode(output, model).startswith("incremental (loads after"), model
