@@ -60,7 +60,19 @@
 {%- endmacro %}
 
 
-{#- on-run-start: the state table exists before any model runs. -#}
+{#- What each load touched, written by stg_northstar_raw__events_classified's post-hook in the
+    load's own transaction, so downstream models need not search the history for it:
+    `days` (load_id, event_date) and `duplicate_ids` (load_id, event_id). -#}
+{% macro northstar_load_keys_relation(keys) -%}
+    {{ return(api.Relation.create(
+        database=target.database, schema=target.schema,
+        identifier='_northstar_load_' ~ keys
+    )) }}
+{%- endmacro %}
+
+
+{#- on-run-start: the state tables exist before any model runs; what every model has taken
+    in is forgotten. -#}
 {% macro northstar_prepare_incremental_state() -%}
     {%- if target.type != 'duckdb' -%}
         {{ return('') }}
@@ -73,7 +85,17 @@
     where recorded_at < (
         select max(latest.recorded_at) from {{ state }} as latest
         where latest.model = {{ state }}.model
-    )
+    );
+    create table if not exists {{ northstar_load_keys_relation('days') }} (
+        load_id bigint, event_date date
+    );
+    create table if not exists {{ northstar_load_keys_relation('duplicate_ids') }} (
+        load_id bigint, event_id varchar
+    );
+    {% for keys in ['days', 'duplicate_ids'] -%}
+    delete from {{ northstar_load_keys_relation(keys) }}
+    where load_id <= (select min(loaded_through) from {{ state }});
+    {% endfor %}
 {%- endmacro %}
 
 
@@ -138,46 +160,56 @@
 {%- endmacro %}
 
 
-{#- Accepted event_ids of the loads this run takes in. -#}
-{% macro northstar_new_event_ids_sql(plan) -%}
-    select new_rows.event_id
-    from {{ ref('stg_northstar_raw__events_classified') }} as new_rows
-    where
-        new_rows.reject_reason is null
-        and new_rows._northstar_load_id > {{ plan.since }}
-        and new_rows._northstar_load_id <= {{ plan.through }}
-{%- endmacro %}
-
-
-{#- The days to recompute: every day holding an accepted copy of a newly landed event_id
-    (its own day, and the day of an earlier copy that it may now displace). -#}
-{% macro northstar_touched_days_sql(plan) -%}
-    select distinct copies.event_date
-    from {{ ref('stg_northstar_raw__events_classified') }} as copies
-    where
-        copies.reject_reason is null
-        and copies.event_id in ({{ northstar_new_event_ids_sql(plan) }})
-{%- endmacro %}
-
-
-{#- The key set this run recomputes: `days` or `event_ids`. -#}
-{% macro northstar_touched_keys_sql(plan, keys) -%}
-    {%- if keys == 'days' -%}
-        {{ return(northstar_touched_days_sql(plan)) }}
-    {%- elif keys == 'event_ids' -%}
-        {{ return(northstar_new_event_ids_sql(plan)) }}
-    {%- endif -%}
-    {{ exceptions.raise_compiler_error("northstar: unknown incremental keys '" ~ keys ~ "'") }}
-{%- endmacro %}
-
-
-{#- A model's filter: `column in (touched keys)` on an incremental run, else true. Keys
-    `loads`: the rows of the new loads themselves (column: the load id column). -#}
+{#- A model's filter: on an incremental run, `column` among the keys the new loads touched:
+    `days` (northstar_raw_events_post_hook), `event_ids` (those with copies to rank) or `loads`
+    (the new rows themselves; column: the load id); else true. -#}
 {% macro northstar_incremental_filter(plan, column, keys) -%}
     {%- if plan.mode == 'incremental' and keys == 'loads' -%}
         {{ column }} > {{ plan.since }} and {{ column }} <= {{ plan.through }}
+    {%- elif plan.mode == 'incremental' and keys == 'days' -%}
+        {#- The days as constants, not a subquery: a scan filtered by constants skips the
+            row groups whose dates lie outside them, where a semi-join reads every row. -#}
+        {%- if 'days' not in plan -%}
+            {%- set days = run_query(
+                'select distinct cast(event_date as varchar) from '
+                ~ northstar_load_keys_relation('days')
+                ~ ' where load_id > ' ~ plan.since ~ ' and load_id <= ' ~ plan.through
+                ~ ' order by 1'
+            ).columns[0].values() -%}
+            {%- do plan.update({'days': days | list}) -%}
+        {%- endif -%}
+        {%- if plan.days | length == 0 -%}
+            1 = 0
+        {%- else -%}
+            {%- set literals = [] -%}
+            {%- for day in plan.days -%}
+                {%- do literals.append("cast('" ~ day ~ "' as date)") -%}
+            {%- endfor -%}
+            {{ column }} in ({{ literals | join(', ') }})
+        {%- endif -%}
+    {%- elif plan.mode == 'incremental' and keys == 'event_ids' -%}
+        {#- Only an event_id with two or more copies has rows to rank, and copies only ever
+            add up: the new ids that now have several copies, as constants (few: a day's
+            duplicates), so the wide scan of the copies reads the matching rows only. -#}
+        {%- if 'event_ids' not in plan -%}
+            {%- set ids = run_query(
+                'select distinct event_id from ' ~ northstar_load_keys_relation('duplicate_ids')
+                ~ ' where load_id > ' ~ plan.since ~ ' and load_id <= ' ~ plan.through
+                ~ ' order by 1'
+            ).columns[0].values() -%}
+            {%- do plan.update({'event_ids': ids | list}) -%}
+        {%- endif -%}
+        {%- if plan.event_ids | length == 0 -%}
+            1 = 0
+        {%- else -%}
+            {%- set literals = [] -%}
+            {%- for event_id in plan.event_ids -%}
+                {%- do literals.append(northstar_sql_string(event_id)) -%}
+            {%- endfor -%}
+            {{ column }} in ({{ literals | join(', ') }})
+        {%- endif -%}
     {%- elif plan.mode == 'incremental' -%}
-        {{ column }} in ({{ northstar_touched_keys_sql(plan, keys) }})
+        {{ exceptions.raise_compiler_error("northstar: unknown incremental keys '" ~ keys ~ "'") }}
     {%- else -%}
         1 = 1
     {%- endif -%}
@@ -291,7 +323,9 @@
 
 
 {#- Records the files this run staged (those with rows of its load id: a file that lands
-    while the run reads is loaded by the next run) and the model's state. -#}
+    while the run reads is loaded by the next run), what the load touched, and the model's
+    state. The touched days are every day holding an accepted copy of a newly landed
+    event_id: its own day, and the day of an earlier copy that it may now displace. -#}
 {% macro northstar_raw_events_post_hook() -%}
     {%- if not execute or target.type != 'duckdb' -%}
         {{ return('') }}
@@ -322,5 +356,24 @@
         where _northstar_load_id = {{ northstar_load_id() }}
     );
     {%- endif %}
+    {%- set new_ids -%}
+        select new_rows.event_id from {{ this }} as new_rows
+        where new_rows.reject_reason is null
+            and new_rows._northstar_load_id = {{ northstar_load_id() }}
+    {%- endset %}
+    {% if rebuilt -%}
+    delete from {{ northstar_load_keys_relation('days') }};
+    delete from {{ northstar_load_keys_relation('duplicate_ids') }};
+    {%- endif %}
+    insert into {{ northstar_load_keys_relation('days') }}
+    select distinct {{ northstar_load_id() }}, copies.event_date
+    from {{ this }} as copies
+    where copies.reject_reason is null and copies.event_id in ({{ new_ids }});
+    insert into {{ northstar_load_keys_relation('duplicate_ids') }}
+    select {{ northstar_load_id() }}, copies.event_id
+    from {{ this }} as copies
+    where copies.reject_reason is null and copies.event_id in ({{ new_ids }})
+    group by copies.event_id
+    having count(*) > 1;
     {{ northstar_incremental_post_hook(through=northstar_load_id()) }}
 {%- endmacro %}
