@@ -7,11 +7,14 @@
       the run's load id (_northstar_load_id, milliseconds of run_started_at: increasing from
       run to run, also across a --full-refresh). Landed files are kept in
       staging._northstar_loaded_files with their size and modification time.
-    - Downstream incremental models keep, in <schema>._northstar_incremental_state, the last
-      load id they have processed ("loaded through") and a fingerprint of their definition.
-      A run recomputes the keys (days, event ids) that the loads after that one touched: every
-      day on which a copy of a newly landed event_id falls, so a late event is counted in its
-      own day however late it lands, and a copy that wins the tie-break moves its event.
+    - Each load also records what it touched (_northstar_load_days: every day holding an
+      accepted copy of a newly landed event_id; _northstar_load_duplicate_ids: its event_ids
+      that now have several copies), in the target's schema.
+    - Downstream incremental models keep, in _northstar_incremental_state (target schema),
+      the last load id they have taken in and a fingerprint of their definition. A run
+      recomputes the keys that the later loads touched, so a late event is counted in its own
+      day however late it lands, and a copy that wins the tie-break moves its event. A model
+      left out of a run (dbt --select) takes in every load it missed when it next runs.
 
     A run rebuilds a model from scratch instead, with no --full-refresh needed, when: the model
     or the northstar vars it depends on changed (fingerprint), a loaded raw file changed or
