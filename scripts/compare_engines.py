@@ -75,9 +75,9 @@ def read(con: duckdb.DuckDBPyConnection, relation: str):
     return names, types, rows
 
 
-# Bookkeeping, not data: the id of the run that staged a row (milliseconds of its start,
-# docs/incremental.md) differs between any two builds.
-RUN_COLUMNS = {"_northstar_load_id"}
+# Bookkeeping, not data: the id of the run that staged a row or a file (milliseconds of its
+# start, docs/incremental.md) and when it ran differ between any two builds.
+RUN_COLUMNS = {"_northstar_load_id", "load_id", "loaded_at"}
 
 
 def normalize(value, column: str):

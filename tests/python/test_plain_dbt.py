@@ -145,21 +145,29 @@ def builds(tmp_path_factory) -> dict[str, Path]:
 
 
 def _fingerprints(path: Path) -> dict[str, tuple[int, int]]:
-    """(rows, order-independent hash of the rows) of every table and view dbt built."""
+    """(rows, order-independent hash of the rows) of every table and view dbt built,
+    the incremental bookkeeping (`_northstar_*`) included."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         names = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
             "where table_schema in ('staging', 'intermediate', 'marts') order by 1"
         ).fetchall()
-        return {
-            name: tuple(
-                con.execute(f"select count(*), sum(hash(t)) from {name} as t").fetchall()[0]
-            )
-            for (name,) in names
-        }
+        return {name: _fingerprint(con, name) for (name,) in names}
     finally:
         con.close()
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, int]:
+    """(rows, hash) of a relation without the run's bookkeeping columns, which differ
+    between any two builds of the same data."""
+    columns = [row[0] for row in con.execute(f"describe {name}").fetchall()]
+    kept = ", ".join(f'"{c}"' for c in columns if c not in compare_engines.RUN_COLUMNS)
+    return tuple(
+        con.execute(
+            f"select count(*), sum(hash(t)) from (select {kept} from {name}) as t"
+        ).fetchall()[0]
+    )
 
 
 def _rows(path: Path, name: str) -> tuple[list[str], list[tuple]]:
