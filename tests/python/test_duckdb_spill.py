@@ -1,0 +1,85 @@
+"""A build whose data does not fit DuckDB's memory_limit spills to disk and goes on.
+
+The shipped profiles.yml bounds DuckDB's memory so that a large history spills instead of
+crashing (docs/engines.md). dbt-duckdb applies a profile's `settings` with a SET on every
+new cursor, and DuckDB refuses to SET temp_directory once its spill directory has been used
+("Cannot switch temporary directory after the current one has been used"), even to the same
+path: at 100M events with a 3 GB limit every node after the first spill failed. Database-wide
+options are therefore given when the database is opened (`config_options`).
+
+A throwaway dbt project on the shipped profile: the first model sorts more than the limit
+(it must spill), the next ones open new cursors after the spill.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.dbt
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MEMORY_LIMIT = "64MB"
+# about 130 MB of 32-character strings to sort: twice the limit
+SPILLING_MODEL = """
+{{ config(materialized='table') }}
+select md5(cast(range as varchar)) as digest from range(4000000) order by digest
+"""
+AFTER_THE_SPILL = "select count(*) as n from {{ ref('spills') }}"
+# what the build's connection was given, read inside the build
+SETTINGS = (
+    "{{ config(materialized='table') }} select current_setting('memory_limit') as memory_limit, "
+    "current_setting('temp_directory') as temp_directory, "
+    "current_setting('preserve_insertion_order') as preserve_insertion_order"
+)
+
+
+def _project(root: Path) -> Path:
+    (root / "models").mkdir(parents=True)
+    (root / "dbt_project.yml").write_text(
+        "name: spill_check\nversion: '1.0'\nconfig-version: 2\nprofile: northstar\n"
+    )
+    (root / "profiles.yml").symlink_to(PROJECT_DIR / "profiles.yml")
+    (root / "models" / "spills.sql").write_text(SPILLING_MODEL)
+    for name in ("after_a", "after_b", "after_c"):
+        (root / "models" / f"{name}.sql").write_text(AFTER_THE_SPILL)
+    (root / "models" / "settings.sql").write_text(SETTINGS)
+    return root
+
+
+def test_a_build_that_spills_goes_on_with_the_next_models(tmp_path):
+    project = _project(tmp_path / "project")
+    warehouse = tmp_path / "warehouse.duckdb"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("NORTHSTAR_", "DBT_"))
+    }
+    env.update(
+        NORTHSTAR_DUCKDB_PATH=str(warehouse),
+        NORTHSTAR_DUCKDB_MEMORY_LIMIT=MEMORY_LIMIT,
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    result = subprocess.run(
+        [str(BIN / "dbt"), "run", "--profiles-dir", str(project)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        counts = con.execute(
+            "select (select n from after_a), (select n from after_b), (select n from after_c)"
+        ).fetchall()
+        settings = con.execute("select * from settings").fetchall()
+    assert counts == [(4_000_000, 4_000_000, 4_000_000)]
+    # the profile's limit and spill directory reached DuckDB (64MB reads back as 61.0 MiB)
+    assert settings == [("61.0 MiB", f"{warehouse}.tmp", False)]
