@@ -45,6 +45,19 @@ class FakeValidator:
         return FakeResult(self.success, summary)
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    """The caller's environment without anything that points dbt or northstar elsewhere,
+    plus `extra`: what a scheduler's plain `dbt` or `northstar` process sees."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("NORTHSTAR_", "DBT_"))
+    }
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env.update(extra)
+    return env
+
+
 def isolated_env(tmp_path: Path) -> dict[str, str]:
     return {
         "NORTHSTAR_DUCKDB_PATH": str(tmp_path / "wh.duckdb"),

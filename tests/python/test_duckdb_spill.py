@@ -13,13 +13,13 @@ A throwaway dbt project on the shipped profile: the first model sorts more than 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from snapshot_helpers import clean_env
 
 pytestmark = pytest.mark.dbt
 
@@ -56,15 +56,8 @@ def _project(root: Path) -> Path:
 def test_a_build_that_spills_goes_on_with_the_next_models(tmp_path):
     project = _project(tmp_path / "project")
     warehouse = tmp_path / "warehouse.duckdb"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("NORTHSTAR_", "DBT_"))
-    }
-    env.update(
-        NORTHSTAR_DUCKDB_PATH=str(warehouse),
-        NORTHSTAR_DUCKDB_MEMORY_LIMIT=MEMORY_LIMIT,
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    env = clean_env(
+        NORTHSTAR_DUCKDB_PATH=str(warehouse), NORTHSTAR_DUCKDB_MEMORY_LIMIT=MEMORY_LIMIT
     )
     result = subprocess.run(
         [str(BIN / "dbt"), "run", "--profiles-dir", str(project)],

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from snapshot_helpers import clean_env
 
 pytestmark = pytest.mark.dbt
 
@@ -85,18 +85,6 @@ def test_a_clone_has_the_warehouse_directory_plain_dbt_writes_into():
     assert listed.returncode == 0, listed.stderr
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without anything that points dbt or northstar elsewhere."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("NORTHSTAR_", "DBT_"))
-    }
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-    env.update(extra)
-    return env
-
-
 def _run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, (
@@ -109,14 +97,14 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
 
 def _plain_dbt(project: Path, *args: str) -> None:
     """`dbt <args>` as a scheduler runs it: in the project directory, nothing else set."""
-    env = _clean_env()
+    env = clean_env()
     assert not [key for key in env if key.startswith("NORTHSTAR_")]
     _run([str(BIN / "dbt"), *args], project, env)
 
 
 def _northstar(project: Path, *args: str) -> subprocess.CompletedProcess:
     return _run(
-        [str(BIN / "northstar"), *args], project, _clean_env(NORTHSTAR_PROJECT_DIR=str(project))
+        [str(BIN / "northstar"), *args], project, clean_env(NORTHSTAR_PROJECT_DIR=str(project))
     )
 
 
@@ -134,7 +122,7 @@ def builds(tmp_path_factory) -> dict[str, Path]:
     _run(
         [str(BIN / "northstar"), "generate", "--accounts", str(DEMO_ACCOUNTS), "--out", str(raw)],
         root,
-        _clean_env(),
+        clean_env(),
     )
     projects = {name: _project(root / name) for name in ("plain", "cli")}
     for project in projects.values():
@@ -291,7 +279,7 @@ def _reference_time(tmp_path: Path, manifest: str | None, *extra: str):
     raw.mkdir(parents=True)
     if manifest is not None:
         (raw / "_manifest.json").write_text(manifest)
-    env = _clean_env(
+    env = clean_env(
         NORTHSTAR_RAW_DIR=str(raw),
         NORTHSTAR_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"),
         DBT_TARGET_PATH=str(tmp_path / "target"),
