@@ -35,14 +35,19 @@
     a northstar upgrade changes what these models compute. -#}
 {% macro northstar_incremental_fingerprint() -%}
     {%- set parts = ['northstar incremental v1', model.raw_code] -%}
-    {%- for name in [
-        'northstar', 'northstar__start_date', 'northstar__max_future_hours',
-        'northstar__reject_unknown_events', 'northstar__late_arrival_hours',
-        'northstar__max_row_chars', 'northstar__raw_event_columns',
-    ] -%}
+    {%- for name in northstar_incremental_vars() -%}
         {%- do parts.append(name ~ '=' ~ tojson(var(name, none))) -%}
     {%- endfor -%}
     {{ return(local_md5(parts | join('\n'))) }}
+{%- endmacro %}
+
+
+{% macro northstar_incremental_vars() -%}
+    {{ return([
+        'northstar', 'northstar__start_date', 'northstar__max_future_hours',
+        'northstar__reject_unknown_events', 'northstar__late_arrival_hours',
+        'northstar__max_row_chars', 'northstar__raw_event_columns',
+    ]) }}
 {%- endmacro %}
 
 
@@ -95,6 +100,11 @@
     create table if not exists {{ northstar_load_keys_relation('duplicate_ids') }} (
         load_id bigint, event_id varchar
     );
+    create table if not exists {{ northstar_verified_loads_relation() }} (
+        load_id bigint, fingerprint varchar, verified_at timestamp
+    );
+    delete from {{ northstar_verified_loads_relation() }}
+    where verified_at < (select max(verified_at) from {{ northstar_verified_loads_relation() }});
     {% for keys in ['days', 'duplicate_ids'] -%}
     delete from {{ northstar_load_keys_relation(keys) }}
     where load_id <= (select min(loaded_through) from {{ state }});
@@ -110,12 +120,17 @@
 {%- endmacro %}
 
 
+{% macro northstar_relation_exists(relation) -%}
+    {{ return(adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier
+    ) is not none) }}
+{%- endmacro %}
+
+
 {#- This model's row of the state table: {'loaded_through', 'fingerprint'}, or none. -#}
 {% macro northstar_incremental_state() -%}
     {%- set state = northstar_incremental_state_relation() -%}
-    {%- if adapter.get_relation(
-        database=state.database, schema=state.schema, identifier=state.identifier
-    ) is none -%}
+    {%- if not northstar_relation_exists(state) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set rows = run_query(
@@ -129,6 +144,26 @@
 {%- endmacro %}
 
 
+{#- A model's table found in the graph rather than by ref(): the incremental bookkeeping of
+    a model reads tables its SQL does not (the classified events' load ids, the duplicates),
+    which must not become dependencies of the model or inputs its unit tests must give.
+    Only for models upstream of the caller, so they are built first. -#}
+{% macro northstar_upstream_relation(name) -%}
+    {%- set node = graph.nodes.get('model.northstar.' ~ name) -%}
+    {%- if node is none -%}
+        {{ exceptions.raise_compiler_error('northstar: no model named ' ~ name) }}
+    {%- endif -%}
+    {{ return(api.Relation.create(
+        database=node.database, schema=node.schema, identifier=node.alias
+    )) }}
+{%- endmacro %}
+
+
+{% macro northstar_classified_relation() -%}
+    {{ return(northstar_upstream_relation('stg_northstar_raw__events_classified')) }}
+{%- endmacro %}
+
+
 {#- What this run of a model downstream of the classified events does:
       mode 'full'        - build from scratch (first build, --full-refresh, other engines;
                            `through` is not looked up);
@@ -136,14 +171,15 @@
       mode 'incremental' - delete the touched keys, insert them recomputed;
     with `since` (exclusive) and `through` (inclusive): the loads this run takes in. -#}
 {% macro northstar_incremental_plan() -%}
-    {%- set classified = ref('stg_northstar_raw__events_classified') -%}
     {%- set plan = {'mode': 'full', 'since': none, 'through': 0, 'reason': 'first build'} -%}
     {%- if not execute or target.type != 'duckdb' -%}
         {{ return(plan) }}
     {%- endif -%}
-    {%- if not is_incremental() -%}
+    {#- A unit test computes the model from its given rows alone. -#}
+    {%- if model.resource_type == 'unit_test' or not is_incremental() -%}
         {{ return(plan) }}
     {%- endif -%}
+    {%- set classified = northstar_classified_relation() -%}
     {%- set loads = run_query(
         'select min(_northstar_load_id), max(_northstar_load_id) from ' ~ classified
     ).rows[0] -%}
@@ -245,7 +281,7 @@
     {%- if through is none -%}
         {%- set through = run_query(
             'select coalesce(max(_northstar_load_id), 0) from '
-            ~ ref('stg_northstar_raw__events_classified')
+            ~ northstar_classified_relation()
         ).columns[0].values()[0] -%}
     {%- endif -%}
     insert into {{ northstar_incremental_state_relation() }}
@@ -269,10 +305,7 @@
     {%- set log_relation = northstar_loaded_files_relation() -%}
     {%- if path == '' -%}
         {%- do plan.update({'mode': 'rebuild', 'reason': 'the raw events are a table, not files'}) -%}
-    {%- elif state is none or adapter.get_relation(
-        database=log_relation.database, schema=log_relation.schema,
-        identifier=log_relation.identifier
-    ) is none -%}
+    {%- elif state is none or not northstar_relation_exists(log_relation) -%}
         {%- do plan.update({'mode': 'rebuild', 'reason': 'no incremental state'}) -%}
     {%- elif state.fingerprint != northstar_incremental_fingerprint() -%}
         {%- do plan.update({'mode': 'rebuild', 'reason': 'its definition or a northstar var changed'}) -%}
@@ -366,10 +399,12 @@
     {%- endset %}
     {#- After a rebuild every downstream model starts over too (its loads are all newer than
         what it took in), so a rebuild's keys would never be read: none are written, which
-        spares a full build two joins of the whole history with itself. #}
+        spares a full build two joins of the whole history with itself. Every row is new,
+        so no load stays verified (northstar_verified_loads.sql). #}
     {% if rebuilt -%}
     delete from {{ northstar_load_keys_relation('days') }};
     delete from {{ northstar_load_keys_relation('duplicate_ids') }};
+    delete from {{ northstar_verified_loads_relation() }};
     {%- else -%}
     insert into {{ northstar_load_keys_relation('days') }}
     select distinct {{ northstar_load_id() }}, copies.event_date
@@ -384,3 +419,4 @@
     {%- endif %}
     {{ northstar_incremental_post_hook(through=northstar_load_id()) }}
 {%- endmacro %}
+

@@ -9,27 +9,60 @@
     and of the window's last day (cut at the exact end of the window) are read one by one.
     Days before the last one lie wholly inside the window (an entity's events all come
     at or after its first event), so their counts are exact.
+
+    Incremental on DuckDB: a run recomputes only the entities a new load can have moved
+    (macros/staging/northstar_incremental_aha.sql), reading the events of their windows'
+    days only.
 -#}
+{{
+    config(
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_aha_pre_hook() }}",
+        post_hook="{{ northstar_incremental_post_hook() }}",
+    )
+}}
 {%- set spec = northstar_spec() -%}
 {%- set aha = spec.aha -%}
+{%- set plan = northstar_incremental_plan() -%}
 
 with
+
+{%- if plan.mode == 'incremental' %}
+
+recomputed as (
+
+    {{ northstar_aha_recomputed_sql(plan) | indent(4) }}
+
+),
+{%- endif %}
 
 events as (
 
     select * from {{ ref('stg_events') }}
+    {%- if plan.mode == 'incremental' %}
+    {%- set days = northstar_aha_read_days(plan) %}
+    where event_date in ({{ days | join(', ') if days else 'null' }})
+    {%- endif %}
 
 ),
 
 activity as (
 
     select * from {{ ref('int_entity_activity_daily') }}
+    {%- if plan.mode == 'incremental' %}
+    where entity_id in (select entity_id from recomputed)
+    {%- endif %}
 
 ),
 
 entities as (
 
     select * from {{ ref('int_entities') }}
+    {%- if plan.mode == 'incremental' %}
+    where entity_id in (select entity_id from recomputed)
+    {%- endif %}
 
 ),
 

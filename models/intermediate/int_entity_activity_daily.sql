@@ -4,7 +4,19 @@
     are not scanned again). Also per row: the day's events of the aha moment (int_aha_moments
     needs only the day of the threshold-th one at event level) and, for an `entities`
     measure with min_distinct_events > 1, one flag per event name of the measure.
+    Incremental on the days the new loads touched, as int_entity_event_daily: its rows are
+    a function of one entity's day there, so recomputing those days is exact.
 -#}
+{{
+    config(
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_incremental_pre_hook('activity_date', 'days') }}",
+        post_hook="{{ northstar_incremental_post_hook() }}",
+    )
+}}
+{%- set plan = northstar_incremental_plan() %}
 {%- set spec = northstar_spec() -%}
 
 with
@@ -12,6 +24,7 @@ with
 event_days as (
 
     select * from {{ ref('int_entity_event_daily') }}
+    where {{ northstar_incremental_filter(plan, 'activity_date', 'days') }}
 
 ),
 

@@ -9,8 +9,24 @@
 
     `<metric>__num` / `<metric>__den` hold the entity's share of each metric's numerator
     and denominator, so a metric for any segment is a plain sum over these rows.
+
+    Incremental on DuckDB: a run recomputes the periods holding a day its loads touched and
+    the periods right after them (whose lifecycle looks back one period), reading those and
+    the periods before them; and every row of an entity whose first-seen period moved
+    (northstar_period_keys).
 -#}
+{{
+    config(
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_entity_periods_pre_hook() }}",
+        post_hook="{{ northstar_incremental_post_hook() }}",
+    )
+}}
 {%- set spec = northstar_spec() -%}
+{%- set plan = northstar_incremental_plan() -%}
+{%- set keys = northstar_period_keys(plan, spec.grains, ref('int_entities')) -%}
 {%- set measured = northstar_measured_columns(spec) -%}
 {%- set user_measures = [] -%}
 {%- for measure, column in measured if northstar_measure_needs(measure, 'users') -%}
@@ -22,6 +38,7 @@ with
 activity as (
 
     select * from {{ ref('int_entity_activity_daily') }}
+    where {{ northstar_period_filter(plan, keys, 'read', 'activity_date') }}
 
 ),
 
@@ -35,6 +52,7 @@ entities as (
 user_days as (
 
     select * from {{ ref('int_entity_user_daily') }}
+    where {{ northstar_period_filter(plan, keys, 'read', 'activity_date') }}
 
 ),
 {%- endif %}
@@ -172,6 +190,7 @@ final as (
         periods_since_first_seen = 0 as is_in_first_period
 
     from lifecycle
+    where {{ northstar_period_filter(plan, keys, 'written', 'period_start') }}
 
 )
 

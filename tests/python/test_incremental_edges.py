@@ -38,6 +38,10 @@ DOWNSTREAM = (
     "stg_events_duplicates",
     "stg_events_rejected",
     "int_entity_event_daily",
+    "int_entity_activity_daily",
+    "int_entity_periods",
+    "int_aha_moments",
+    "int_raw_rows_daily",
     "int_entity_user_daily",
     "int_metric_events",
 )
@@ -221,3 +225,42 @@ def test_a_build_with_nothing_new_changes_nothing(case):
     assert mode(output, "stg_northstar_raw__events_classified") == "incremental (0 new raw file(s))"
     for model in DOWNSTREAM:
         assert mode(output, model).startswith("incremental (loads after"), model
+
+
+def test_late_events_inside_an_old_aha_window_recompute_that_entity(case):
+    raw, incremental, run = case
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        # an early team that has not reached the aha moment (100 messages in 14 days)
+        entity_id, first_seen_at = con.execute(
+            "select entity_id, first_seen_at from intermediate.int_aha_moments "
+            "where not has_reached_aha order by first_seen_at, entity_id limit 1"
+        ).fetchone()
+    late = raw / "events" / "zz-late.parquet"
+    with duckdb.connect() as con:
+        # 100 messages of that team, an hour after it was first seen, in a file landing now
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    'late-' || row_number() over (order by event_id) as event_id,
+                    '{entity_id}' as account_id,
+                    strftime(timestamp '{first_seen_at}' + interval 1 hour,
+                        '%Y-%m-%dT%H:%M:%S.%gZ') as occurred_at
+                )
+                from '{raw / "events" / "*.parquet"}'
+                where event_name = 'message_sent'
+                limit 100
+            ) to '{late}' (format parquet)
+            """
+        )
+
+    output = run()
+
+    for model in ("int_aha_moments", "int_entity_periods"):
+        assert mode(output, model).startswith("incremental (loads after"), model
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        reached = con.execute(
+            "select has_reached_aha from intermediate.int_aha_moments where entity_id = ?",
+            [entity_id],
+        ).fetchone()
+    assert reached == (True,)

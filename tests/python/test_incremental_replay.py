@@ -119,6 +119,10 @@ INCREMENTAL_MODELS = (
     "stg_events_duplicates",
     "stg_events_rejected",
     "int_entity_event_daily",
+    "int_entity_activity_daily",
+    "int_entity_periods",
+    "int_aha_moments",
+    "int_raw_rows_daily",
     "int_entity_user_daily",
     "int_metric_events",
 )

@@ -94,7 +94,7 @@ def defects(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "build",
             "--select",
             "staging",
-            "marts.quality",
+            "+marts.quality",
             "path:tests/dbt/singular/staging",
             QUALITY_DAYS_TEST,
         ],
@@ -304,6 +304,7 @@ def test_stg_events_has_the_contract_columns_and_types(defects: Path) -> None:
         ("country", "VARCHAR"),
         ("properties", "VARCHAR"),
         ("is_late_arrival", "BOOLEAN"),
+        ("_northstar_load_id", "BIGINT"),
     ]
 
 
@@ -491,7 +492,7 @@ def test_an_over_long_csv_line_is_a_reject_not_a_failed_build(tmp_path: Path) ->
     )
     dbt_vars = {**FIXTURE_VARS, "northstar__raw_events_path": str(events)}
     result = run_dbt(
-        ["build", "--select", "staging", "marts.quality", "path:tests/dbt/singular/staging"],
+        ["build", "--select", "staging", "+marts.quality", "path:tests/dbt/singular/staging"],
         tmp_path,
         dbt_vars,
     )
@@ -543,7 +544,7 @@ def test_header_only_events_file_fails_early_saying_it_is_empty(tmp_path: Path) 
     events = tmp_path / "events.csv"
     events.write_text(EVENTS_HEADER)
     dbt_vars = {**FIXTURE_VARS, "northstar__raw_events_path": str(events)}
-    result = run_dbt(["build", "--select", "staging", "marts.quality"], tmp_path, dbt_vars)
+    result = run_dbt(["build", "--select", "staging", "+marts.quality"], tmp_path, dbt_vars)
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert f"the raw events at northstar__raw_events_path = '{events}' hold no rows" in output

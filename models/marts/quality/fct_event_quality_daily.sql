@@ -19,15 +19,9 @@
 
 with
 
-parsed as (
+raw_rows as (
 
-    select * from {{ ref('stg_northstar_raw__events_parsed') }}
-
-),
-
-accepted as (
-
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_raw_rows_daily') }}
 
 ),
 
@@ -37,9 +31,71 @@ duplicates as (
 
 ),
 
-rejected as (
+{#- A duplicate copy moves one row from accepted to duplicate. #}
+moves as (
 
-    select * from {{ ref('stg_events_rejected') }}
+    select
+        'accepted' as row_source,
+        -1 as row_count
+
+    union all
+
+    select
+        'duplicate' as row_source,
+        1 as row_count
+
+),
+
+{#- Counted rows, not rows: each stream carries row_count. The accepted rows are the
+    staged rows without a reject reason less the copies that lost the tie-break (the
+    duplicates, a small table), so the events themselves are not read again. #}
+all_rows as (
+
+    select
+        event_date,
+        received_date,
+        'raw' as row_source,
+        cast(null as {{ dbt.type_string() }}) as reject_reason,
+        false as is_late_arrival,
+        raw_rows as row_count
+    from raw_rows
+
+    union all
+
+    select
+        event_date,
+        received_date,
+        case when reject_reason is null then 'accepted' else 'rejected' end as row_source,
+        reject_reason,
+        coalesce(is_late_arrival, false) as is_late_arrival,
+        raw_rows as row_count
+    from raw_rows
+
+    union all
+
+    select
+        duplicates.event_date,
+        cast(duplicates.received_at as date) as received_date,
+        moves.row_source,
+        cast(null as {{ dbt.type_string() }}) as reject_reason,
+        duplicates.is_late_arrival,
+        moves.row_count
+    from duplicates
+    cross join moves
+
+),
+
+flagged as (
+
+    select
+        *,
+        row_source = 'accepted'
+        and coalesce(
+            {{ dbt.datediff('event_date', 'received_date', 'day') }}
+            > {{ lookback_days }},
+            false
+        ) as is_beyond_lookback
+    from all_rows
 
 ),
 
@@ -48,58 +104,13 @@ accepted_days as (
     select
         min(event_date) as first_day,
         max(event_date) as last_day
-    from accepted
-
-),
-
-{#- One stream, so rows without a date group together without a null-safe join. #}
-all_rows as (
-
-    select
-        event_date,
-        cast(received_at as date) as received_date,
-        'raw' as row_source,
-        cast(null as {{ dbt.type_string() }}) as reject_reason,
-        false as is_late_arrival,
-        false as is_beyond_lookback
-    from parsed
-
-    union all
-
-    select
-        event_date,
-        cast(received_at as date) as received_date,
-        'accepted' as row_source,
-        cast(null as {{ dbt.type_string() }}) as reject_reason,
-        is_late_arrival,
-        coalesce(
-            {{ dbt.datediff('event_date', 'cast(received_at as date)', 'day') }}
-            > {{ lookback_days }},
-            false
-        ) as is_beyond_lookback
-    from accepted
-
-    union all
-
-    select
-        event_date,
-        cast(received_at as date) as received_date,
-        'duplicate' as row_source,
-        cast(null as {{ dbt.type_string() }}) as reject_reason,
-        false as is_late_arrival,
-        false as is_beyond_lookback
-    from duplicates
-
-    union all
-
-    select
-        event_date,
-        received_date,
-        'rejected' as row_source,
-        reject_reason,
-        false as is_late_arrival,
-        false as is_beyond_lookback
-    from rejected
+    from (
+        select event_date
+        from flagged
+        where row_source = 'accepted'
+        group by 1
+        having sum(row_count) > 0
+    ) as days_with_events
 
 ),
 
@@ -112,6 +123,7 @@ in_range as (
         all_rows.reject_reason,
         all_rows.is_late_arrival,
         all_rows.is_beyond_lookback,
+        all_rows.row_count,
         case
             when
                 all_rows.event_date is null
@@ -127,7 +139,7 @@ in_range as (
         and accepted_days.first_day is not null
         and all_rows.event_date
         not between accepted_days.first_day and accepted_days.last_day as is_out_of_range
-    from all_rows
+    from flagged as all_rows
     cross join accepted_days
 
 ),
@@ -136,23 +148,23 @@ daily as (
 
     select
         event_date,
-        sum(case when row_source = 'raw' then 1 else 0 end) as raw_rows,
-        sum(case when row_source = 'accepted' then 1 else 0 end) as accepted_rows,
-        sum(case when row_source = 'duplicate' then 1 else 0 end) as duplicate_rows,
-        sum(case when row_source = 'rejected' then 1 else 0 end) as rejected_rows,
+        sum(case when row_source = 'raw' then row_count else 0 end) as raw_rows,
+        sum(case when row_source = 'accepted' then row_count else 0 end) as accepted_rows,
+        sum(case when row_source = 'duplicate' then row_count else 0 end) as duplicate_rows,
+        sum(case when row_source = 'rejected' then row_count else 0 end) as rejected_rows,
         {% for reason in northstar_reject_reasons() %}
         sum(
-            case when reject_reason = '{{ reason }}' then 1 else 0 end
+            case when reject_reason = '{{ reason }}' then row_count else 0 end
         ) as rejected_{{ reason }},
         {% endfor %}
         sum(
-            case when row_source = 'accepted' and is_late_arrival then 1 else 0 end
+            case when row_source = 'accepted' and is_late_arrival then row_count else 0 end
         ) as late_arrival_rows,
         sum(
-            case when row_source = 'accepted' and is_beyond_lookback then 1 else 0 end
+            case when row_source = 'accepted' and is_beyond_lookback then row_count else 0 end
         ) as beyond_lookback_rows,
         sum(
-            case when row_source = 'raw' and is_out_of_range then 1 else 0 end
+            case when row_source = 'raw' and is_out_of_range then row_count else 0 end
         ) as out_of_range_rows
     from in_range
     group by 1

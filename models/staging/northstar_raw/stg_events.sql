@@ -40,7 +40,9 @@ final as (
         cast(classified.platform as {{ dbt.type_string() }}) as platform,
         cast(classified.country as {{ dbt.type_string() }}) as country,
         cast(classified.properties as {{ dbt.type_string() }}) as properties,
-        cast(classified.is_late_arrival as {{ dbt.type_boolean() }}) as is_late_arrival
+        cast(classified.is_late_arrival as {{ dbt.type_boolean() }}) as is_late_arrival,
+        {#- The load that staged it: data tests check only the loads not verified yet. #}
+        classified._northstar_load_id
     from classified
     left join duplicates
         on classified.raw_row_id = duplicates.raw_row_id

@@ -20,6 +20,7 @@
     )
 }}
 {%- set plan = northstar_incremental_plan() %}
+{%- set entity_column = northstar_spec().entity ~ '_id' %}
 
 with
 
@@ -46,7 +47,8 @@ accepted as (
         event_date,
         user_id,
         account_id,
-        properties
+        properties,
+        is_late_arrival
     from {{ ref('stg_northstar_raw__events_classified') }}
     where
         reject_reason is null
@@ -80,12 +82,15 @@ ranked as (
             partition by event_id
             order by received_at asc nulls last, occurred_at asc, raw_row_id asc
         ) as event_id_rank,
-        first_value(raw_row_id) over (
-            partition by event_id
-            order by received_at asc nulls last, occurred_at asc, raw_row_id asc
-            rows between unbounded preceding and unbounded following
-        ) as kept_raw_row_id
+        first_value(raw_row_id) over by_rank as kept_raw_row_id,
+        first_value(event_date) over by_rank as kept_event_date,
+        first_value({{ entity_column }}) over by_rank as kept_entity_id
     from copies
+    window by_rank as (
+        partition by event_id
+        order by received_at asc nulls last, occurred_at asc, raw_row_id asc
+        rows between unbounded preceding and unbounded following
+    )
 
 ),
 
@@ -97,6 +102,10 @@ final as (
         raw_file_row_number,
         event_id,
         kept_raw_row_id,
+        {#- Where the kept copy counts: a copy counted elsewhere (another day or entity)
+            moved its event there when it won (int_aha_moments' incremental keys). #}
+        kept_event_date,
+        kept_entity_id,
         event_id_rank,
         event_name,
         occurred_at,
@@ -104,7 +113,8 @@ final as (
         event_date,
         user_id,
         account_id,
-        properties
+        properties,
+        is_late_arrival
     from ranked
     where event_id_rank > 1
 

@@ -62,7 +62,8 @@ final as (
         classified.platform,
         classified.country,
         classified.properties,
-        classified.is_late_arrival
+        classified.is_late_arrival,
+        classified._northstar_load_id
     from classified
     left join duplicates
         on classified.raw_row_id = duplicates.raw_row_id

@@ -1,0 +1,139 @@
+{#-
+    The keys of the incremental models above the compact entity x day tables
+    (docs/incremental.md): which entity x grain x period rows a run of int_entity_periods
+    recomputes, from the days its new loads touched. The plan, state and load keys are
+    northstar_incremental.sql's.
+-#}
+
+{#- The periods an incremental run of a model keyed by entity x grain x period recomputes
+    (int_entity_periods), from the days the new loads touched:
+      `written`: per grain, each touched period and the one after it (whose lifecycle reads
+                 whether the entity was active in the touched one);
+      `read`:    date ranges [start, end) of the written periods and the ones before them,
+                 which the computation of the written rows reads;
+      `entities`: the entities whose first-seen period moved (an earlier event landed late,
+                 or their first event's copy was displaced): every row of theirs is written.
+    `entity_source` is the up-to-date entities table (entity_id, first_seen_at). -#}
+{% macro northstar_period_keys(plan, grains, entity_source) -%}
+    {%- if 'periods' in plan -%}
+        {{ return(plan.periods) }}
+    {%- endif -%}
+    {%- set keys = {'written': {}, 'read': [], 'entities': []} -%}
+    {%- if plan.mode == 'incremental' -%}
+        {%- set query -%}
+            with days as (
+                select distinct event_date as day
+                from {{ northstar_load_keys_relation('days') }}
+                where load_id > {{ plan.since }} and load_id <= {{ plan.through }}
+            ),
+            touched as (
+                {%- for grain in grains %}
+                select distinct '{{ grain }}' as grain, {{ northstar_period_start(grain, 'day') }} as period_start
+                from days
+                {{ 'union all' if not loop.last }}
+                {%- endfor %}
+            ),
+            periods as (
+                {%- set selects = [] %}
+                {%- for grain in grains %}
+                {%- for shift, written in [(-1, 'false'), (0, 'true'), (1, 'true')] %}
+                {%- do selects.append(
+                    "select grain, "
+                    ~ northstar_period_shift(grain, shift, 'period_start') ~ " as period_start, "
+                    ~ northstar_period_shift(grain, shift + 1, 'period_start') ~ " as period_end, "
+                    ~ written ~ " as is_written from touched where grain = '" ~ grain ~ "'"
+                ) %}
+                {%- endfor %}
+                {%- endfor %}
+                {{ selects | join('\n                union all\n                ') }}
+            )
+            select
+                grain,
+                cast(period_start as varchar),
+                cast(period_end as varchar),
+                bool_or(is_written)
+            from periods
+            group by 1, 2, 3
+            order by 1, 2
+        {%- endset -%}
+        {%- for row in run_query(query).rows -%}
+            {%- do keys.read.append((row[1], row[2])) -%}
+            {%- if row[3] and row[0] not in keys.written -%}
+                {%- do keys.written.update({row[0]: []}) -%}
+            {%- endif -%}
+            {%- if row[3] -%}
+                {%- do keys.written[row[0]].append(row[1]) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set first_grain = grains[0] -%}
+        {%- set moved -%}
+            select distinct stored.entity_id
+            from {{ this }} as stored
+            inner join {{ entity_source }} as entities
+                on stored.entity_id = entities.entity_id
+            where
+                stored.grain = '{{ first_grain }}'
+                and stored.first_seen_period
+                <> {{ northstar_period_start(first_grain, 'entities.first_seen_at') }}
+            order by 1
+        {%- endset -%}
+        {%- do keys.update({'entities': run_query(moved).columns[0].values() | list}) -%}
+    {%- endif -%}
+    {%- do plan.update({'periods': keys}) -%}
+    {{ return(keys) }}
+{%- endmacro %}
+
+
+{#- The rows of a model keyed by entity x grain x period that this run reads (`side`
+    'read': `column` is a date) or writes ('written': `column` is the period start, the
+    model has `grain` and `entity_id`); true on a full build or rebuild. -#}
+{% macro northstar_period_filter(plan, keys, side, column) -%}
+    {%- if plan.mode != 'incremental' -%}
+        1 = 1
+    {%- else -%}
+        {%- set terms = [] -%}
+        {%- if side == 'read' -%}
+            {%- for start, end in keys.read -%}
+                {%- do terms.append(
+                    '(' ~ column ~ " >= cast('" ~ start ~ "' as date) and " ~ column
+                    ~ " < cast('" ~ end ~ "' as date))"
+                ) -%}
+            {%- endfor -%}
+        {%- else -%}
+            {%- for grain, starts in keys.written.items() -%}
+                {%- set literals = [] -%}
+                {%- for start in starts -%}
+                    {%- do literals.append("cast('" ~ start ~ "' as date)") -%}
+                {%- endfor -%}
+                {%- do terms.append(
+                    "(grain = '" ~ grain ~ "' and " ~ column ~ ' in (' ~ literals | join(', ') ~ '))'
+                ) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- if keys.entities | length > 0 -%}
+            {%- set literals = [] -%}
+            {%- for entity_id in keys.entities -%}
+                {%- do literals.append(northstar_sql_string(entity_id)) -%}
+            {%- endfor -%}
+            {%- do terms.append('entity_id in (' ~ literals | join(', ') ~ ')') -%}
+        {%- endif -%}
+        {{ '(' ~ terms | join(' or ') ~ ')' if terms else '1 = 0' }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre_hook of int_entity_periods: remove the rows this run writes again. -#}
+{% macro northstar_entity_periods_pre_hook() -%}
+    {%- if not execute or target.type != 'duckdb' or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set plan = northstar_incremental_plan() -%}
+    {%- set keys = northstar_period_keys(plan, northstar_spec().grains, ref('int_entities')) -%}
+    {{ log('northstar: ' ~ model.name ~ ': ' ~ plan.mode ~ ' (' ~ plan.reason ~ ')', info=true) }}
+    {%- if plan.mode == 'rebuild' -%}
+        delete from {{ this }}
+    {%- else -%}
+        delete from {{ this }}
+        where {{ northstar_period_filter(plan, keys, 'written', 'period_start') }}
+    {%- endif -%}
+{%- endmacro %}
