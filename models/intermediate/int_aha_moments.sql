@@ -50,18 +50,20 @@ events as (
 
 activity as (
 
-    select * from {{ ref('int_entity_activity_daily') }}
+    select activity_daily.*
+    from {{ ref('int_entity_activity_daily') }} as activity_daily
     {%- if plan.mode == 'incremental' %}
-    where entity_id in (select entity_id from recomputed)
+    where activity_daily.entity_id in (select recomputed.entity_id from recomputed)
     {%- endif %}
 
 ),
 
 entities as (
 
-    select * from {{ ref('int_entities') }}
+    select all_entities.*
+    from {{ ref('int_entities') }} as all_entities
     {%- if plan.mode == 'incremental' %}
-    where entity_id in (select entity_id from recomputed)
+    where all_entities.entity_id in (select recomputed.entity_id from recomputed)
     {%- endif %}
 
 ),
