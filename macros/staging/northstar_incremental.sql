@@ -419,4 +419,3 @@
     {%- endif %}
     {{ northstar_incremental_post_hook(through=northstar_load_id()) }}
 {%- endmacro %}
-

@@ -206,4 +206,7 @@ def test_a_warehouse_with_nothing_verified_checks_every_row(built, tmp_path):
         UNIQUE_EVENT_ID,
     )
     assert compiled.returncode == 0, compiled.stdout[-3000:]
+    # dbt printed the compiled test: dbt's plain uniqueness check over every row
+    assert "group by event_id" in compiled.stdout
     assert "_northstar_load_id >" not in compiled.stdout
+    assert "new_values" not in compiled.stdout
