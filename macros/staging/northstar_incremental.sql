@@ -200,8 +200,11 @@
 
 
 {#- A model's filter: on an incremental run, `column` among the keys the new loads touched:
-    `days` (northstar_raw_events_post_hook), `event_ids` (those with copies to rank) or `loads`
-    (the new rows themselves; column: the load id); else true. -#}
+    `days` (northstar_raw_events_post_hook), `event_ids` (those with copies to rank), `loads`
+    (the new rows themselves; column: the load id), `periods` (int_entity_periods' written
+    rows, northstar_incremental_periods.sql) or `aha_entities` / `aha_days` (the entities
+    int_aha_moments recomputes and the days their windows read,
+    northstar_incremental_aha.sql); else true. -#}
 {% macro northstar_incremental_filter(plan, column, keys) -%}
     {%- if plan.mode == 'incremental' and keys == 'loads' -%}
         {{ column }} > {{ plan.since }} and {{ column }} <= {{ plan.through }}
@@ -244,6 +247,22 @@
             {%- set literals = [] -%}
             {%- for event_id in plan.event_ids -%}
                 {%- do literals.append(northstar_sql_string(event_id)) -%}
+            {%- endfor -%}
+            {{ column }} in ({{ literals | join(', ') }})
+        {%- endif -%}
+    {%- elif plan.mode == 'incremental' and keys == 'periods' -%}
+        {{ northstar_period_filter(plan, northstar_period_keys(plan), 'written', column) }}
+    {%- elif plan.mode == 'incremental' and keys in ('aha_entities', 'aha_days') -%}
+        {%- set values = northstar_aha_keys(plan)[keys] -%}
+        {%- if values | length == 0 -%}
+            1 = 0
+        {%- else -%}
+            {%- set literals = [] -%}
+            {%- for value in values -%}
+                {%- do literals.append(
+                    "cast('" ~ value ~ "' as date)" if keys == 'aha_days'
+                    else northstar_sql_string(value)
+                ) -%}
             {%- endfor -%}
             {{ column }} in ({{ literals | join(', ') }})
         {%- endif -%}

@@ -13,11 +13,13 @@
                  which the computation of the written rows reads;
       `entities`: the entities whose first-seen period moved (an earlier event landed late,
                  or their first event's copy was displaced): every row of theirs is written.
-    `entity_source` is the up-to-date entities table (entity_id, first_seen_at). -#}
-{% macro northstar_period_keys(plan, grains, entity_source) -%}
+    Compared with int_entities, the up-to-date first-seen times. -#}
+{% macro northstar_period_keys(plan) -%}
     {%- if 'periods' in plan -%}
         {{ return(plan.periods) }}
     {%- endif -%}
+    {%- set grains = northstar_spec().grains -%}
+    {%- set entity_source = ref('int_entities') -%}
     {%- set keys = {'written': {}, 'read': [], 'entities': []} -%}
     {%- if plan.mode == 'incremental' -%}
         {%- set query -%}
@@ -121,19 +123,3 @@
     {%- endif -%}
 {%- endmacro %}
 
-
-{#- pre_hook of int_entity_periods: remove the rows this run writes again. -#}
-{% macro northstar_entity_periods_pre_hook() -%}
-    {%- if not execute or target.type != 'duckdb' or not is_incremental() -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- set plan = northstar_incremental_plan() -%}
-    {%- set keys = northstar_period_keys(plan, northstar_spec().grains, ref('int_entities')) -%}
-    {{ log('northstar: ' ~ model.name ~ ': ' ~ plan.mode ~ ' (' ~ plan.reason ~ ')', info=true) }}
-    {%- if plan.mode == 'rebuild' -%}
-        delete from {{ this }}
-    {%- else -%}
-        delete from {{ this }}
-        where {{ northstar_period_filter(plan, keys, 'written', 'period_start') }}
-    {%- endif -%}
-{%- endmacro %}

@@ -19,7 +19,7 @@
         materialized=northstar_incremental_materialization(),
         incremental_strategy='append',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ northstar_aha_pre_hook() }}",
+        pre_hook="{{ northstar_incremental_pre_hook('entity_id', 'aha_entities') }}",
         post_hook="{{ northstar_incremental_post_hook() }}",
     )
 }}
@@ -29,42 +29,24 @@
 
 with
 
-{%- if plan.mode == 'incremental' %}
-
-recomputed as (
-
-    {{ northstar_aha_recomputed_sql(plan) | indent(4) }}
-
-),
-{%- endif %}
-
 events as (
 
     select * from {{ ref('stg_events') }}
-    {%- if plan.mode == 'incremental' %}
-    {%- set days = northstar_aha_read_days(plan) %}
-    where event_date in ({{ days | join(', ') if days else 'null' }})
-    {%- endif %}
+    where {{ northstar_incremental_filter(plan, 'event_date', 'aha_days') }}
 
 ),
 
 activity as (
 
-    select activity_daily.*
-    from {{ ref('int_entity_activity_daily') }} as activity_daily
-    {%- if plan.mode == 'incremental' %}
-    where activity_daily.entity_id in (select recomputed.entity_id from recomputed)
-    {%- endif %}
+    select * from {{ ref('int_entity_activity_daily') }}
+    where {{ northstar_incremental_filter(plan, 'entity_id', 'aha_entities') }}
 
 ),
 
 entities as (
 
-    select all_entities.*
-    from {{ ref('int_entities') }} as all_entities
-    {%- if plan.mode == 'incremental' %}
-    where all_entities.entity_id in (select recomputed.entity_id from recomputed)
-    {%- endif %}
+    select * from {{ ref('int_entities') }}
+    where {{ northstar_incremental_filter(plan, 'entity_id', 'aha_entities') }}
 
 ),
 

@@ -20,13 +20,13 @@
         materialized=northstar_incremental_materialization(),
         incremental_strategy='append',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ northstar_entity_periods_pre_hook() }}",
+        pre_hook="{{ northstar_incremental_pre_hook('period_start', 'periods') }}",
         post_hook="{{ northstar_incremental_post_hook() }}",
     )
 }}
 {%- set spec = northstar_spec() -%}
 {%- set plan = northstar_incremental_plan() -%}
-{%- set keys = northstar_period_keys(plan, spec.grains, ref('int_entities')) -%}
+{%- set keys = northstar_period_keys(plan) -%}
 {%- set measured = northstar_measured_columns(spec) -%}
 {%- set user_measures = [] -%}
 {%- for measure, column in measured if northstar_measure_needs(measure, 'users') -%}
@@ -190,7 +190,7 @@ final as (
         periods_since_first_seen = 0 as is_in_first_period
 
     from lifecycle
-    where {{ northstar_period_filter(plan, keys, 'written', 'period_start') }}
+    where {{ northstar_incremental_filter(plan, 'period_start', 'periods') }}
 
 )
 
