@@ -8,24 +8,24 @@
     {%- set m = metric.name -%}
     {%- set kind = metric.kind -%}
     {%- if kind in ['count', 'sum', 'entities', 'new_entities'] -%}
-        {%- set num = 'coalesce(' ~ m ~ '__num, 0)' -%}
+        {%- set num = 'coalesce(' ~ m ~ '__numerator, 0)' -%}
         {{ return((num, 'null', num)) }}
     {%- elif kind in ['mean', 'ratio'] -%}
-        {%- set num = 'coalesce(' ~ m ~ '__num, 0)' -%}
-        {%- set den = 'coalesce(' ~ m ~ '__den, 0)' -%}
+        {%- set num = 'coalesce(' ~ m ~ '__numerator, 0)' -%}
+        {%- set den = 'coalesce(' ~ m ~ '__denominator, 0)' -%}
         {{ return((num, den, northstar_divide(num, den))) }}
     {%- elif kind == 'engagement' and metric.aggregate == 'median' -%}
         {{ return(('null', 'active_entities', m ~ '__value')) }}
     {%- elif kind == 'engagement' -%}
-        {%- set num = 'coalesce(' ~ m ~ '__num, 0)' -%}
+        {%- set num = 'coalesce(' ~ m ~ '__numerator, 0)' -%}
         {{ return((num, 'active_entities', northstar_divide(num, 'active_entities'))) }}
     {%- elif kind == 'percentile' -%}
         {{ return(('null', m ~ '__observations', m ~ '__value')) }}
     {%- elif kind == 'activation' -%}
-        {%- set num = 'coalesce(' ~ m ~ '__num, 0)' -%}
+        {%- set num = 'coalesce(' ~ m ~ '__numerator, 0)' -%}
         {{ return((num, 'first_seen_entities', northstar_divide(num, 'first_seen_entities'))) }}
     {%- elif kind == 'retention' -%}
-        {%- set num = 'coalesce(' ~ m ~ '__num, 0)' -%}
+        {%- set num = 'coalesce(' ~ m ~ '__numerator, 0)' -%}
         {{ return((num, m ~ '__cohort', northstar_divide(num, m ~ '__cohort'))) }}
     {%- elif kind == 'resurrection' -%}
         {{ return(('resurrecting_entities', 'dormant_pool_entities', northstar_divide('resurrecting_entities', 'dormant_pool_entities'))) }}

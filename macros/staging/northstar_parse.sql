@@ -189,7 +189,7 @@
     {%- endif -%}
     {%- set manifest = northstar_raw_manifest_path() -%}
     {%- if execute and manifest != '' -%}
-        {%- set from_manifest = adapter.dispatch('northstar_raw_manifest_as_of', 'northstar')(manifest) -%}
+        {%- set from_manifest = northstar_raw_manifest_as_of(manifest) -%}
         {%- if from_manifest -%}
             {{ return({
                 'at': northstar_parse_as_of(from_manifest, "'as_of' in " ~ manifest),
@@ -224,6 +224,10 @@
 {#- `as_of` of the raw manifest as an ISO string, or none when there is no such file. A
     file that exists but says nothing usable is an error: falling back to the wall clock
     would silently accept the data's future-dated rows. -#}
+{% macro northstar_raw_manifest_as_of(path) -%}
+    {{ return(adapter.dispatch('northstar_raw_manifest_as_of', 'northstar')(path)) }}
+{%- endmacro %}
+
 {% macro duckdb__northstar_raw_manifest_as_of(path) -%}
     {%- if not northstar_raw_files_exist(path) -%}
         {{ return(none) }}

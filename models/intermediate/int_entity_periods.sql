@@ -7,7 +7,7 @@
       resurrecting  active now, not in the previous period, not new
     (dormant entities have no row here: int_lifecycle_periods counts them.)
 
-    `<metric>__num` / `<metric>__den` hold the entity's share of each metric's numerator
+    `<metric>__numerator` / `<metric>__denominator` hold the entity's share of each metric's numerator
     and denominator, so a metric for any segment is a plain sum over these rows.
 
     Incremental on DuckDB: a run recomputes the periods holding a day its loads touched and
@@ -180,10 +180,10 @@ final as (
             else 'resurrecting'
         end as lifecycle_state,
         {%- for metric in spec.metrics %}
-        {%- for side, suffix in [('numerator', 'num'), ('denominator', 'den')] %}
+        {%- for side in ['numerator', 'denominator'] %}
         {%- if metric[side] is not none %}
         {{ northstar_measure_value(metric[side], metric.name ~ '__' ~ side) | indent(8) }}
-            as {{ metric.name }}__{{ suffix }},
+            as {{ metric.name }}__{{ side }},
         {%- endif %}
         {%- endfor %}
         {%- endfor %}

@@ -11,10 +11,10 @@
 {%- for metric in spec.metrics -%}
 {%- set is_median = metric.kind == 'engagement' and metric.aggregate == 'median' -%}
 {%- if metric.kind not in ['percentile', 'resurrection', 'churn'] -%}
-{%- do grouped_columns.append(metric.name ~ ('__value' if is_median else '__num')) -%}
+{%- do grouped_columns.append(metric.name ~ ('__value' if is_median else '__numerator')) -%}
 {%- endif -%}
 {%- if metric.denominator is not none -%}
-{%- do grouped_columns.append(metric.name ~ '__den') -%}
+{%- do grouped_columns.append(metric.name ~ '__denominator') -%}
 {%- endif -%}
 {%- endfor -%}
 
@@ -62,18 +62,18 @@ grouped as (
         {%- for metric in spec.metrics %}
         {%- set m = metric.name %}
         {%- if metric.kind in ['count', 'sum', 'entities', 'new_entities', 'mean', 'ratio'] %}
-        sum(entity_periods.{{ m }}__num) as {{ m }}__num,
+        sum(entity_periods.{{ m }}__numerator) as {{ m }}__numerator,
         {%- if metric.denominator is not none %}
-        sum(entity_periods.{{ m }}__den) as {{ m }}__den,
+        sum(entity_periods.{{ m }}__denominator) as {{ m }}__denominator,
         {%- endif %}
         {%- elif metric.kind == 'engagement' and metric.aggregate == 'median' %}
             {%- set active_only =
-                'case when entity_periods.is_active then entity_periods.' ~ m ~ '__num end' %}
+                'case when entity_periods.is_active then entity_periods.' ~ m ~ '__numerator end' %}
         {{ northstar_percentile(active_only, 0.5) }} as {{ m }}__value,
         {%- elif metric.kind == 'engagement' %}
         sum(
-            case when entity_periods.is_active then entity_periods.{{ m }}__num else 0 end
-        ) as {{ m }}__num,
+            case when entity_periods.is_active then entity_periods.{{ m }}__numerator else 0 end
+        ) as {{ m }}__numerator,
             {%- elif metric.kind == 'activation' %}
         sum(
             case
@@ -86,7 +86,7 @@ grouped as (
                     then 1
                 else 0
             end
-        ) as {{ m }}__num,
+        ) as {{ m }}__numerator,
         {%- elif metric.kind == 'retention' %}
         sum(
             case
@@ -96,7 +96,7 @@ grouped as (
                     then 1
                 else 0
             end
-        ) as {{ m }}__num,
+        ) as {{ m }}__numerator,
         {%- endif %}
         {%- endfor %}
         count(*) as entity_period_rows

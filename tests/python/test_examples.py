@@ -224,14 +224,14 @@ def test_planted_cases(built: Built) -> None:
     checked = 0
     for (entity, week), contribution in PLANTED_NSM.get(name, {}).items():
         rows = built.build.query(
-            f"select {north_star}__num from intermediate.int_entity_periods "
+            f"select {north_star}__numerator from intermediate.int_entity_periods "
             f"where entity_id = '{entity}' and grain = 'week' and period_start = '{week}'"
         )
         assert rows == [(contribution,)], (entity, week)
         checked += 1
     for (metric, entity, grain, period), contribution in PLANTED_INPUTS.get(name, {}).items():
         rows = built.build.query(
-            f"select {metric}__num from intermediate.int_entity_periods "
+            f"select {metric}__numerator from intermediate.int_entity_periods "
             f"where entity_id = '{entity}' and grain = '{grain}' and period_start = '{period}'"
         )
         assert rows == [(contribution,)], (metric, entity, grain, period)
