@@ -5,16 +5,45 @@ a rejected-events table. Tests corrupt copies of it to prove that checks really 
 Also: the event tables behind the quality mart (stg_events, stg_events_duplicates,
 fct_event_quality_daily, consistent with stg_events_rejected) over seven weeks, and
 CONTRACT_SPEC, a North Star spec (dbt vars YAML) that describes exactly this warehouse; and
-intermediate.int_reference_time, the clock its build pinned (2026-10-01)."""
+intermediate.int_reference_time, the clock its build pinned (2026-10-01).
+
+The public tables are created from their dbt model contracts (models/marts/*/_*.yml: every
+column, its data type) and filled by name, so a column the contract adds is here too (null
+where the fixture has nothing to say); test_public_contract.py holds them to the manifest."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import duckdb
+import yaml
+
+MARTS = Path(__file__).resolve().parents[2] / "models" / "marts"
+
+
+@cache
+def contract_columns(model: str) -> tuple[tuple[str, str], ...]:
+    """(name, data_type) of every column of `model`'s enforced contract, in order."""
+    for path in sorted(MARTS.glob("*/_*__models.yml")):
+        for entry in yaml.safe_load(path.read_text()).get("models") or []:
+            if entry["name"] == model:
+                assert entry["config"]["contract"]["enforced"], f"{model}: contract not enforced"
+                return tuple((c["name"], c["data_type"]) for c in entry["columns"])
+    raise KeyError(f"no model contract for {model} under {MARTS}")
+
+
+def create_from_contract(
+    con: duckdb.DuckDBPyConnection, model: str, rows_sql: str, params: list | None = None
+) -> None:
+    """marts.<model> with exactly its contract's columns, filled by name from `rows_sql`."""
+    columns = ", ".join(f"{name} {data_type}" for name, data_type in contract_columns(model))
+    con.execute(f"create table marts.{model} ({columns})")
+    con.execute(f"insert into marts.{model} by name {rows_sql}", params)
+
 
 DIM_METRICS = """
-create table marts.dim_metrics as select * from (values
+select * from (values
     ('messages_sent', 'Messages sent', 'north_star', null, 'leadership', 'Messages.',
      'messages', 'higher_is_better', 100.0, null, null, '1', 'count', true, 1),
     ('activation_rate', 'Activation rate', 'input', 'messages_sent', 'onboarding', 'Share.',
@@ -55,25 +84,18 @@ def make_contract_warehouse(path: Path) -> Path:
             "create table intermediate.int_reference_time as select "
             "timestamp '2026-10-01 00:00:00' as as_of_at, 'var' as as_of_source"
         )
-        con.execute(DIM_METRICS)
-        con.execute(
-            """
-            create table marts.fct_metric_values (
-                metric_name varchar, role varchar, grain varchar, period_start date,
-                period_end date, segment_name varchar, segment_value varchar, value double,
-                numerator double, denominator double, previous_value double,
-                change_abs double, change_pct double, target double, gap_to_target double,
-                status varchar, is_complete_period boolean, definition_version varchar
-            )
-            """
-        )
+        create_from_contract(con, "dim_metrics", DIM_METRICS)
+        create_from_contract(con, "fct_metric_values", "select 1 as value where false")
         for metric, start, value, num, den, status, complete in VALUES:
             con.execute(
                 """
-                insert into marts.fct_metric_values
-                select m.metric_name, m.role, 'week', cast(? as date),
-                    cast(? as date) + 7, 'all', 'all', ?, ?, ?, null, null, null,
-                    m.target, ? - m.target, ?, ?, m.definition_version
+                insert into marts.fct_metric_values by name
+                select m.metric_name, m.role, 'week' as grain,
+                    cast(? as date) as period_start, cast(? as date) + 7 as period_end,
+                    'all' as segment_name, 'all' as segment_value, ? as value,
+                    ? as numerator, ? as denominator, m.target,
+                    ? - m.target as gap_to_target, ? as status, ? as is_complete_period,
+                    m.definition_version
                 from marts.dim_metrics as m where m.metric_name = ?
                 """,
                 [start, start, value, num, den, value, status, complete, metric],
@@ -89,15 +111,17 @@ def make_contract_warehouse(path: Path) -> Path:
             where p.metric_name = f.metric_name and p.period_start = f.period_start - 7
             """
         )
-        con.execute(
+        create_from_contract(
+            con,
+            "fct_aha_moments",
             """
-            create table marts.fct_aha_moments as select * from (values
+            select * from (values
                 ('account', 'a1', timestamp '2026-09-01 10:00:00',
                  timestamp '2026-09-03 10:00:00', true, 2, 120),
                 ('account', 'a2', timestamp '2026-09-02 10:00:00', null, false, null, 12)
             ) as t(entity_type, entity_id, first_seen_at, aha_reached_at, has_reached_aha,
                    days_to_aha, qualifying_events_in_window)
-            """
+            """,
         )
         con.execute(
             """

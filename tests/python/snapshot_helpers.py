@@ -89,7 +89,11 @@ def add_segments_and_guardrail(warehouse: Path) -> None:
         )
         con.execute(
             """
-            insert into marts.dim_metrics values
+            insert into marts.dim_metrics (
+                metric_name, label, role, parent_metric, owner, description, unit, direction,
+                target, warn_threshold, breach_threshold, definition_version, kind,
+                is_additive, sort_order
+            ) values
                 ('error_rate', 'API error rate', 'guardrail', 'messages_sent', 'platform',
                  'Share of 5xx.', 'ratio', 'lower_is_better', null, 0.02, 0.05, '1', 'ratio',
                  false, 4)

@@ -15,7 +15,8 @@ final as (
         aha_reached_at,
         has_reached_aha,
         days_to_aha,
-        qualifying_events_in_window
+        -- a sum of counts upstream: a 128-bit HUGEINT on DuckDB
+        cast(qualifying_events_in_window as {{ dbt.type_bigint() }}) as qualifying_events_in_window
 
     from aha_moments
 

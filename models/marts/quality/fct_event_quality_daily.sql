@@ -14,7 +14,10 @@
     + rejected still holds per row and in total.
 -#}
 
-{%- set float_type = dbt.type_float() %}
+{%- set double = northstar_type_double() %}
+{#- DuckDB sums integers into a 128-bit HUGEINT, which the contract and many BI drivers
+    do not take. -#}
+{%- set bigint = dbt.type_bigint() %}
 {%- set lookback_days = var('northstar__lookback_days', 3) | int %}
 
 with
@@ -148,24 +151,25 @@ daily as (
 
     select
         event_date,
-        sum(case when row_source = 'raw' then row_count else 0 end) as raw_rows,
-        sum(case when row_source = 'accepted' then row_count else 0 end) as accepted_rows,
-        sum(case when row_source = 'duplicate' then row_count else 0 end) as duplicate_rows,
-        sum(case when row_source = 'rejected' then row_count else 0 end) as rejected_rows,
+        {%- for source in ['raw', 'accepted', 'duplicate', 'rejected'] %}
+        cast(sum(
+            case when row_source = '{{ source }}' then row_count else 0 end
+        ) as {{ bigint }}) as {{ source }}_rows,
+        {%- endfor %}
         {% for reason in northstar_reject_reasons() %}
-        sum(
+        cast(sum(
             case when reject_reason = '{{ reason }}' then row_count else 0 end
-        ) as rejected_{{ reason }},
+        ) as {{ bigint }}) as rejected_{{ reason }},
         {% endfor %}
-        sum(
+        cast(sum(
             case when row_source = 'accepted' and is_late_arrival then row_count else 0 end
-        ) as late_arrival_rows,
-        sum(
+        ) as {{ bigint }}) as late_arrival_rows,
+        cast(sum(
             case when row_source = 'accepted' and is_beyond_lookback then row_count else 0 end
-        ) as beyond_lookback_rows,
-        sum(
+        ) as {{ bigint }}) as beyond_lookback_rows,
+        cast(sum(
             case when row_source = 'raw' and is_out_of_range then row_count else 0 end
-        ) as out_of_range_rows
+        ) as {{ bigint }}) as out_of_range_rows
     from in_range
     group by 1
 
@@ -175,9 +179,9 @@ final as (
 
     select
         *,
-        cast(rejected_rows as {{ float_type }}) / nullif(raw_rows, 0) as reject_rate,
-        cast(duplicate_rows as {{ float_type }}) / nullif(raw_rows, 0) as duplicate_rate,
-        cast(late_arrival_rows as {{ float_type }}) / nullif(accepted_rows, 0) as late_arrival_rate,
+        cast(rejected_rows as {{ double }}) / nullif(raw_rows, 0) as reject_rate,
+        cast(duplicate_rows as {{ double }}) / nullif(raw_rows, 0) as duplicate_rate,
+        cast(late_arrival_rows as {{ double }}) / nullif(accepted_rows, 0) as late_arrival_rate,
         raw_rows = accepted_rows + duplicate_rows + rejected_rows as is_reconciled
     from daily
 

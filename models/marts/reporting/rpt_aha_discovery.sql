@@ -16,6 +16,8 @@
     int_entity_event_daily; only the last day, cut at the exact end of the window, is read
     event by event.
 -#}
+{#- Counts as bigint: DuckDB sums integers into a 128-bit HUGEINT (the contract says bigint). -#}
+{%- set bigint = dbt.type_bigint() -%}
 {%- set discovery = northstar_aha_discovery() -%}
 
 with
@@ -289,12 +291,12 @@ final as (
         {{ discovery.window_days }} as window_days,
         {{ discovery.retention_start_day }} as retention_start_day,
         {{ discovery.retention_end_day }} as retention_end_day,
-        eligible_entities,
-        retained_entities,
-        reached_entities,
-        retained_reached_entities,
-        not_reached_entities,
-        retained_not_reached_entities,
+        cast(eligible_entities as {{ bigint }}) as eligible_entities,
+        cast(retained_entities as {{ bigint }}) as retained_entities,
+        cast(reached_entities as {{ bigint }}) as reached_entities,
+        cast(retained_reached_entities as {{ bigint }}) as retained_reached_entities,
+        cast(not_reached_entities as {{ bigint }}) as not_reached_entities,
+        cast(retained_not_reached_entities as {{ bigint }}) as retained_not_reached_entities,
         reach,
         retention_reached,
         retention_not_reached,

@@ -23,7 +23,7 @@ final as (
     select
         aha_moments.has_reached_aha,
         count(*) as entities,
-        sum(retention.is_retained) as active_in_week_8,
+        cast(sum(retention.is_retained) as {{ dbt.type_bigint() }}) as active_in_week_8,
         {{ northstar_divide('sum(retention.is_retained)', 'count(*)') }} as week_8_retention
 
     from retention
