@@ -15,9 +15,10 @@ import pytest
 from click.testing import CliRunner
 from snapshot_helpers import FakeValidator, make_warehouse, publish_ok, setup_env, tree_digest
 
-from northstar.build import check_profile, run_build
+from northstar.build import run_build
 from northstar.cli import cli
-from northstar.dbt_runner import DbtError
+from northstar.dbt_profile import check_profile
+from northstar.dbt_runner import DbtError, run_dbt
 from northstar.publish.errors import (
     BusyError,
     NorthstarError,
@@ -130,7 +131,8 @@ def test_target_and_profiles_dir_reach_dbt_and_the_profile_path_is_used(env, tmp
             None,
             NorthstarError,
             1,
-            "is not valid YAML (line 1, column 21): expected ',' or ']'",
+            # where dbt's YAML reader says (it reads the file)
+            "is not valid YAML (line 2, column 1): did not find expected ',' or ']'",
         ),
         (b"\xff\xfe\x00 not text", None, NorthstarError, 1, "cannot read"),
         (
@@ -154,6 +156,15 @@ def test_target_and_profiles_dir_reach_dbt_and_the_profile_path_is_used(env, tmp
             NorthstarError,
             1,
             "is a spark warehouse",
+        ),
+        (
+            # Only type and path are rendered: a password dbt would need is dbt's business.
+            "northstar: {target: pg, outputs: {pg: {type: postgres, "
+            "password: \"{{ env_var('NORTHSTAR_TEST_NEVER_SET') }}\"}}}",
+            None,
+            NorthstarError,
+            1,
+            "is a postgres warehouse",
         ),
     ],
 )
@@ -181,7 +192,7 @@ def test_a_non_duckdb_target_can_still_build_with_no_publish(env, tmp_path):
     assert len(dbt.calls) == 1
 
 
-def test_the_shipped_profile_resolves_to_the_warehouse_dbt_writes(env):
+def test_the_shipped_profile_resolves_to_the_warehouse_dbt_writes(env, tmp_path):
     # The shipped profiles.yml: path from env_var('NORTHSTAR_DUCKDB_PATH', ...), which
     # dbt sees set to the warehouse northstar publishes from.
     target = check_profile(env, None)
@@ -192,6 +203,9 @@ def test_the_shipped_profile_resolves_to_the_warehouse_dbt_writes(env):
         env.warehouse,
         None,
     )
+    # Rendered with the environment dbt gets (Paths.dbt_env), not this process's.
+    elsewhere = tmp_path / "elsewhere.duckdb"
+    assert check_profile(replace(env, warehouse=elsewhere), None).path == elsewhere
 
 
 @pytest.mark.parametrize(
@@ -202,6 +216,8 @@ def test_the_shipped_profile_resolves_to_the_warehouse_dbt_writes(env):
         "{{ env_var('MY_NORTHSTAR_DIR') }}/mine.duckdb",
         "{{ env_var('MY_NORTHSTAR_DIR') ~ '/mine.duckdb' }}",
         "{{ env_var('NOT_SET_ANYWHERE', env_var('MY_NORTHSTAR_DIR')) }}/mine.duckdb",
+        # dbt's own Jinja (a filter only dbt defines): dbt's renderer, not a look-alike
+        "{{ env_var('MY_NORTHSTAR_DB') | as_text }}",
     ],
 )
 def test_a_profile_path_from_any_env_var_is_the_file_published(env, tmp_path, monkeypatch, path):
@@ -246,6 +262,31 @@ def test_a_relative_profile_path_from_a_default_is_under_the_project(env, tmp_pa
     assert target.path == env.project_dir / "build" / "dev.duckdb"
 
 
+@pytest.mark.dbt
+def test_the_file_named_is_the_one_real_dbt_opens(env, tmp_path, monkeypatch):
+    """dbt run as a build runs it (`dbt debug` connects): the DuckDB file it creates is the
+    one check_profile names, for a relative path from an env_var default."""
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    project = tmp_path / "project"
+    (project / "build").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: p\nprofile: northstar\nconfig-version: 2\n")
+    profiles = write_profiles(
+        tmp_path / "p",
+        """
+        northstar:
+          target: dev
+          outputs:
+            dev: {type: duckdb, path: "{{ env_var('NOT_SET_ANYWHERE', 'build/dev.duckdb') }}"}
+        """,
+    )
+    paths = replace(env, project_dir=project, profiles_dir=profiles)
+    target = check_profile(paths, None)
+    assert target.path == project / "build" / "dev.duckdb"
+    assert not target.path.exists()
+    run_dbt(["debug"], paths, capture=True)
+    assert [p.name for p in (project / "build").iterdir()] == ["dev.duckdb"]
+
+
 def test_a_jinja_target_name_is_resolved_too(env, tmp_path, monkeypatch):
     monkeypatch.setenv("MY_NORTHSTAR_TARGET", "prod")
     profiles = write_profiles(
@@ -268,28 +309,28 @@ def test_a_jinja_target_name_is_resolved_too(env, tmp_path, monkeypatch):
         (
             "{target: dev, outputs: {dev: {type: duckdb, path: \"{{ var('db_path') }}\"}}}",
             "northstar.outputs.dev.path",
-            "'var' is undefined",
+            "dbt cannot render it: Required var 'db_path' not found in config",
         ),
         (
             '{target: dev, outputs: {dev: {type: duckdb, path: "{{ target.name }}.duckdb"}}}',
             "northstar.outputs.dev.path",
-            "'target' is undefined",
+            "dbt cannot render it: 'target' is undefined",
         ),
         (
             "{target: dev, outputs: {dev: {type: duckdb, "
             "path: \"{{ env_var('NOT_SET_ANYWHERE') }}\"}}}",
             "northstar.outputs.dev.path",
-            "environment variable 'NOT_SET_ANYWHERE' is not set and has no default",
+            "dbt cannot render it: Env var required but not provided: 'NOT_SET_ANYWHERE'",
         ),
         (
             '{target: dev, outputs: {dev: {type: duckdb, path: "{{ env_var( }}"}}}',
             "northstar.outputs.dev.path",
-            "not valid Jinja",
+            "dbt cannot render it: unexpected '}', expected ')'",
         ),
         (
             "{target: \"{{ var('t') }}\", outputs: {dev: {type: duckdb, path: x.duckdb}}}",
             "northstar.target",
-            "'var' is undefined",
+            "dbt cannot render it: Required var 't' not found in config",
         ),
         (
             "{target: dev, outputs: {dev: {type: duckdb}}}",
