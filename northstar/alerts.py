@@ -20,8 +20,9 @@ from typing import Any
 
 import duckdb
 
+from northstar.latest import by_metric, read_latest
 from northstar.publish.errors import InvalidInputError, NotFoundError, WebhookError
-from northstar.query.catalog import Catalog, rows_as_dicts, shown
+from northstar.query.catalog import Catalog, shown
 from northstar.query.formats import MISSING, fmt_value, plain
 
 STATUS_ORDER = {"breach": 0, "warn": 1, "ok": 2, "none": 3}
@@ -82,26 +83,7 @@ def evaluate(
         return AlertReport(grain, "", "", snapshot, [])
     # Each guardrail's own latest complete period: they normally agree; one that completes
     # later is judged on its last complete value, never on a partial one.
-    rows = {
-        row["metric_name"]: row
-        for row in rows_as_dicts(
-            con.execute(
-                """
-                select metric_name, period_start, period_end, value, status from (
-                    select *,
-                        row_number() over (
-                            partition by metric_name order by period_start desc
-                        ) as recency
-                    from fct_metric_values
-                    where grain = ? and is_complete_period and list_contains(?, metric_name)
-                        and segment_name = 'all' and segment_value = 'all'
-                ) as complete
-                where recency = 1
-                """,
-                [grain, names],
-            )
-        )
-    }
+    rows = by_metric(read_latest(con, grain=grain, metrics=names))
     if not rows:
         raise NotFoundError(
             f"no complete {grain} in the snapshot yet: guardrails cannot be checked"

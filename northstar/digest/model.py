@@ -15,8 +15,9 @@ import duckdb
 
 from northstar import __version__
 from northstar.alerts import STATUS_ORDER
+from northstar.latest import by_metric, read_latest
 from northstar.publish.errors import NotFoundError
-from northstar.query.catalog import Catalog, rows_as_dicts, shown
+from northstar.query.catalog import Catalog, shown
 from northstar.query.formats import MISSING, fmt_change, fmt_value, number, plain
 
 DIGEST_VERSION = 1
@@ -165,58 +166,19 @@ def build_digest(
             f"unknown grain {shown(grain)}: the snapshot has {', '.join(sorted(grains))}"
         )
     nsm_name = nsm_metric["metric_name"]
-    period_start = con.execute(
-        """
-        select max(period_start) from fct_metric_values
-        where metric_name = ? and grain = ? and is_complete_period
-            and segment_name = 'all' and segment_value = 'all'
-        """,
-        [nsm_name, grain],
-    ).fetchone()[0]
-    if period_start is None:
+    # The digest's period is the North Star's latest complete one; its period in progress
+    # (if any) is shown apart as "so far".
+    nsm_rows = read_latest(con, grain=grain, metrics=[nsm_name], with_current=True)
+    complete = [row for row in nsm_rows if row["is_complete_period"]]
+    if not complete:
         raise NotFoundError(f"no complete {grain} in the snapshot yet: nothing to digest")
+    period_start = complete[-1]["period_start"]
 
     # Each metric's latest complete period up to the digest's: normally the same week, but
     # a cohort metric (activation within N days) completes later, and an incomplete value is
-    # never shown as if it were final.
-    rows = {
-        row["metric_name"]: row
-        for row in rows_as_dicts(
-            con.execute(
-                """
-                select * exclude (recency) from (
-                    select *,
-                        row_number() over (
-                            partition by metric_name order by period_start desc
-                        ) as recency
-                    from fct_metric_values
-                    where grain = ? and period_start <= ? and is_complete_period
-                        and segment_name = 'all' and segment_value = 'all'
-                ) as complete
-                where recency = 1
-                """,
-                [grain, period_start],
-            )
-        )
-    }
-    history = rows_as_dicts(
-        con.execute(
-            """
-            select metric_name, period_start, value from (
-                select metric_name, period_start, value,
-                    row_number() over (
-                        partition by metric_name order by period_start desc
-                    ) as recency
-                from fct_metric_values
-                where grain = ? and is_complete_period and period_start <= ?
-                    and segment_name = 'all' and segment_value = 'all'
-            ) as recent
-            where recency <= ?
-            order by metric_name, period_start
-            """,
-            [grain, period_start, SPARK_PERIODS],
-        )
-    )
+    # never shown as if it were final. The sparkline is the periods leading up to it.
+    history = read_latest(con, grain=grain, up_to=period_start, periods=SPARK_PERIODS)
+    rows = by_metric(history)
     series: dict[str, list[dict[str, Any]]] = {}
     for point in history:
         series.setdefault(point["metric_name"], []).append(
@@ -247,18 +209,7 @@ def build_digest(
     label = period_label(grain, period_start)
     period_end = rows[nsm_name]["period_end"]
 
-    current = rows_as_dicts(
-        con.execute(
-            """
-            select period_start, period_end, value from fct_metric_values
-            where metric_name = ? and grain = ? and not is_complete_period
-                and period_start > ? and segment_name = 'all' and segment_value = 'all'
-            order by period_start desc
-            limit 1
-            """,
-            [nsm_name, grain, period_start],
-        )
-    )
+    current = [row for row in nsm_rows if not row["is_complete_period"]]
     incomplete = None
     if current:
         row = current[0]

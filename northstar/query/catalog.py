@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 
+from northstar.latest import by_metric, read_latest
 from northstar.publish.errors import NotFoundError
 from northstar.query.formats import MISSING, fmt_change, fmt_value, plain, render_table
 
@@ -18,6 +19,7 @@ ROLE_TITLES = {
     "output": "outputs",
 }
 MAX_SHOWN = 60
+GRAIN_ORDER = {"day": 0, "week": 1, "month": 2}
 
 
 def shown(text: str) -> str:
@@ -80,25 +82,7 @@ def latest_values(con: duckdb.DuckDBPyConnection, grain: str | None = None) -> d
     if not grains:
         return {}
     grain = grain if grain in grains else ("week" if "week" in grains else sorted(grains)[0])
-    rows = rows_as_dicts(
-        con.execute(
-            """
-            with latest as (
-                select metric_name, max(period_start) as period_start
-                from fct_metric_values
-                where grain = ? and is_complete_period
-                    and segment_name = 'all' and segment_value = 'all'
-                group by metric_name
-            )
-            select v.*
-            from fct_metric_values as v
-            inner join latest using (metric_name, period_start)
-            where v.grain = ? and v.segment_name = 'all' and v.segment_value = 'all'
-            """,
-            [grain, grain],
-        )
-    )
-    return {row["metric_name"]: row for row in rows}
+    return by_metric(read_latest(con, grain=grain))
 
 
 def _describe(metric: dict[str, Any], latest: dict[str, Any] | None, tag: str = "") -> str:
@@ -156,33 +140,12 @@ def render_tree(catalog: Catalog, latest: dict[str, Any]) -> str:
 def metric_card(con: duckdb.DuckDBPyConnection, catalog: Catalog, name: str) -> dict[str, Any]:
     """One metric's definition and, per grain, its latest complete and current periods."""
     metric = catalog.get(name)
-    rows = rows_as_dicts(
-        con.execute(
-            """
-            with ranked as (
-                select *,
-                    row_number() over (
-                        partition by grain, is_complete_period order by period_start desc
-                    ) as recency
-                from fct_metric_values
-                where metric_name = ? and segment_name = 'all' and segment_value = 'all'
-            )
-            select * exclude (recency) from ranked
-            where recency = 1
-            order by case grain when 'day' then 1 when 'week' then 2 when 'month' then 3
-                else 4 end, is_complete_period desc
-            """,
-            [name],
-        )
+    # Finest grain first; the reader's order (complete, then in progress) within a grain.
+    rows = sorted(
+        read_latest(con, metrics=[name], with_current=True),
+        key=lambda row: GRAIN_ORDER.get(row["grain"], len(GRAIN_ORDER)),
     )
-    # The incomplete period is shown only when it is newer than the latest complete one.
-    latest = []
-    for row in rows:
-        complete = [r for r in rows if r["grain"] == row["grain"] and r["is_complete_period"]]
-        stale = complete and row["period_start"] <= complete[0]["period_start"]
-        if not row["is_complete_period"] and stale:
-            continue
-        latest.append({key: plain(value) for key, value in row.items()})
+    latest = [{key: plain(value) for key, value in row.items()} for row in rows]
     return {
         "definition": {key: plain(value) for key, value in metric.items()},
         "children": [child["metric_name"] for child in catalog.children(name)],

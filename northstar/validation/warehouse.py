@@ -103,6 +103,19 @@ class Warehouse:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The read-only connection, for readers the published snapshot shares
+        (northstar.latest)."""
+        return self._con
+
+    def require_columns(self, name: str, columns: list[str]) -> None:
+        """ColumnsNotFoundError naming those of `columns` the table lacks, reading no rows."""
+        present = set(self._relation(name).columns)
+        missing = [column for column in columns if column not in present]
+        if missing:
+            raise ColumnsNotFoundError(name, missing)
+
     def missing(self, tables: list[str]) -> list[str]:
         present = {
             f"{schema}.{table}"
