@@ -20,8 +20,8 @@ from typing import Any
 
 import duckdb
 
+from northstar.errors import InvalidInputError, NotFoundError, WebhookError
 from northstar.latest import by_metric, read_latest
-from northstar.publish.errors import InvalidInputError, NotFoundError, WebhookError
 from northstar.query.catalog import Catalog, shown
 from northstar.query.formats import MISSING, fmt_value, plain
 

@@ -17,12 +17,12 @@ from typing import Any
 
 from northstar.dbt_profile import ProfileTarget, check_profile
 from northstar.dbt_runner import LOCK_ERROR, DbtError, run_dbt
-from northstar.paths import Paths
-from northstar.publish.errors import (
+from northstar.errors import (
     BusyError,
     NorthstarError,
     PipelineError,
 )
+from northstar.paths import Paths
 from northstar.publish.locks import file_lock, warehouse_lock_path
 from northstar.publish.publisher import DEFAULT_KEEP, PublishResult, Validator, publish
 from northstar.publish.targets import snapshot_storage_version

@@ -13,7 +13,8 @@ import os
 
 import click
 
-from northstar import __version__, exit_codes
+from northstar import __version__
+from northstar.errors import NorthstarError, NotFoundError
 
 # command name -> "module:attribute" of its click.Command
 COMMANDS: dict[str, str] = {
@@ -53,10 +54,9 @@ class LazyGroup(click.Group):
         except OSError as err:
             if err.errno == errno.EPIPE:
                 raise  # stdout closed by the reader (`| head`): Click exits quietly
-            from northstar.commands._common import fail
+            from northstar.commands._common import report
 
-            fail(os_error_message(err), os_error_exit_code(err))
-            raise  # unreachable: fail() exits
+            report(path_error(err))
 
 
 def _shown_path(path: object) -> str:
@@ -76,12 +76,13 @@ def os_error_message(err: OSError) -> str:
     return f"{where}: {reason}"
 
 
-def os_error_exit_code(err: OSError) -> int:
-    """6 when the path does not exist (or a part of it is not a directory); 1 for any other
-    reason it cannot be used: permission, read-only file system, a name too long..."""
+def path_error(err: OSError) -> NorthstarError:
+    """NotFoundError (exit 6) when the path does not exist (or a part of it is not a
+    directory); NorthstarError (exit 1) for any other reason it cannot be used: permission,
+    read-only file system, a name too long..."""
     if err.errno in (errno.ENOENT, errno.ENOTDIR):
-        return exit_codes.NOT_FOUND
-    return exit_codes.ERROR
+        return NotFoundError(os_error_message(err))
+    return NorthstarError(os_error_message(err))
 
 
 @click.group(cls=LazyGroup)

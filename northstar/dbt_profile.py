@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from northstar.errors import InvalidInputError, NorthstarError, NotFoundError
 from northstar.paths import Paths
-from northstar.publish.errors import InvalidInputError, NorthstarError, NotFoundError
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from northstar.errors import PipelineError
 from northstar.paths import Paths
 
 TAIL_LINES = 400
@@ -40,8 +41,11 @@ LOCK_ERROR = re.compile(r"Could not set lock on file \"[^\"]*\": (?P<holder>.+)"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class DbtError(RuntimeError):
-    """dbt exited non-zero; `output` holds its last lines (without colour codes)."""
+class DbtError(PipelineError):
+    """dbt exited non-zero; `output` holds its last lines (without colour codes).
+
+    Kept here, beside the dbt output it reads; `northstar build` turns it into a message
+    of its own (a spec error, a held warehouse, a failed build)."""
 
     def __init__(self, args: Sequence[str], returncode: int, output: Sequence[str] = ()):
         super().__init__(f"dbt {' '.join(args)} failed with exit code {returncode}")

@@ -1,9 +1,10 @@
 """What the build/publish/read commands share: error handling and common options.
 
-A `NorthstarError` becomes one line on stderr and its exit code (never a traceback); a
-DuckDB error while reading a snapshot becomes one line and exit 1; an OSError on a path is
-left to the Click group (northstar/cli.py), which does the same for every command.
-Anything else is a bug and keeps its traceback.
+Every command is wrapped in `handle_errors`: a `NorthstarError` (northstar/errors.py)
+becomes one line on stderr and the exit code its class carries (never a traceback); a
+DuckDB error while reading a snapshot is reported as a NorthstarError (exit 1); an
+OSError on a path is left to the Click group (northstar/cli.py), which reports it the
+same way through `report`. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
-from northstar import exit_codes
 from northstar.commands.params import FiniteFloatRange
-from northstar.publish.errors import NorthstarError
+from northstar.errors import NorthstarError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,15 +33,19 @@ def one_line(text: str) -> str:
 MAX_MESSAGE = 1000
 
 
-def fail(message: str, code: int, details: str = "") -> None:
-    message = one_line(message)
-    if len(message) > MAX_MESSAGE:
-        # A value echoed back (a 100 kB option) must not become a 100 kB line.
-        message = f"{message[: MAX_MESSAGE - 300]} ... {message[-250:]}"
-    click.echo(f"error: {message}", err=True)
-    if details:
-        click.echo(details, err=True)
-    raise SystemExit(code)
+def report(error: NorthstarError) -> NoReturn:
+    """Print `error` as one `error:` line (and its details, as they are) and exit with its
+    class's code: the one place an error becomes an exit code."""
+    if not error.reported:
+        # args[0], not str(): ValidationFailedError's str() carries its details too.
+        message = one_line(str(error.args[0]) if error.args else str(error))
+        if len(message) > MAX_MESSAGE:
+            # A value echoed back (a 100 kB option) must not become a 100 kB line.
+            message = f"{message[: MAX_MESSAGE - 300]} ... {message[-250:]}"
+        click.echo(f"error: {message}", err=True)
+        if error.details:
+            click.echo(error.details, err=True)
+    raise SystemExit(error.exit_code)
 
 
 def handle_errors(command: F) -> F:
@@ -50,11 +54,11 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except NorthstarError as err:
-            fail(str(err.args[0]) if err.args else str(err), err.exit_code, err.details)
+            report(err)
         except Exception as err:
             duckdb = sys.modules.get("duckdb")
             if duckdb is not None and isinstance(err, duckdb.Error):
-                fail(f"DuckDB could not read the data: {err}", exit_codes.ERROR)
+                report(NorthstarError(f"DuckDB could not read the data: {err}"))
             raise
 
     return wrapper  # type: ignore[return-value]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from northstar import exit_codes
 from northstar.commands._common import handle_errors, one_line, snapshot_option
 from northstar.commands.params import FiniteFloatRange, WebhookURL
+from northstar.errors import GuardrailBreached, WebhookError
 
 
 @click.command()
@@ -56,7 +56,6 @@ def alerts(
         should_notify,
     )
     from northstar.publish import reader
-    from northstar.publish.errors import WebhookError
     from northstar.query.formats import render_json
 
     snapshot = reader.resolve(run_id=run_id)
@@ -68,7 +67,7 @@ def alerts(
     payload = report.to_dict()
     click.echo(render_json(payload) if fmt == "json" else render_text(report))
 
-    webhook_failed = False
+    failed: WebhookError | None = None
     if webhook is not None and should_notify(report, webhook_on):
         try:
             status = post_webhook(webhook, payload, timeout=webhook_timeout)
@@ -76,14 +75,15 @@ def alerts(
         except Exception as err:
             # Whatever the webhook does, a breach must still reach the scheduler as exit 5.
             if isinstance(err, WebhookError):
-                message = str(err)
+                failed = err
             else:
                 detail = str(err).replace(webhook, redact(webhook))
-                message = f"webhook {redact(webhook)} failed: {type(err).__name__}: {detail}"
-            level = "warning" if report.breaches else "error"
-            click.echo(f"{level}: {one_line(message)}", err=True)
-            webhook_failed = True
+                failed = WebhookError(
+                    f"webhook {redact(webhook)} failed: {type(err).__name__}: {detail}"
+                )
     if report.breaches:
-        raise SystemExit(exit_codes.GUARDRAIL_BREACHED)
-    if webhook_failed:
-        raise SystemExit(exit_codes.ERROR)
+        if failed is not None:
+            click.echo(f"warning: {one_line(str(failed))}", err=True)
+        raise GuardrailBreached()
+    if failed is not None:
+        raise failed

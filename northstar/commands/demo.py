@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from northstar import exit_codes
-from northstar.commands._common import fail, handle_errors, progress
+from northstar.commands._common import handle_errors, progress
 from northstar.commands.params import SafePath
+from northstar.errors import InvalidInputError
 from northstar.paths import Paths
 
 # The generator's own limits (northstar.demo.model.Params.validate: the bits of the event
@@ -65,6 +65,7 @@ signup_days_option = click.option(
     "land, the old event files untouched; the same files as generating the longer range.",
 )
 @click.pass_context
+@handle_errors
 def generate(
     ctx: click.Context,
     accounts: int,
@@ -94,14 +95,13 @@ def generate(
             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
         ]
         if given:
-            fail(
-                f"--append-days continues the data set as it is: drop {', '.join(given)}",
-                exit_codes.USAGE,
+            raise InvalidInputError(
+                f"--append-days continues the data set as it is: drop {', '.join(given)}"
             )
         try:
             result = generator.append_days(out_dir, append_days)
         except (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError) as err:
-            fail(f"--append-days: {err}", exit_codes.USAGE)
+            raise InvalidInputError(f"--append-days: {err}") from err
         click.echo(result.summary())
         return
     try:
@@ -113,9 +113,9 @@ def generate(
             signup_days=signup_days or SIGNUP_DAYS,
         )
     except (FileExistsError, NotADirectoryError) as err:
-        fail(f"--out: {err}", exit_codes.USAGE)
+        raise InvalidInputError(f"--out: {err}") from err
     except ValueError as err:
-        fail(str(err), exit_codes.USAGE)
+        raise InvalidInputError(str(err)) from err
     click.echo(result.summary())
 
 

@@ -6,11 +6,13 @@ import json
 
 import click
 
+from northstar.commands._common import handle_errors
 from northstar.paths import Paths
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@handle_errors
 def info(as_json: bool) -> None:
     """Show where the dbt project, warehouse, raw data and snapshots are."""
     paths = Paths.discover().as_dict()

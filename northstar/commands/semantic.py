@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from northstar import exit_codes
+from northstar.commands._common import handle_errors
 from northstar.commands.params import SafePath
+from northstar.errors import NorthstarError
 from northstar.paths import find_project_dir
 
 
@@ -26,6 +27,7 @@ from northstar.paths import find_project_dir
     help="A YAML file whose top-level keys replace dbt_project.yml vars (as `dbt --vars`), "
     "e.g. another `northstar:` spec.",
 )
+@handle_errors
 def semantic(check: bool, override: Path | None) -> None:
     """Generate the MetricFlow semantic models, metrics and the nsm_pack saved query.
 
@@ -43,12 +45,10 @@ def semantic(check: bool, override: Path | None) -> None:
             click.echo(f"{GENERATED_FILE} is up to date with the spec")
             return
         click.echo(result.diff, nl=False)
-        click.echo(
-            f"error: {GENERATED_FILE} differs from what the spec generates; "
-            "run `northstar semantic` and commit the result",
-            err=True,
+        raise NorthstarError(
+            f"{GENERATED_FILE} differs from what the spec generates; "
+            "run `northstar semantic` and commit the result"
         )
-        raise SystemExit(exit_codes.ERROR)
 
     plan, path = write(project_dir, override)
     click.echo(f"wrote {path.relative_to(project_dir)}")

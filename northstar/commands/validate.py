@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from northstar import exit_codes
-from northstar.commands._common import fail
+from northstar.commands._common import handle_errors
 from northstar.commands.params import SafePath
+from northstar.errors import DataInvalid, InvalidInputError
 from northstar.paths import Paths
 
 
@@ -41,6 +41,7 @@ from northstar.paths import Paths
     help="Reference date for freshness, ISO (default: the reference time the dbt build pinned, "
     "from northstar__as_of or the raw data's manifest; else today in UTC).",
 )
+@handle_errors
 def validate(
     warehouse: Path | None,
     out_dir: Path | None,
@@ -57,15 +58,7 @@ def validate(
     --as-of; 1 the suites or settings are unusable (for example out of date with the
     spec). docs/validation.md lists the suites.
     """
-    from northstar.validation import (
-        SettingsError,
-        SuitesError,
-        TablesNotFoundError,
-        WarehouseError,
-        WarehouseLockedError,
-        WarehouseNotFoundError,
-        validate_warehouse,
-    )
+    from northstar.validation import validate_warehouse
     from northstar.validation.runner import resolve_as_of
 
     reference = None
@@ -74,27 +67,21 @@ def validate(
             reference = resolve_as_of(as_of, None)
         except ValueError:
             shown = as_of if len(as_of) <= 60 else as_of[:57] + "..."
-            fail(
+            raise InvalidInputError(
                 f"--as-of: {shown!r} is not a date; use YYYY-MM-DD (or an ISO timestamp), "
-                "e.g. 2026-10-01",
-                exit_codes.USAGE,
-            )
+                "e.g. 2026-10-01"
+            ) from None
 
     paths = Paths.discover()
-    try:
-        result = validate_warehouse(
-            warehouse or paths.warehouse,
-            out_dir or paths.target_dir / "validation",
-            suites_dir=suites_dir,
-            as_of=reference,
-            project_dir=paths.project_dir,
-        )
-    except (WarehouseNotFoundError, TablesNotFoundError) as err:
-        fail(str(err), exit_codes.NOT_FOUND)
-    except WarehouseLockedError as err:
-        fail(str(err), err.exit_code)
-    except (SuitesError, SettingsError, WarehouseError, ValueError) as err:
-        fail(str(err), exit_codes.ERROR)
+    # Why it cannot run (a missing warehouse or table, unusable suites or settings, the
+    # warehouse open for writing) is an error from northstar.errors: handle_errors reports it.
+    result = validate_warehouse(
+        warehouse or paths.warehouse,
+        out_dir or paths.target_dir / "validation",
+        suites_dir=suites_dir,
+        as_of=reference,
+        project_dir=paths.project_dir,
+    )
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary_text())
     if not result.success:
-        raise SystemExit(exit_codes.DATA_INVALID)
+        raise DataInvalid()

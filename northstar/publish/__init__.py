@@ -4,23 +4,3 @@
 current pointer back; `reader.resolve()`/`reader.connect()` open the current snapshot.
 See store.py for the layout and why the switch is atomic.
 """
-
-from northstar.publish.errors import (
-    BusyError,
-    InvalidInputError,
-    NorthstarError,
-    NotFoundError,
-    PipelineError,
-    ValidationFailedError,
-    WebhookError,
-)
-
-__all__ = [
-    "BusyError",
-    "InvalidInputError",
-    "NorthstarError",
-    "NotFoundError",
-    "PipelineError",
-    "ValidationFailedError",
-    "WebhookError",
-]

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from northstar.publish.errors import BusyError
+from northstar.errors import BusyError
 
 POLL_SECONDS = 0.2
 

@@ -27,14 +27,15 @@ from typing import Any
 
 import duckdb
 
-from northstar.paths import Paths
-from northstar.publish import manifest as manifests
-from northstar.publish.errors import (
+from northstar.errors import (
     BusyError,
     NorthstarError,
     NotFoundError,
     ValidationFailedError,
+    ValidationNotRunError,
 )
+from northstar.paths import Paths
+from northstar.publish import manifest as manifests
 from northstar.publish.locks import file_lock, warehouse_lock_path
 from northstar.publish.store import (
     MANIFEST,
@@ -77,17 +78,13 @@ class PublishResult:
 def default_validator(paths: Paths) -> Any:
     """The expectation-suite gate (northstar.validation), imported only when publishing.
 
-    Its "cannot run" errors are mapped to ours: a missing warehouse or table is NOT_FOUND,
-    anything else (suites out of date with the spec, unreadable file) is a configuration
-    error. Neither is reported as "data invalid": the data was never checked.
+    Why it cannot run becomes "validation cannot run: ..." with the cause's exit code (a
+    missing warehouse or table is NOT_FOUND; suites out of date with the spec or an
+    unreadable file is a configuration error); never "data invalid": the data was never
+    checked. A warehouse open for writing is the BusyError publish reports for its own lock.
     """
     try:
-        from northstar.validation import (
-            TablesNotFoundError,
-            WarehouseError,
-            WarehouseNotFoundError,
-            validate_warehouse,
-        )
+        from northstar.validation import validate_warehouse
     except ImportError as err:
         raise NorthstarError(
             f"the validation gate is not available ({err}); publish with --skip-validation "
@@ -97,10 +94,10 @@ def default_validator(paths: Paths) -> Any:
         return validate_warehouse(
             paths.warehouse, None, project_dir=paths.project_dir, data_docs=False
         )
-    except (WarehouseNotFoundError, TablesNotFoundError) as err:
-        raise NotFoundError(f"validation cannot run: {err}") from err
-    except (WarehouseError, ValueError) as err:
-        raise NorthstarError(f"validation cannot run: {err}") from err
+    except BusyError:
+        raise
+    except NorthstarError as err:
+        raise ValidationNotRunError(err) from err
 
 
 def _noop(_: str) -> None:

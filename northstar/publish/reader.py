@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from northstar.errors import NorthstarError, NotFoundError
 from northstar.paths import Paths
-from northstar.publish.errors import NorthstarError, NotFoundError
 from northstar.publish.store import Snapshot, SnapshotStore
 
 

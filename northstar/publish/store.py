@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from northstar.publish.errors import InvalidInputError, NotFoundError
+from northstar.errors import InvalidInputError, NotFoundError
 
 MANIFEST = "manifest.json"
 DATABASE = "northstar.duckdb"

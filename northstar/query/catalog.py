@@ -7,8 +7,8 @@ from typing import Any
 
 import duckdb
 
+from northstar.errors import NotFoundError
 from northstar.latest import by_metric, read_latest
-from northstar.publish.errors import NotFoundError
 from northstar.query.formats import MISSING, fmt_change, fmt_value, plain, render_table
 
 ROLE_ORDER = ("north_star", "input", "guardrail", "output")

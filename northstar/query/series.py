@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from northstar.publish.errors import InvalidInputError, NotFoundError
+from northstar.errors import InvalidInputError, NotFoundError
 from northstar.query.catalog import Catalog, rows_as_dicts, shown
 from northstar.query.formats import (
     MISSING,

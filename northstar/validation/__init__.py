@@ -5,29 +5,19 @@
     result.success, result.summary_text(), result.to_dict()
 
 Great Expectations is imported only when suites are built or run, not by this module.
-docs/validation.md describes the suites, the frames and the exit codes.
+docs/validation.md describes the suites, the frames and the exit codes; the errors it
+raises when it cannot run (WarehouseError, SuitesError, SettingsError...) are in
+northstar/errors.py.
 """
 
 from __future__ import annotations
 
 from northstar.validation.result import ValidationResult
-from northstar.validation.runner import SuitesError, validate_warehouse
-from northstar.validation.settings import SettingsError, ValidationSettings
-from northstar.validation.warehouse import (
-    TablesNotFoundError,
-    WarehouseError,
-    WarehouseLockedError,
-    WarehouseNotFoundError,
-)
+from northstar.validation.runner import validate_warehouse
+from northstar.validation.settings import ValidationSettings
 
 __all__ = [
-    "SettingsError",
-    "SuitesError",
-    "TablesNotFoundError",
     "ValidationResult",
     "ValidationSettings",
-    "WarehouseError",
-    "WarehouseLockedError",
-    "WarehouseNotFoundError",
     "validate_warehouse",
 ]

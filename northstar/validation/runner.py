@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from northstar.errors import ColumnsNotFoundError, SuitesError, TablesNotFoundError
 from northstar.latest import read_latest
 from northstar.paths import find_project_dir
 from northstar.spec import load_spec, load_vars
@@ -24,21 +25,12 @@ from northstar.validation import frames
 from northstar.validation.result import SuiteOutcome, ValidationResult, outcomes_from_gx
 from northstar.validation.settings import ValidationSettings
 from northstar.validation.suite_files import differences, load_suites
-from northstar.validation.warehouse import (
-    ColumnsNotFoundError,
-    TablesNotFoundError,
-    Warehouse,
-    WarehouseError,
-)
+from northstar.validation.warehouse import Warehouse
 
 SUITES_DIRNAME = "expectations"
 RESULTS_FILE = "validation_result.json"
 DATA_DOCS_DIR = "data_docs"
 GX_RESULTS_DIR = "gx_results"
-
-
-class SuitesError(WarehouseError):
-    """The suites cannot be run: missing, unreadable, or out of date with the spec."""
 
 
 # Where the dbt build records the reference time it used (macro northstar_reference_time).
@@ -180,9 +172,34 @@ def validate_warehouse(
     `suites_dir` defaults to the project's expectations/, which must then match the spec
     (else SuitesError). `as_of` is the reference date for freshness (default: the clock
     the dbt build used, see resolve_as_of). Raises WarehouseNotFoundError or
-    TablesNotFoundError when the warehouse or a table is missing; an empty table or a
-    missing contract column is a failed suite, not an exception.
+    TablesNotFoundError when the warehouse or a table is missing, and only NorthstarErrors
+    (northstar.errors) for any other reason it cannot run; an empty table or a missing
+    contract column is a failed suite, not an exception.
     """
+    try:
+        return _validate_warehouse(
+            warehouse,
+            out_dir,
+            suites_dir=suites_dir,
+            as_of=as_of,
+            project_dir=project_dir,
+            data_docs=data_docs,
+        )
+    except ValueError as err:
+        # A spec or suite file that cannot be read as one (bad JSON, a spec the suites
+        # cannot be built from): the gate cannot run, which is not the data being wrong.
+        raise SuitesError(str(err)) from err
+
+
+def _validate_warehouse(
+    warehouse: Path,
+    out_dir: Path | None,
+    *,
+    suites_dir: Path | None,
+    as_of: date | datetime | str | None,
+    project_dir: Path | None,
+    data_docs: bool,
+) -> ValidationResult:
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     warehouse = Path(warehouse).resolve()

@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from northstar.errors import SettingsError
+
 VARS_KEY = "northstar__validation"
-
-
-class SettingsError(ValueError):
-    """A `northstar__validation` value is missing its meaning (wrong type or range)."""
 
 
 @dataclass(frozen=True)

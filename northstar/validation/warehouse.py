@@ -14,52 +14,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from northstar.publish.errors import BusyError
+from northstar.errors import (
+    ColumnsNotFoundError,
+    WarehouseLockedError,
+    WarehouseNotFoundError,
+    WarehouseUnreadableError,
+)
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-class WarehouseError(Exception):
-    """The warehouse cannot be validated; the message says why in one line."""
-
-
-class WarehouseNotFoundError(WarehouseError):
-    pass
-
-
-class TablesNotFoundError(WarehouseError):
-    def __init__(self, warehouse: Path, tables: list[str]):
-        self.tables = tables
-        super().__init__(
-            f"table{'s' if len(tables) > 1 else ''} not found in {warehouse}: "
-            f"{', '.join(tables)} (has the dbt build run to the end?)"
-        )
-
-
-class WarehouseUnreadableError(WarehouseError):
-    pass
-
-
-class WarehouseLockedError(BusyError):
-    """Another process holds the warehouse open for writing (a running `dbt build`).
-
-    Not a WarehouseError on purpose: the data and the configuration are fine, the
-    pipeline just cannot run now. It is the BusyError (exit 3, PIPELINE_FAILED) that
-    publish raises for the same writer, so `northstar validate`, `northstar publish` and
-    `northstar build` report it alike; callers that turn a WarehouseError into a
-    configuration error (exit 1) let it through.
-    """
-
-
-class ColumnsNotFoundError(KeyError):
-    """A table lacks columns of the public contract that a frame needs."""
-
-    def __init__(self, table: str, columns: list[str]):
-        self.table, self.columns = table, columns
-        super().__init__(f"{table} has no column {', '.join(columns)}")
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def split_table(name: str) -> tuple[str, str]:

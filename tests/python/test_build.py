@@ -19,7 +19,7 @@ from northstar.build import run_build
 from northstar.cli import cli
 from northstar.dbt_profile import check_profile
 from northstar.dbt_runner import DbtError, run_dbt
-from northstar.publish.errors import (
+from northstar.errors import (
     BusyError,
     NorthstarError,
     NotFoundError,

@@ -18,7 +18,7 @@ import pytest
 from snapshot_helpers import FakeValidator, make_warehouse, publish_ok, setup_env, tree_digest
 
 from northstar.build import run_build
-from northstar.publish.errors import NorthstarError
+from northstar.errors import NorthstarError
 from northstar.publish.publisher import publish, verify
 from northstar.publish.targets import DEFAULT_STORAGE_VERSION, STORAGE_VERSION_ENV
 

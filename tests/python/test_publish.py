@@ -24,11 +24,14 @@ from snapshot_helpers import (
     tree_digest,
 )
 
-from northstar.publish.errors import (
+from northstar import exit_codes
+from northstar.errors import (
     BusyError,
     InvalidInputError,
     NotFoundError,
+    TablesNotFoundError,
     ValidationFailedError,
+    ValidationNotRunError,
 )
 from northstar.publish.publisher import publish, rollback, verify
 from northstar.publish.store import SnapshotStore
@@ -532,5 +535,8 @@ def test_publish_through_the_real_validation_gate(tmp_path, monkeypatch, gated_p
     con = duckdb.connect(str(paths.warehouse))
     con.execute("drop table marts.fct_aha_moments")
     con.close()
-    with pytest.raises(NotFoundError, match="validation cannot run"):
+    with pytest.raises(ValidationNotRunError, match="validation cannot run") as caught:
         publish(paths)
+    # The missing table is what it is (NOT_FOUND), never "data invalid".
+    assert isinstance(caught.value.cause, TablesNotFoundError)
+    assert caught.value.exit_code == exit_codes.NOT_FOUND

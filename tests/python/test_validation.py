@@ -22,14 +22,10 @@ from contract_warehouse import CONTRACT_SPEC, make_contract_warehouse
 
 from northstar import exit_codes
 from northstar.cli import cli
+from northstar.errors import SettingsError, SuitesError
 from northstar.paths import find_project_dir
 from northstar.spec import load_spec, load_vars
-from northstar.validation import (
-    SettingsError,
-    SuitesError,
-    ValidationSettings,
-    validate_warehouse,
-)
+from northstar.validation import ValidationSettings, validate_warehouse
 from northstar.validation.suite_files import differences, write_suites
 from northstar.validation.suites import build_suites
 

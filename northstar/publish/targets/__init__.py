@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from northstar.publish.errors import InvalidInputError, NorthstarError
+from northstar.errors import InvalidInputError, NorthstarError
 from northstar.publish.tables import PublicTable
 from northstar.publish.tables import quote_identifier as q
 
