@@ -48,14 +48,14 @@ def alerts(
     (even if the webhook also failed); 1 the webhook failed and nothing is in breach;
     6 no snapshot or no complete period; 2 a malformed --webhook URL or timeout.
     """
-    from northstar.alerts import (
+    from northstar.publish import reader
+    from northstar.query.alerts import (
         evaluate,
         post_webhook,
         redact,
         render_text,
         should_notify,
     )
-    from northstar.publish import reader
     from northstar.query.formats import render_json
 
     snapshot = reader.resolve(run_id=run_id)

@@ -37,12 +37,12 @@ class FiniteFloatRange(click.FloatRange):
 
 
 class WebhookURL(click.ParamType):
-    """An http(s) URL urllib can send to as given (northstar.alerts.webhook_url_problem)."""
+    """An http(s) URL urllib can send to as given (northstar.query.alerts.webhook_url_problem)."""
 
     name = "url"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from northstar.alerts import webhook_url_problem
+        from northstar.query.alerts import webhook_url_problem
 
         url = str(value)
         problem = webhook_url_problem(url)

@@ -14,9 +14,9 @@ from typing import Any
 import duckdb
 
 from northstar import __version__
-from northstar.alerts import STATUS_ORDER
 from northstar.errors import NotFoundError
 from northstar.latest import by_metric, read_latest
+from northstar.query.alerts import STATUS_ORDER
 from northstar.query.catalog import Catalog, shown
 from northstar.query.formats import MISSING, fmt_change, fmt_value, number, plain
 

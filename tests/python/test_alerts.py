@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from snapshot_helpers import make_warehouse, publish_ok, setup_env
 
-from northstar.alerts import redact
 from northstar.cli import cli
+from northstar.query.alerts import redact
 
 
 @pytest.fixture(scope="module")
@@ -259,12 +259,12 @@ def test_bad_webhook_timeouts_are_usage_errors(env, timeout):
 
 
 def test_a_webhook_that_fails_in_any_way_never_hides_the_breach(env, monkeypatch):
-    import northstar.alerts
+    import northstar.query.alerts
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("something nobody expected")
 
-    monkeypatch.setattr(northstar.alerts.urllib.request, "urlopen", broken)
+    monkeypatch.setattr(northstar.query.alerts.urllib.request, "urlopen", broken)
     result = run("--webhook", "https://hooks.example.com/T0/SECRET")
     assert result.exit_code == 5
     assert "BREACH  churn_rate" in result.stdout
