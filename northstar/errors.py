@@ -33,6 +33,16 @@ class InvalidInputError(NorthstarError):
     exit_code = exit_codes.USAGE
 
 
+class SpecError(NorthstarError):
+    """dbt refused the North Star spec (the message names the field) or could not be run
+    to read it; `details` holds the end of dbt's output when the message alone does not
+    say why."""
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
 class NotFoundError(NorthstarError):
     """Missing warehouse, snapshot, profiles.yml or an unknown metric/segment/grain."""
 

@@ -1,95 +1,147 @@
-"""Read the North Star spec (dbt_project.yml `vars.northstar`) for the Python side.
+"""The North Star spec for the Python side: the spec as dbt's macros normalize it.
 
-dbt validates the spec when it parses the project (macros/spec/), so this module does
-not re-validate: it only loads it, applies an optional override file (the same YAML a
-user passes to `dbt --vars`), and lists the metrics in catalog order.
+The spec is declared in dbt_project.yml (`vars.northstar`), but Python never reads it
+there: macros/spec/ validates it, fills its defaults and derives the facts the SQL uses
+(ratio or not, numerator, denominator, additive...), and Python takes that one result
+as JSON (macro northstar_spec_json), in one of two ways:
+
+- `load_spec`: `dbt run-operation northstar_print_spec_json`, for the generators that
+  run without a warehouse (`northstar semantic`, scripts/generate_suites.py);
+- `spec_from_json`: the JSON a build stored in intermediate.int_northstar_spec (the
+  validation gate reads the spec a warehouse was built with, at no extra dbt call).
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from northstar.dbt_runner import ANSI, SPEC_ERROR, dbt_executable
+from northstar.errors import SpecError
 
 ROLES = ("north_star", "input", "guardrail", "output")
-# Kinds whose value is the numerator itself: fct_metric_values has no denominator for them
-# (macros/metrics/metric_columns.sql, northstar_metric_columns, builds the columns).
-NO_DENOMINATOR_KINDS = ("count", "sum", "entities", "new_entities")
+# The model holding the normalized spec of a build, and its one column.
+SPEC_TABLE = "intermediate.int_northstar_spec"
+SPEC_COLUMN = "spec_json"
+PRINT_MACRO = "northstar_print_spec_json"
+MARKER = "northstar_spec_json: "
+# The spec macros need no warehouse: they run on an in-memory DuckDB under a profile of
+# their own, so a generator never opens (or creates, or waits for) the warehouse file,
+# and never needs the credentials of the user's real target.
+PROFILE = "northstar_spec"
+PROFILES_YML = f"""\
+{PROFILE}:
+  target: memory
+  outputs:
+    memory:
+      type: duckdb
+      path: ':memory:'
+"""
+# Under the project's target/: its own partial-parse state, so repeated runs stay fast
+# and a build's target/ is never touched.
+WORK_DIR = Path("target") / "northstar_spec"
 
 
 @dataclass(frozen=True)
 class Metric:
+    """One metric of the normalized spec; `spec` is its whole entry."""
+
     name: str
     role: str
     kind: str
     label: str
-    owner: str | None
+    owner: str
     unit: str | None
     direction: str
     warn: float | None
     breach: float | None
     definition_version: str
-    raw: dict[str, Any] = field(repr=False, compare=False)
+    is_additive: bool
+    is_ratio: bool  # values are shares in [0, 1]
+    has_numerator: bool
+    has_denominator: bool
+    spec: dict[str, Any] = field(repr=False, compare=False)
 
-    @property
-    def is_ratio(self) -> bool:
-        """Values are shares in [0, 1] (not counts or averages)."""
-        return self.kind in {"activation", "retention", "resurrection", "churn"} or (
-            self.kind == "ratio" and self.unit == "ratio"
-        )
-
-    @property
-    def has_numerator(self) -> bool:
-        """Its fct_metric_values rows carry a numerator (always a number). A percentile
-        and a median engagement have none: their value is not a quotient."""
-        if self.kind == "percentile":
-            return False
-        return not (self.kind == "engagement" and self.raw.get("aggregate", "median") == "median")
-
-    @property
-    def has_denominator(self) -> bool:
-        """Its rows carry a denominator (always a number); the value is then NULL exactly
-        when the denominator is 0. Counts and sums have none, and always have a value."""
-        return self.kind not in NO_DENOMINATOR_KINDS
+    @classmethod
+    def from_spec(cls, entry: Mapping[str, Any]) -> Metric:
+        names = [f.name for f in cls.__dataclass_fields__.values() if f.name != "spec"]
+        return cls(**{name: entry[name] for name in names}, spec=dict(entry))
 
 
-def load_vars(project_dir: Path, override: Path | None = None) -> dict[str, Any]:
-    """The project's vars, with an override file's top-level keys replacing them."""
-    with (project_dir / "dbt_project.yml").open() as handle:
-        variables = dict(yaml.safe_load(handle).get("vars") or {})
-    if override is not None:
-        with override.open() as handle:
-            variables.update(yaml.safe_load(handle) or {})
-    return variables
+def metrics(spec: Mapping[str, Any]) -> list[Metric]:
+    """Every metric in catalog order: the North Star, then inputs, guardrails, outputs."""
+    return [Metric.from_spec(entry) for entry in spec["metrics"]]
 
 
-def load_spec(project_dir: Path, override: Path | None = None) -> dict[str, Any]:
-    spec = load_vars(project_dir, override).get("northstar")
-    if not isinstance(spec, dict):
-        raise ValueError("dbt_project.yml: vars.northstar (the North Star spec) is missing")
+def spec_from_json(text: str) -> dict[str, Any]:
+    spec = json.loads(text)
+    if not isinstance(spec, dict) or "metrics" not in spec:
+        raise SpecError("not a normalized North Star spec (macro northstar_spec_json)")
     return spec
 
 
-def metrics(spec: dict[str, Any]) -> list[Metric]:
-    """Every metric in catalog order: the North Star, then inputs, guardrails, outputs."""
-    entries: list[tuple[str, dict[str, Any]]] = [("north_star", spec["north_star"])]
-    for role, key in (("input", "inputs"), ("guardrail", "guardrails"), ("output", "outputs")):
-        entries += [(role, entry) for entry in spec.get(key) or []]
-    return [
-        Metric(
-            name=entry["name"],
-            role=role,
-            kind=entry["kind"],
-            label=entry.get("label", entry["name"]),
-            owner=entry.get("owner"),
-            unit=entry.get("unit"),
-            direction=entry.get("direction", "higher_is_better"),
-            warn=entry.get("warn"),
-            breach=entry.get("breach"),
-            definition_version=str(entry.get("definition_version", 1)),
-            raw=entry,
-        )
-        for role, entry in entries
+def load_spec(
+    project_dir: Path,
+    override: Path | None = None,
+    *,
+    variables: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The normalized spec of the project, from dbt.
+
+    `override` is a YAML file and `variables` a mapping, either passed to dbt as `--vars`
+    (top-level keys replace the project's vars, e.g. another `northstar:` spec)."""
+    if override is not None and variables is not None:
+        raise ValueError("load_spec: pass an override file or variables, not both")
+    vars_text = override.read_text() if override is not None else None
+    if variables is not None:
+        vars_text = json.dumps(dict(variables))
+    output = _run_operation(Path(project_dir), vars_text)
+    for line in output.splitlines():
+        line = ANSI.sub("", line)
+        if line.startswith(MARKER):
+            return spec_from_json(line[len(MARKER) :])
+    raise SpecError(f"dbt run-operation {PRINT_MACRO} printed no spec", output[-2000:])
+
+
+def _run_operation(project_dir: Path, vars_text: str | None) -> str:
+    work = project_dir / WORK_DIR
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "profiles.yml").write_text(PROFILES_YML)
+    command = [
+        dbt_executable(),
+        "--quiet",
+        "--no-write-json",
+        "run-operation",
+        PRINT_MACRO,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(work),
+        "--profile",
+        PROFILE,
+        "--target-path",
+        str(work),
+        "--log-path",
+        str(work),
     ]
+    if vars_text:
+        command += ["--vars", vars_text]
+    done = subprocess.run(
+        command, cwd=project_dir, capture_output=True, text=True, errors="replace", check=False
+    )
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        found = SPEC_ERROR.search(ANSI.sub("", output))
+        if found:
+            raise SpecError(
+                f"the North Star spec (vars.northstar) is invalid: {found.group('message').strip()}"
+            )
+        raise SpecError(
+            f"dbt run-operation {PRINT_MACRO} failed (exit code {done.returncode})",
+            ANSI.sub("", output)[-4000:],
+        )
+    return output

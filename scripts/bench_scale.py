@@ -46,7 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import yaml
+
+from northstar.project_vars import load_vars
+from northstar.spec import load_spec
 
 PROJECT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -90,13 +92,14 @@ def measure(command: list[str], env: dict[str, str], log: Path | None = None) ->
     )
 
 
-def spec() -> dict:
-    return yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]
+def nsm_events() -> str:
+    """The North Star's events, as dbt normalizes the spec (a count: its one measure)."""
+    return ",".join(load_spec(PROJECT)["metrics"][0]["numerator"]["events"])
 
 
-def floor_sql(raw_dir: Path, as_of: str) -> str:
-    v = spec()
-    nsm = v["northstar"]["north_star"]["events"]
+def floor_sql(raw_dir: Path, as_of: str, nsm_events: str) -> str:
+    v = load_vars(PROJECT)
+    nsm = nsm_events.split(",")
     return FLOOR_SQL.read_text().format(
         raw_events="'" + str(raw_dir / "events" / "*.parquet") + "'",
         as_of=as_of.replace("T", " ").removesuffix("Z"),
@@ -106,11 +109,11 @@ def floor_sql(raw_dir: Path, as_of: str) -> str:
     )
 
 
-def floor_child(raw_dir: Path, as_of: str) -> None:
+def floor_child(raw_dir: Path, as_of: str, nsm_events: str) -> None:
     """The floor query alone in this process (so its RSS and CPU are its own)."""
     con = duckdb.connect()
     con.execute("set enable_progress_bar = false")
-    rows = con.execute(floor_sql(raw_dir, as_of)).fetchall()
+    rows = con.execute(floor_sql(raw_dir, as_of, nsm_events)).fetchall()
     print(json.dumps([[str(week), int(value)] for week, value in rows]))
 
 
@@ -232,6 +235,9 @@ def bench_size(events: float, args: argparse.Namespace) -> dict:
                         raw,
                         "--as-of",
                         as_of(work / "raw"),
+                        # read here, so the child's cost is the query's alone
+                        "--nsm-events",
+                        nsm_events(),
                     ],
                     env,
                 )
@@ -327,11 +333,12 @@ def main() -> None:
     )
     parser.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
+    parser.add_argument("--nsm-events", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     args.keep = args.keep or args.reuse
     if args.floor_child:
-        floor_child(args.floor_child, args.as_of)
+        floor_child(args.floor_child, args.as_of, args.nsm_events)
         return
     sizes = list(args.sizes) + [1e8] * args.with_100m + [1e9] * args.with_1b
     free = shutil.disk_usage(args.work.parent if not args.work.exists() else args.work).free

@@ -1,5 +1,8 @@
 """Regenerate expectations/ (the Great Expectations suites) from the spec in dbt_project.yml.
 
+The spec is read as dbt normalizes it (northstar/spec.py: one `dbt run-operation`, no
+warehouse needed); --vars-file is passed to dbt as `--vars`.
+
     .venv/bin/python scripts/generate_suites.py            # write expectations/*.json
     .venv/bin/python scripts/generate_suites.py --check    # exit 1 if they are out of date
 
@@ -16,8 +19,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from northstar.errors import SpecError
 from northstar.paths import find_project_dir
-from northstar.spec import load_spec, load_vars
+from northstar.project_vars import load_vars
+from northstar.spec import load_spec
 from northstar.validation.settings import ValidationSettings
 from northstar.validation.suite_files import differences, unified_diffs, write_suites
 from northstar.validation.suites import build_suites
@@ -40,9 +45,14 @@ def main(argv: list[str] | None = None) -> int:
 
     project = args.project_dir or find_project_dir()
     variables = load_vars(project, args.vars_file)
-    suites = build_suites(
-        load_spec(project, args.vars_file), ValidationSettings.from_vars(variables)
-    )
+    try:
+        spec = load_spec(project, args.vars_file)
+    except SpecError as err:
+        print(f"error: {err}", file=sys.stderr)
+        if err.details:
+            print(err.details, file=sys.stderr)
+        return 1
+    suites = build_suites(spec, ValidationSettings.from_vars(variables))
     out = args.out or project / "expectations"
     if args.check:
         stale = differences(out, suites) if out.is_dir() else [f"{out} (missing)"]

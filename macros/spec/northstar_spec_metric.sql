@@ -17,6 +17,12 @@
     Every metric, whatever its role, needs `name`, `kind` and `owner` (a non-blank string:
     the team or person accountable for it); `definition_version`, when given, is a
     positive integer (default 1).
+
+    Derived facts in the result (what fct_metric_values holds for the metric):
+      is_additive       the value is one additive measure (count, sum, entities, new_entities)
+      is_ratio          values are shares in [0, 1]: a lifecycle kind, or unit ratio
+      has_numerator     rows carry a numerator (not percentiles, not median engagement)
+      has_denominator   rows carry a denominator (every kind but the additive ones)
 -#}
 {% macro northstar_spec_metric(role, field, entry, context) %}
     {%- if entry is none or entry is not mapping -%}
@@ -146,7 +152,15 @@
         'status_grains': status_grains,
         'targets': targets,
         'target_growth_rate': growth,
-        'is_additive': kind in ['count', 'sum', 'entities', 'new_entities'],
+    }) -%}
+    {#- Facts derived from the kind, here so that every reader (models, and Python through
+        northstar_spec_json) takes them from one place instead of re-deriving them. -#}
+    {%- set additive = kind in ['count', 'sum', 'entities', 'new_entities'] -%}
+    {%- do metric.update({
+        'is_additive': additive,
+        'is_ratio': kind in ['activation', 'retention', 'resurrection', 'churn'] or metric.unit == 'ratio',
+        'has_numerator': kind != 'percentile' and metric.get('aggregate') != 'median',
+        'has_denominator': not additive,
     }) -%}
     {{ return(metric) }}
 {% endmacro %}

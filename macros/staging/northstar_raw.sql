@@ -15,13 +15,11 @@
 
 {#- The contract: columns in order, which are required, and where the inputs live. -#}
 {% macro northstar_raw_contract(kind) -%}
-    {%- set spec = var('northstar', {}) -%}
-    {%- set entity = spec.get('entity', 'account') -%}
+    {%- set spec = northstar_spec() -%}
+    {%- set entity = spec.entity -%}
     {%- set entity_segments = [] -%}
-    {%- for segment in spec.get('segments', []) -%}
-        {%- if segment.get('source') == 'entity' -%}
-            {%- do entity_segments.append(segment['name'] | lower) -%}
-        {%- endif -%}
+    {%- for segment in spec.segments if segment.source == 'entity' -%}
+        {%- do entity_segments.append(segment.name) -%}
     {%- endfor -%}
 
     {%- if kind == 'events' -%}
@@ -49,12 +47,6 @@
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "northstar_raw_contract: kind must be 'events', 'accounts' or 'users', got '" ~ kind ~ "'"
-        ) }}
-    {%- endif -%}
-
-    {%- if entity not in ['account', 'user'] -%}
-        {{ exceptions.raise_compiler_error(
-            "northstar.entity must be 'account' or 'user', got '" ~ entity ~ "' (dbt_project.yml vars)"
         ) }}
     {%- endif -%}
 

@@ -41,6 +41,9 @@ def semantic(check: bool, override: Path | None) -> None:
     project_dir = find_project_dir()
     if check:
         result = check_file(project_dir, override)
+    else:
+        plan, path = write(project_dir, override)
+    if check:
         if result.ok:
             click.echo(f"{GENERATED_FILE} is up to date with the spec")
             return
@@ -50,7 +53,6 @@ def semantic(check: bool, override: Path | None) -> None:
             "run `northstar semantic` and commit the result"
         )
 
-    plan, path = write(project_dir, override)
     click.echo(f"wrote {path.relative_to(project_dir)}")
     click.echo(f"in the semantic layer: {', '.join(p.metric.name for p in plan.included)}")
     for excluded in plan.excluded:

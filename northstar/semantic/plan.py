@@ -5,8 +5,8 @@ module maps each metric onto MetricFlow measures over the semantic marts, or kee
 with the reason. A metric is only published under its name when MetricFlow's number is the
 one in fct_metric_values at every grain and for every segment; an approximation never is.
 
-The spec is read raw (northstar/spec.py), so the few defaults the SQL side applies when it
-normalizes a measure (macros/spec/northstar_spec_metric.sql) are applied here too.
+The spec is the one the SQL side builds from (normalized by macros/spec/, read through
+northstar/spec.py): its measures come with their defaults filled in.
 """
 
 from __future__ import annotations
@@ -112,13 +112,6 @@ class NotExpressible(Exception):
     """This measure has no faithful MetricFlow equivalent; the message says why."""
 
 
-def _normalized_segments(spec: dict[str, Any]) -> list[str]:
-    names = []
-    for segment in spec.get("segments") or []:
-        names.append(segment if isinstance(segment, str) else segment["name"])
-    return names
-
-
 def _active_entities() -> Measure:
     return Measure(
         name=ACTIVE_ENTITIES,
@@ -141,16 +134,19 @@ def _new_entities() -> Measure:
 
 def _events_text(entry: dict[str, Any]) -> str:
     """ "message_sent events where status >= 500", for descriptions."""
-    text = " or ".join(entry.get("events") or []) + " events"
-    where = entry.get("where")
+    text = " or ".join(entry["events"] or []) + " events"
+    where = entry["where"]
     if where:
-        text += f" where {where.get('property')} {where.get('op')} {where.get('value')}"
+        # the value as the spec states it: a list only for in / not_in
+        values = where["values"]
+        value = values if where["op"] in ("in", "not_in") else values[0]
+        text += f" where {where['property']} {where['op']} {value}"
     return text
 
 
 def _spec_measure(metric: Metric, side: str, entry: dict[str, Any]) -> Measure:
     """One side (numerator or denominator) of a metric, as a MetricFlow measure."""
-    kind = entry.get("kind")
+    kind = entry["kind"]
     column = f"{metric.name}__{side}"  # the SQL's column; MetricFlow names take no "__"
     name = f"{metric.name}_{side}"
     if kind == "active_entities":
@@ -159,8 +155,8 @@ def _spec_measure(metric: Metric, side: str, entry: dict[str, Any]) -> Measure:
         return _new_entities()
     if kind in ("count", "sum"):
         if kind == "sum":
-            what = f"Sum of {entry.get('property')} over {_events_text(entry)}."
-        elif entry.get("property"):
+            what = f"Sum of {entry['property']} over {_events_text(entry)}."
+        elif entry["property"]:
             what = f"Count of {_events_text(entry)} carrying {entry['property']}."
         else:
             what = f"Count of {_events_text(entry)}."
@@ -169,7 +165,7 @@ def _spec_measure(metric: Metric, side: str, entry: dict[str, Any]) -> Measure:
         )
     if kind == "entities":
         thresholds = {
-            option: entry.get(option, 1)
+            option: entry[option]
             for option in (
                 "min_events",
                 "min_distinct_users",
@@ -194,39 +190,27 @@ def _spec_measure(metric: Metric, side: str, entry: dict[str, Any]) -> Measure:
 
 
 def _plan_metric(metric: Metric, spec: dict[str, Any]) -> PlannedMetric:
-    raw = metric.raw
+    entry = metric.spec
     kind = metric.kind
     if kind in ("retention", "resurrection", "churn"):
         raise NotExpressible(REASONS[kind])
-    if kind in ("count", "sum", "entities", "new_entities"):
-        return PlannedMetric(metric, measure=_spec_measure(metric, "numerator", raw))
-    if kind == "mean":
-        # the SQL side: sum of the property / count of events carrying it
-        base = {key: raw.get(key) for key in ("events", "property", "where")}
+    if metric.is_additive:
+        return PlannedMetric(metric, measure=_spec_measure(metric, "numerator", entry["numerator"]))
+    if kind in ("mean", "ratio"):
+        # a mean is normalized as a ratio: sum of the property / count of events carrying it
         return PlannedMetric(
             metric,
-            numerator=_spec_measure(metric, "numerator", {**base, "kind": "sum"}),
-            denominator=_spec_measure(metric, "denominator", {**base, "kind": "count"}),
-        )
-    if kind == "ratio":
-        return PlannedMetric(
-            metric,
-            numerator=_spec_measure(metric, "numerator", raw["numerator"]),
-            denominator=_spec_measure(metric, "denominator", raw["denominator"]),
+            numerator=_spec_measure(metric, "numerator", entry["numerator"]),
+            denominator=_spec_measure(metric, "denominator", entry["denominator"]),
         )
     if kind == "engagement":
-        if raw.get("aggregate", "median") == "median":
+        if entry["aggregate"] == "median":
             raise NotExpressible(REASONS["median"])
-        activity_events = set(spec.get("activity_events") or (spec.get("events") or {}))
-        if not set(raw.get("events") or []) <= activity_events:
+        if not set(entry["numerator"]["events"]) <= set(spec["activity_events"]):
             raise NotExpressible(REASONS["engagement_inactive"])
         # every entity with a qualifying event is active, so summing all rows is the same
         # as summing the active entities' rows
-        numerator = _spec_measure(
-            metric,
-            "numerator",
-            {"kind": "count", "events": raw.get("events"), "where": raw.get("where")},
-        )
+        numerator = _spec_measure(metric, "numerator", entry["numerator"])
         return PlannedMetric(metric, numerator=numerator, denominator=_active_entities())
     if kind == "activation":
         numerator = Measure(
@@ -236,7 +220,7 @@ def _plan_metric(metric: Metric, spec: dict[str, Any]) -> PlannedMetric:
             expr=f"{metric.name}__numerator",
             description=(
                 "Entities first seen in the period that reached the aha moment within "
-                f"{raw.get('within_days')} days of their first event."
+                f"{entry['within_days']} days of their first event."
             ),
         )
         return PlannedMetric(metric, numerator=numerator, denominator=_new_entities())
@@ -247,11 +231,11 @@ def _plan_metric(metric: Metric, spec: dict[str, Any]) -> PlannedMetric:
             agg="percentile",
             expr=f"{metric.name}__value",
             description=(
-                f"Percentile {raw['percentile']} of {raw.get('property')} over "
-                f"{_events_text(raw)} (continuous, interpolated)."
+                f"Percentile {entry['percentile']} of {entry['property']} over "
+                f"{_events_text(entry)} (continuous, interpolated)."
             ),
             agg_params={
-                "percentile": float(raw["percentile"]),
+                "percentile": float(entry["percentile"]),
                 "use_discrete_percentile": False,
                 "use_approximate_percentile": False,
             },
@@ -269,11 +253,10 @@ def plan_semantic_layer(spec: dict[str, Any]) -> SemanticPlan:
             included.append(_plan_metric(metric, spec))
         except NotExpressible as reason:
             excluded.append(ExcludedMetric(metric, str(reason)))
-    grains = spec.get("grains") or ["day", "week", "month"]
     return SemanticPlan(
-        entity=spec.get("entity", "account"),
-        segments=_normalized_segments(spec),
-        primary_grain=spec.get("primary_grain", "week" if "week" in grains else grains[0]),
+        entity=spec["entity"],
+        segments=[segment["name"] for segment in spec["segments"]],
+        primary_grain=spec["primary_grain"],
         included=included,
         excluded=excluded,
     )

@@ -112,20 +112,19 @@ def _semantic_model(name: str, plan: SemanticPlan) -> dict[str, Any]:
     return model
 
 
-def _meta(metric: Metric, north_star: str) -> dict[str, Any]:
+def _meta(metric: Metric) -> dict[str, Any]:
     """The catalog's columns (dim_metrics), so a semantic-layer client sees the same."""
-    raw = metric.raw
-    default_parent = None if metric.role == "north_star" else north_star
+    entry = metric.spec
     return {
         "role": metric.role,
-        "parent_metric": raw.get("parent", default_parent),
+        "parent_metric": entry["parent_metric"],
         "owner": metric.owner,
         "unit": metric.unit,
         "direction": metric.direction,
         "warn_threshold": metric.warn,
         "breach_threshold": metric.breach,
-        "targets": raw.get("targets") or {},
-        "target_growth_rate": raw.get("target_growth_rate"),
+        "targets": entry["targets"],
+        "target_growth_rate": entry["target_growth_rate"],
         "definition_version": metric.definition_version,
         "kind": metric.kind,
         "generated_from": "dbt_project.yml vars.northstar",
@@ -147,10 +146,10 @@ def _simple(name: str, label: str, description: str, measure: Measure, fill_zero
     }
 
 
-def _metrics(planned: PlannedMetric, north_star: str) -> list[dict[str, Any]]:
+def _metrics(planned: PlannedMetric) -> list[dict[str, Any]]:
     metric = planned.metric
-    description = (metric.raw.get("description") or metric.label).strip()
-    meta = _meta(metric, north_star)
+    description = (metric.spec["description"] or metric.label).strip()
+    meta = _meta(metric)
     if not planned.is_ratio:
         assert planned.measure is not None
         rendered = _simple(
@@ -242,12 +241,9 @@ def _header(plan: SemanticPlan) -> str:
 
 def render_yaml(plan: SemanticPlan) -> str:
     """The complete generated file: header comment + YAML."""
-    north_star = next(
-        p.metric.name for p in [*plan.included, *plan.excluded] if p.metric.role == "north_star"
-    )
     names = {ENTITY_MODEL} | {m.semantic_model for m in plan.measures()}
     semantic_models = [_semantic_model(name, plan) for name in SEMANTIC_MODELS if name in names]
-    rendered_metrics = [m for planned in plan.included for m in _metrics(planned, north_star)]
+    rendered_metrics = [m for planned in plan.included for m in _metrics(planned)]
     _check_names(rendered_metrics)
     document = {
         "version": 2,

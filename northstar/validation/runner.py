@@ -17,10 +17,11 @@ from typing import Any
 
 import duckdb
 
-from northstar.errors import ColumnsNotFoundError, SuitesError, TablesNotFoundError
+from northstar.errors import ColumnsNotFoundError, SpecError, SuitesError, TablesNotFoundError
 from northstar.latest import read_latest
 from northstar.paths import find_project_dir
-from northstar.spec import load_spec, load_vars
+from northstar.project_vars import load_vars
+from northstar.spec import SPEC_COLUMN, SPEC_TABLE, load_spec, spec_from_json
 from northstar.validation import frames
 from northstar.validation.result import SuiteOutcome, ValidationResult, outcomes_from_gx
 from northstar.validation.settings import ValidationSettings
@@ -86,8 +87,26 @@ def _project_dir(project_dir: Path | None) -> Path | None:
         return None
 
 
-def _suites_to_run(suites_dir: Path | None, project_dir: Path | None) -> tuple[Path, list[dict]]:
-    """The committed suites; when they are the project's own, they must match its spec."""
+def built_spec(warehouse: Path) -> dict[str, Any] | None:
+    """The normalized spec the warehouse was built with (int_northstar_spec), else None."""
+    with Warehouse(warehouse) as tables:
+        if tables.missing([SPEC_TABLE]):
+            return None
+        try:
+            frame = tables.table(SPEC_TABLE, [SPEC_COLUMN])
+        except ColumnsNotFoundError:
+            return None
+    if len(frame) != 1:
+        return None
+    return spec_from_json(frame[SPEC_COLUMN].iloc[0])
+
+
+def _suites_to_run(
+    suites_dir: Path | None, project_dir: Path | None, warehouse: Path
+) -> tuple[Path, list[dict]]:
+    """The committed suites; when they are the project's own, they must match the spec the
+    warehouse was built with. A warehouse built before it recorded its spec is checked
+    against the project's (one dbt run-operation); a missing one is reported by the caller."""
     check_against_spec = suites_dir is None
     if suites_dir is None:
         if project_dir is None:
@@ -98,11 +117,14 @@ def _suites_to_run(suites_dir: Path | None, project_dir: Path | None) -> tuple[P
         raise SuitesError(
             f"no expectation suites in {suites_dir}: run `python scripts/generate_suites.py`"
         )
-    if check_against_spec and project_dir is not None:
+    if check_against_spec and project_dir is not None and warehouse.is_file():
         from northstar.validation.suites import build_suites
 
-        variables = load_vars(project_dir)
-        expected = build_suites(load_spec(project_dir), ValidationSettings.from_vars(variables))
+        try:
+            spec = built_spec(warehouse) or load_spec(project_dir)
+        except SpecError as err:
+            raise SuitesError(str(err)) from err
+        expected = build_suites(spec, ValidationSettings.from_vars(load_vars(project_dir)))
         stale = differences(suites_dir, expected)
         if stale:
             raise SuitesError(
@@ -205,7 +227,7 @@ def _validate_warehouse(
     warehouse = Path(warehouse).resolve()
     out_dir = Path(out_dir).resolve() if out_dir is not None else None
     project = _project_dir(project_dir)
-    suites_path, suites = _suites_to_run(suites_dir, project)
+    suites_path, suites = _suites_to_run(suites_dir, project, warehouse)
 
     from northstar.validation.gx import ephemeral_context, gx
 

@@ -20,8 +20,6 @@ from northstar.validation.settings import ValidationSettings
 SUITE_FORMAT = 1
 GENERATOR = "scripts/generate_suites.py"
 
-# Metric kinds whose value is a count or a sum of events or entities.
-COUNT_KINDS = ("count", "sum", "entities", "new_entities")
 # Kinds whose numerator is a property's sum or absent, and may legitimately be negative.
 FREE_NUMERATOR_KINDS = ("mean", "percentile")
 
@@ -85,22 +83,8 @@ class SuiteBuilder:
         return suite.to_json_dict()
 
 
-def _ratio_metrics(all_metrics: list[Metric]) -> list[Metric]:
-    return [m for m in all_metrics if m.is_ratio or m.unit == "ratio"]
-
-
 def _fmt(number: float) -> str:
     return f"{number:g}"
-
-
-def _primary_grain(spec: dict[str, Any]) -> str:
-    grains = spec.get("grains") or ["day", "week", "month"]
-    return spec.get("primary_grain", "week" if "week" in grains else grains[0])
-
-
-def _status_grains(spec: dict[str, Any], metric: Metric) -> list[str]:
-    """The grains whose periods get a status from the thresholds (spec: status_grains)."""
-    return list(metric.raw.get("status_grains") or [_primary_grain(spec)])
 
 
 def _has_thresholds(metric: Metric) -> bool:
@@ -174,7 +158,7 @@ def _metric_values_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
             column="metric_name", min_value=len(spec_metrics), max_value=len(spec_metrics)
         ),
     )
-    rates = sorted(m.name for m in _ratio_metrics(spec_metrics))
+    rates = sorted(m.name for m in spec_metrics if m.is_ratio)
     if rates:
         suite.add(
             "rate_within_0_1",
@@ -183,7 +167,7 @@ def _metric_values_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
                 column="value", min_value=0, max_value=1, row_condition=_is_any_metric(rates)
             ),
         )
-    counts = sorted(m.name for m in spec_metrics if m.kind in COUNT_KINDS)
+    counts = sorted(m.name for m in spec_metrics if m.is_additive)
     if counts:
         suite.add(
             "non_negative",
@@ -269,13 +253,13 @@ def _numbers_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
     return suite
 
 
-def _status_suite(spec: dict[str, Any], spec_metrics: list[Metric]) -> SuiteBuilder:
+def _status_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
     thresholds = {
         m.name: {
             "direction": m.direction,
             "warn": _threshold(m.warn),
             "breach": _threshold(m.breach),
-            "status_grains": _status_grains(spec, m),
+            "status_grains": list(m.spec["status_grains"]),
         }
         for m in spec_metrics
         if _has_thresholds(m)
@@ -498,7 +482,7 @@ def build_suites(spec: dict[str, Any], settings: ValidationSettings) -> list[dic
         _dim_metrics_suite(spec_metrics),
         _metric_values_suite(spec_metrics),
         _numbers_suite(spec_metrics),
-        _status_suite(spec, spec_metrics),
+        _status_suite(spec_metrics),
         _spine_suite(),
         _catalog_suite(),
         _north_star_suite(north_star, settings),

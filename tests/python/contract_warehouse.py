@@ -4,8 +4,10 @@ a rejected-events table. Tests corrupt copies of it to prove that checks really 
 
 Also: the event tables behind the quality mart (stg_events, stg_events_duplicates,
 fct_event_quality_daily, consistent with stg_events_rejected) over seven weeks, and
-CONTRACT_SPEC, a North Star spec (dbt vars YAML) that describes exactly this warehouse; and
-intermediate.int_reference_time, the clock its build pinned (2026-10-01).
+CONTRACT_SPEC, a North Star spec (dbt vars YAML) that describes exactly this warehouse, and
+CONTRACT_NORMALIZED_SPEC, the same normalized; intermediate.int_reference_time, the clock
+its build pinned (2026-10-01), and (on request) intermediate.int_northstar_spec, its
+normalized spec.
 
 The public tables are created from their dbt model contracts (models/marts/*/_*.yml: every
 column, its data type) and filled by name, so a column the contract adds is here too (null
@@ -13,6 +15,7 @@ where the fixture has nothing to say); test_public_contract.py holds them to the
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 
@@ -72,8 +75,12 @@ VALUES = [
 ]
 
 
-def make_contract_warehouse(path: Path) -> Path:
-    """Write the fixture warehouse to `path` and return it."""
+def make_contract_warehouse(path: Path, *, with_spec: bool = False) -> Path:
+    """Write the fixture warehouse to `path` and return it. `with_spec`: record the spec
+    it was built with (CONTRACT_NORMALIZED_SPEC), as a build does; without it, the gate
+    checks the project's own suites against the project's spec, as for a warehouse built
+    before builds recorded it (what tests that validate it with the project's suites for
+    another reason need)."""
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema marts")
@@ -84,6 +91,12 @@ def make_contract_warehouse(path: Path) -> Path:
             "create table intermediate.int_reference_time as select "
             "timestamp '2026-10-01 00:00:00' as as_of_at, 'var' as as_of_source"
         )
+        if with_spec:
+            # The normalized spec the build used, which the gate checks the suites against.
+            con.execute(
+                "create table intermediate.int_northstar_spec as select ? as spec_json",
+                [json.dumps(CONTRACT_NORMALIZED_SPEC)],
+            )
         create_from_contract(con, "dim_metrics", DIM_METRICS)
         create_from_contract(con, "fct_metric_values", "select 1 as value where false")
         for metric, start, value, num, den, status, complete in VALUES:
@@ -221,3 +234,103 @@ northstar__validation:
   volume_history_weeks: 4
   freshness_max_age_days: 7
 """
+
+
+# CONTRACT_SPEC as macros/spec/ normalizes it (northstar_spec_json): what a build of this
+# warehouse records in intermediate.int_northstar_spec, and what its suites are generated
+# from. Written out because dbt refuses CONTRACT_SPEC itself (one input, where a real spec
+# needs 3 to 5; the fixture stays small): it is dbt's output for CONTRACT_SPEC with two
+# more inputs, those two removed.
+CONTRACT_NORMALIZED_SPEC = {
+    "entity": "account",
+    "entity_column": "account_id",
+    "grains": ["week"],
+    "primary_grain": "week",
+    "segments": [],
+    "activity_events": ["message_sent"],
+    "events": {"message_sent": {}},
+    "aha": {"events": ["message_sent"], "threshold": 100, "window_days": 14},
+    "metrics": [
+        {
+            "name": "messages_sent",
+            "field": "northstar.north_star",
+            "role": "north_star",
+            "kind": "count",
+            "label": "Messages sent",
+            "description": "",
+            "owner": "leadership",
+            "unit": "messages",
+            "definition_version": "1",
+            "parent_metric": None,
+            "numerator": {
+                "kind": "count",
+                "events": ["message_sent"],
+                "property": None,
+                "where": None,
+            },
+            "denominator": None,
+            "direction": "higher_is_better",
+            "warn": None,
+            "breach": None,
+            "status_grains": ["week"],
+            "targets": {"week": 100},
+            "target_growth_rate": None,
+            "is_additive": True,
+            "is_ratio": False,
+            "has_numerator": True,
+            "has_denominator": False,
+            "sort_order": 1,
+        },
+        {
+            "name": "activation_rate",
+            "field": "northstar.inputs[0]",
+            "role": "input",
+            "kind": "activation",
+            "label": "Activation rate",
+            "description": "",
+            "owner": "onboarding",
+            "unit": "ratio",
+            "definition_version": "1",
+            "parent_metric": "messages_sent",
+            "numerator": None,
+            "denominator": None,
+            "within_days": 14,
+            "direction": "higher_is_better",
+            "warn": None,
+            "breach": None,
+            "status_grains": ["week"],
+            "targets": {},
+            "target_growth_rate": None,
+            "is_additive": False,
+            "is_ratio": True,
+            "has_numerator": True,
+            "has_denominator": True,
+            "sort_order": 2,
+        },
+        {
+            "name": "churn_rate",
+            "field": "northstar.guardrails[0]",
+            "role": "guardrail",
+            "kind": "churn",
+            "label": "Churn rate",
+            "description": "",
+            "owner": "lifecycle",
+            "unit": "ratio",
+            "definition_version": "1",
+            "parent_metric": "messages_sent",
+            "numerator": None,
+            "denominator": None,
+            "direction": "lower_is_better",
+            "warn": 0.2,
+            "breach": 0.35,
+            "status_grains": ["week"],
+            "targets": {},
+            "target_growth_rate": None,
+            "is_additive": False,
+            "is_ratio": True,
+            "has_numerator": True,
+            "has_denominator": True,
+            "sort_order": 3,
+        },
+    ],
+}

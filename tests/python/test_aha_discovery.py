@@ -22,9 +22,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from spec_yaml import project_vars, raw_spec
 
 from northstar.demo.generator import read_as_of
-from northstar.spec import load_vars
 
 pytestmark = pytest.mark.dbt
 
@@ -66,7 +66,7 @@ def test_the_best_message_sent_threshold_is_the_planted_100(curve: pd.DataFrame)
 
 
 def test_the_curve_has_every_candidate_and_every_threshold(curve: pd.DataFrame) -> None:
-    variables = load_vars(PROJECT_DIR)
+    variables = project_vars(PROJECT_DIR)
     spec = variables["northstar"]
     grid = set(variables["northstar__aha_discovery"]["thresholds"]) | {spec["aha"]["threshold"]}
     events = set(spec["activity_events"]) | set(spec["aha"]["events"])
@@ -151,7 +151,7 @@ def _phi(eligible: int, retained: int, reached: int, both: int) -> float | None:
 
 
 def test_every_row_recomputed_from_the_events(demo, curve: pd.DataFrame) -> None:
-    spec = load_vars(PROJECT_DIR)["northstar"]
+    spec = raw_spec(PROJECT_DIR)
     events = sorted(set(curve.event_name))
     thresholds = sorted(set(curve.threshold))
     expected = _recompute(demo, events, thresholds, spec["activity_events"])

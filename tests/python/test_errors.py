@@ -114,6 +114,7 @@ EXIT_CODES = {
     errors.WarehouseLockedError: exit_codes.PIPELINE_FAILED,
     errors.SuitesError: exit_codes.ERROR,
     errors.SettingsError: exit_codes.ERROR,
+    errors.SpecError: exit_codes.ERROR,
     errors.ColumnsNotFoundError: exit_codes.DATA_INVALID,
     errors.ValidationNotRunError: exit_codes.ERROR,  # an instance takes its cause's
     errors.FailedCheck: exit_codes.ERROR,

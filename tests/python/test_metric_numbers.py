@@ -152,10 +152,11 @@ def test_the_dbt_test_catches_every_broken_number_and_nothing_else(
 
 
 def test_the_suites_contract_is_what_the_build_produces(demo) -> None:
-    """The gate's rule of which columns a metric has (northstar.spec.Metric.has_numerator,
-    has_denominator, by kind) and the dbt test's (read off northstar_metric_columns, the SQL
-    that builds the columns) must not drift apart: on the demo build, a column is NULL in
-    every row of a metric exactly when the spec says the metric has none of it."""
+    """The gate's rule of which columns a metric has (has_numerator, has_denominator: facts
+    the spec normalizer derives from the kind, read through northstar.spec.Metric) and the
+    SQL that builds the columns (northstar_metric_columns) must not drift apart: on the demo
+    build, a column is NULL in every row of a metric exactly when the spec says the metric
+    has none of it."""
     spec_metrics = {metric.name: metric for metric in metrics(load_spec(PROJECT_DIR))}
     with duckdb.connect(str(demo.warehouse), read_only=True) as con:
         rows = con.execute(

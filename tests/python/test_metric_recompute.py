@@ -37,8 +37,7 @@ from metric_checks import (
     run_dbt,
 )
 from metric_oracle import Oracle, read_attributes, read_events
-
-from northstar.spec import load_spec
+from spec_yaml import raw_spec
 
 pytestmark = pytest.mark.dbt
 
@@ -238,7 +237,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     build = run_dbt(["build"], workdir, json.dumps(fixture_vars(workdir / "fixture")))
     assert build.result.returncode == 0, build.log
     oracle = Oracle(
-        load_spec(PROJECT_DIR),
+        raw_spec(PROJECT_DIR),
         read_events(workdir / "fixture" / "events.csv"),
         read_attributes(workdir / "fixture" / "accounts.csv", "account_id"),
     )
@@ -366,7 +365,7 @@ def test_lifecycle_of_the_planted_teams(demo: Demo) -> None:
 
 def test_a_segment_missing_from_the_entity_table_fails_naming_it(demo: Demo) -> None:
     """`source: entity` segments are columns of the accounts table, known only at run time."""
-    spec = load_spec(PROJECT_DIR)
+    spec = raw_spec(PROJECT_DIR)
     spec["segments"] = [*spec["segments"], {"name": "plna", "source": "entity"}]
     dbt_vars = {
         "northstar": spec,

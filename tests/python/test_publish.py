@@ -478,11 +478,13 @@ def test_bi_tool_reads_the_current_snapshot_through_sqlalchemy(env, warehouse):
 @pytest.fixture(scope="module")
 def gated_project(tmp_path_factory):
     """A project directory whose spec is the contract fixture's own (CONTRACT_SPEC), with
-    the expectation suites generated from it, so the real gate can judge the fixture."""
+    the expectation suites generated from it (normalized: CONTRACT_NORMALIZED_SPEC, which
+    the fixture warehouse records as the spec it was built with), so the real gate can
+    judge the fixture."""
     import yaml
-    from contract_warehouse import CONTRACT_SPEC
+    from contract_warehouse import CONTRACT_NORMALIZED_SPEC, CONTRACT_SPEC
 
-    from northstar.spec import load_spec, load_vars
+    from northstar.project_vars import load_vars
     from northstar.validation import ValidationSettings
     from northstar.validation.suite_files import write_suites
     from northstar.validation.suites import build_suites
@@ -493,7 +495,7 @@ def gated_project(tmp_path_factory):
         yaml.safe_dump({"name": "northstar", "profile": "northstar", "vars": variables})
     )
     settings = ValidationSettings.from_vars(load_vars(project))
-    write_suites(project / "expectations", build_suites(load_spec(project), settings))
+    write_suites(project / "expectations", build_suites(CONTRACT_NORMALIZED_SPEC, settings))
     return project
 
 
@@ -508,7 +510,7 @@ def test_publish_through_the_real_validation_gate(tmp_path, monkeypatch, gated_p
     paths = Paths(
         project_dir=gated_project,
         raw_dir=tmp_path / "raw",
-        warehouse=make_contract_warehouse(tmp_path / "wh.duckdb"),
+        warehouse=make_contract_warehouse(tmp_path / "wh.duckdb", with_spec=True),
         snapshots_dir=tmp_path / "snapshots",
         profiles_dir=gated_project,
         target_dir=tmp_path / "target",

@@ -1,8 +1,9 @@
 """The MetricFlow semantic layer: generated from the spec, and equal to fct_metric_values.
 
 Two kinds of tests:
-- generator tests (fast, no dbt): the committed YAML is what the spec generates, a spec
-  change without regenerating fails the check, and the include/exclude rules;
+- generator tests (no build: dbt only normalizes the spec, `dbt run-operation`): the
+  committed YAML is what the spec generates, a spec change without regenerating fails
+  the check, and the include/exclude rules;
 - agreement tests (slow, marker `dbt`): the session's small demo build (the `demo`
   fixture in conftest.py), then `mf` in a subprocess, compared number by number with
   fct_metric_values.
@@ -10,6 +11,7 @@ Two kinds of tests:
 
 from __future__ import annotations
 
+import functools
 import math
 import shutil
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from spec_yaml import raw_spec
 
 from northstar.cli import cli
 from northstar.semantic import GENERATED_FILE, check
@@ -34,14 +37,23 @@ REL_TOL = 1e-9
 # --- helpers ---------------------------------------------------------------------------
 
 
+@functools.cache
 def demo_spec() -> dict:
+    """The demo spec, normalized by dbt (one run-operation per session)."""
     return load_spec(PROJECT_DIR)
 
 
 def copy_project(destination: Path) -> Path:
-    """dbt_project.yml and the generated YAML, copied: enough for the generator."""
-    (destination / GENERATED_FILE).parent.mkdir(parents=True)
+    """dbt_project.yml and the generated YAML copied, every other file dbt parses linked:
+    the generator runs dbt (which normalizes the spec) on the copy, and writes only there."""
     shutil.copy(PROJECT_DIR / "dbt_project.yml", destination / "dbt_project.yml")
+    for entry in ("macros", "seeds", "tests"):
+        (destination / entry).symlink_to(PROJECT_DIR / entry)
+    for source in (PROJECT_DIR / "models").rglob("*"):
+        relative = source.relative_to(PROJECT_DIR)
+        if source.is_file() and relative != GENERATED_FILE:
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            (destination / relative).symlink_to(source)
     shutil.copy(PROJECT_DIR / GENERATED_FILE, destination / GENERATED_FILE)
     return destination
 
@@ -145,9 +157,10 @@ def test_every_spec_metric_is_either_in_the_layer_or_listed_with_a_reason():
     plan = plan_semantic_layer(spec)
     included = {planned.metric.name for planned in plan.included}
     excluded = {item.metric.name: item.reason for item in plan.excluded}
+    written = raw_spec(PROJECT_DIR)  # every metric the user declared
     assert included | set(excluded) == {
-        spec["north_star"]["name"],
-        *(m["name"] for key in ("inputs", "guardrails", "outputs") for m in spec[key]),
+        written["north_star"]["name"],
+        *(m["name"] for key in ("inputs", "guardrails", "outputs") for m in written[key]),
     }
     assert not included & set(excluded)
     assert set(excluded) == {
@@ -165,7 +178,7 @@ def test_every_spec_metric_is_either_in_the_layer_or_listed_with_a_reason():
 
 
 def test_metrics_carry_the_spec_in_meta():
-    spec = demo_spec()
+    spec = raw_spec(PROJECT_DIR)  # as the user wrote it
     document = yaml.safe_load((PROJECT_DIR / GENERATED_FILE).read_text())
     metrics = {metric["name"]: metric for metric in document["metrics"]}
     guardrail = next(g for g in spec["guardrails"] if g["name"] == "api_error_rate")
@@ -189,90 +202,80 @@ def test_metrics_carry_the_spec_in_meta():
     assert "paid_conversions" not in pack["query_params"]["metrics"]  # an output
 
 
-def _with_metric(spec: dict, key: str, metric: dict) -> dict:
-    spec = {**spec, key: [*spec[key], metric]}
-    return spec
-
-
-def test_entities_with_a_per_period_threshold_are_kept_out():
-    spec = _with_metric(
-        demo_spec(),
-        "outputs",
-        {"name": "power_teams", "kind": "entities", "events": ["message_sent"], "min_events": 5},
-    )
-    plan = plan_semantic_layer(spec)
-    reason = {item.metric.name: item.reason for item in plan.excluded}["power_teams"]
-    assert "min_events 5" in reason
-    assert "power_teams" not in {planned.metric.name for planned in plan.included}
-
-
-def test_entities_active_on_several_days_are_kept_out():
+# Outputs added to the demo spec by the tests below, all in one spec, so dbt normalizes
+# them in one run-operation (the plan is made from the spec dbt normalizes).
+ON_3_DAYS = {"kind": "entities", "events": ["message_sent"], "min_active_days": 3}
+MEAN_MESSAGES = {"kind": "engagement", "events": ["message_sent"], "aggregate": "mean"}
+EXTRA_OUTPUTS = [
+    {"name": "power_teams", "kind": "entities", "events": ["message_sent"], "min_events": 5},
     # active days are a distinct count over the period's rows: no row-level condition
-    on_3_days = {"kind": "entities", "events": ["message_sent"], "min_active_days": 3}
-    sticky = {"name": "sticky_teams", **on_3_days}
-    share = {
+    {"name": "sticky_teams", **ON_3_DAYS},
+    {
         "name": "sticky_share",
         "kind": "ratio",
-        "numerator": on_3_days,
+        "numerator": ON_3_DAYS,
         "denominator": {"kind": "active_entities"},
-    }
-    spec = _with_metric(_with_metric(demo_spec(), "outputs", sticky), "outputs", share)
-    plan = plan_semantic_layer(spec)
-    reasons = {item.metric.name: item.reason for item in plan.excluded}
+    },
+    # one active day is no condition beyond a matching event: in, like min_events 1
+    {"name": "teams_active_once", **ON_3_DAYS, "min_active_days": 1},
+    {
+        "name": "power_share",
+        "kind": "ratio",
+        "numerator": {"kind": "entities", "events": ["message_sent"], "min_distinct_users": 3},
+        "denominator": {"kind": "active_entities"},
+    },
+    {"name": "mean_messages_per_active_team", **MEAN_MESSAGES},
+    # session_started is not an activity event: an entity can have one without being active
+    {"name": "mean_sessions", **MEAN_MESSAGES, "events": ["session_started"]},
+    # named like the generated numerator of the guardrail mean_nps
+    {"name": "mean_nps_numerator", "kind": "count", "events": ["nps_submitted"]},
+]
+
+
+@pytest.fixture(scope="module")
+def extended_plan():
+    spec = raw_spec(PROJECT_DIR)
+    owned = [{"owner": "analytics", **output} for output in EXTRA_OUTPUTS]
+    spec = {**spec, "outputs": [*spec["outputs"], *owned]}
+    return plan_semantic_layer(load_spec(PROJECT_DIR, variables={"northstar": spec}))
+
+
+def _reasons(plan) -> dict[str, str]:
+    return {item.metric.name: item.reason for item in plan.excluded}
+
+
+def _included(plan) -> set[str]:
+    return {planned.metric.name for planned in plan.included}
+
+
+def test_entities_with_a_per_period_threshold_are_kept_out(extended_plan):
+    assert "min_events 5" in _reasons(extended_plan)["power_teams"]
+    assert "power_teams" not in _included(extended_plan)
+
+
+def test_entities_active_on_several_days_are_kept_out(extended_plan):
+    reasons = _reasons(extended_plan)
     assert "min_active_days 3" in reasons["sticky_teams"]
     assert "sticky_share" in reasons
-    included = {planned.metric.name for planned in plan.included}
-    assert not {"sticky_teams", "sticky_share"} & included
-    # one active day is no condition beyond a matching event: in, like min_events 1
-    once = {**sticky, "name": "teams_active_once", "min_active_days": 1}
-    plan = plan_semantic_layer(_with_metric(demo_spec(), "outputs", once))
-    assert "teams_active_once" in {planned.metric.name for planned in plan.included}
+    assert not {"sticky_teams", "sticky_share"} & _included(extended_plan)
+    assert "teams_active_once" in _included(extended_plan)
 
 
-def test_a_ratio_over_a_thresholded_entity_count_is_kept_out():
-    spec = _with_metric(
-        demo_spec(),
-        "outputs",
-        {
-            "name": "power_share",
-            "kind": "ratio",
-            "numerator": {
-                "kind": "entities",
-                "events": ["message_sent"],
-                "min_distinct_users": 3,
-            },
-            "denominator": {"kind": "active_entities"},
-        },
+def test_a_ratio_over_a_thresholded_entity_count_is_kept_out(extended_plan):
+    assert "power_share" in _reasons(extended_plan)
+
+
+def test_mean_engagement_is_in_only_when_its_events_make_an_entity_active(extended_plan):
+    planned = next(
+        p for p in extended_plan.included if p.metric.name == "mean_messages_per_active_team"
     )
-    excluded = {item.metric.name for item in plan_semantic_layer(spec).excluded}
-    assert "power_share" in excluded
-
-
-def test_mean_engagement_is_in_only_when_its_events_make_an_entity_active():
-    mean_messages = {
-        "name": "mean_messages_per_active_team",
-        "kind": "engagement",
-        "events": ["message_sent"],
-        "aggregate": "mean",
-    }
-    plan = plan_semantic_layer(_with_metric(demo_spec(), "outputs", mean_messages))
-    planned = next(p for p in plan.included if p.metric.name == mean_messages["name"])
     assert planned.denominator is not None and planned.denominator.name == ACTIVE_ENTITIES
-
-    # session_started is not an activity event: an entity can have one without being active
-    mean_sessions = {**mean_messages, "name": "mean_sessions", "events": ["session_started"]}
-    plan = plan_semantic_layer(_with_metric(demo_spec(), "outputs", mean_sessions))
-    assert "mean_sessions" in {item.metric.name for item in plan.excluded}
+    assert "mean_sessions" in _reasons(extended_plan)
 
 
-def test_a_metric_named_like_a_generated_component_is_a_clear_error():
-    spec = _with_metric(
-        demo_spec(),
-        "outputs",
-        {"name": "mean_nps_numerator", "kind": "count", "events": ["nps_submitted"]},
-    )
+def test_a_metric_named_like_a_generated_component_is_a_clear_error(extended_plan):
     with pytest.raises(ValueError, match="mean_nps_numerator"):
-        render_yaml(plan_semantic_layer(spec))
+        render_yaml(extended_plan)
 
 
 def test_compare_reports_a_wrong_value_a_missing_period_and_a_value_for_nothing():
@@ -377,7 +380,7 @@ def test_every_complete_month_agrees_with_fct_metric_values(demo, tmp_path):
 
 
 @pytest.mark.dbt
-@pytest.mark.parametrize("segment", [s["name"] for s in load_spec(PROJECT_DIR)["segments"]])
+@pytest.mark.parametrize("segment", [s["name"] for s in raw_spec(PROJECT_DIR)["segments"]])
 def test_segment_breakdowns_agree_with_fct_metric_values(demo, tmp_path, segment):
     metrics = _layer_metrics(("north_star", "input", "guardrail"))
     _assert_agree(demo, metrics, "week", tmp_path, segment=segment)

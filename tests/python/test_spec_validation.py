@@ -30,8 +30,7 @@ from typing import Any
 import pytest
 import yaml
 from metric_checks import PROJECT_DIR
-
-from northstar.spec import load_spec
+from spec_yaml import raw_spec
 
 pytestmark = pytest.mark.dbt
 
@@ -305,7 +304,7 @@ def _recipe_specs(demo: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """Every case parsed by dbt: {case id: {success, error, seconds}}."""
-    demo = load_spec(PROJECT_DIR)
+    demo = raw_spec(PROJECT_DIR)
     workdir = tmp_path_factory.mktemp("spec_validation")
     cases = []
     for case in CASES:
@@ -378,7 +377,7 @@ def test_the_documented_recipes_cover_breadth_depth_and_frequency() -> None:
 
 def test_the_breadth_depth_frequency_recipes_parse(parsed: dict[str, dict[str, Any]]) -> None:
     """Every recipe of docs/spec.md, as the demo spec's inputs (3-5 per spec), parses."""
-    demo = load_spec(PROJECT_DIR)
+    demo = raw_spec(PROJECT_DIR)
     specs = _recipe_specs(demo)
     assert all(3 <= len(spec["inputs"]) <= 5 for spec in specs)
     outcomes = {key: value for key, value in parsed.items() if key.startswith(RECIPE)}

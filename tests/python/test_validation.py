@@ -1,9 +1,10 @@
 """The validation gate on the contract fixture: a clean warehouse passes, and every kind of
 expectation fails on a copy of the table it guards, corrupted the way real loads break.
 
-The suites run here are generated from CONTRACT_SPEC (the fixture's own spec) into a
-temporary directory by the same code that writes expectations/; one test checks that the
-committed expectations/ is exactly what the project's spec generates (what CI diffs).
+The suites run here are generated from the fixture's own spec (CONTRACT_NORMALIZED_SPEC)
+into a temporary directory by the same code that writes expectations/; one test checks
+that the committed expectations/ is exactly what the project's spec generates (what CI
+diffs).
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from contract_warehouse import CONTRACT_SPEC, make_contract_warehouse
+from contract_warehouse import CONTRACT_NORMALIZED_SPEC, CONTRACT_SPEC, make_contract_warehouse
 
 from northstar import exit_codes
 from northstar.cli import cli
 from northstar.errors import SettingsError, SuitesError
 from northstar.paths import find_project_dir
-from northstar.spec import load_spec, load_vars
+from northstar.project_vars import load_vars
+from northstar.spec import SPEC_TABLE, load_spec
 from northstar.validation import ValidationSettings, validate_warehouse
 from northstar.validation.suite_files import differences, write_suites
 from northstar.validation.suites import build_suites
+from northstar.validation.warehouse import TablesNotFoundError
 
 AS_OF = "2026-10-01"  # the fixture's incomplete week is the week of 2026-09-28
 
@@ -41,7 +44,7 @@ def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec_file.write_text(CONTRACT_SPEC)
     project = find_project_dir()
     settings = ValidationSettings.from_vars(load_vars(project, spec_file))
-    write_suites(root / "suites", build_suites(load_spec(project, spec_file), settings))
+    write_suites(root / "suites", build_suites(CONTRACT_NORMALIZED_SPEC, settings))
     return root
 
 
@@ -516,31 +519,77 @@ def test_validate_warehouse_is_a_plain_function(fixture_dir: Path, tmp_path: Pat
     assert data["outputs"] == {}  # no out_dir: nothing written
 
 
-def test_the_committed_suites_are_what_the_spec_generates() -> None:
+@pytest.fixture(scope="module")
+def project_spec() -> dict:
+    """The project's spec, normalized by dbt (one run-operation for the module)."""
+    return load_spec(find_project_dir())
+
+
+def copy_project(destination: Path) -> Path:
+    """dbt_project.yml and expectations/ copied, the macros linked: enough for dbt to
+    normalize the spec."""
+    project = find_project_dir()
+    shutil.copy(project / "dbt_project.yml", destination / "dbt_project.yml")
+    shutil.copytree(project / "expectations", destination / "expectations")
+    (destination / "macros").symlink_to(project / "macros")
+    return destination
+
+
+def warehouse_with_spec(path: Path, spec: dict) -> Path:
+    """A warehouse holding only the normalized spec of its build (int_northstar_spec)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"create schema {SPEC_TABLE.split('.')[0]}")
+        con.execute(f"create table {SPEC_TABLE} as select ? as spec_json", [json.dumps(spec)])
+    return path
+
+
+def test_the_committed_suites_are_what_the_spec_generates(project_spec: dict) -> None:
     # the same comparison CI makes with `git diff --exit-code expectations/`
     project = find_project_dir()
     settings = ValidationSettings.from_vars(load_vars(project))
-    generated = build_suites(load_spec(project), settings)
+    generated = build_suites(project_spec, settings)
     assert differences(project / "expectations", generated) == []
 
 
-def test_suites_out_of_date_with_the_spec_are_refused(tmp_path: Path) -> None:
-    project = find_project_dir()
-    shutil.copy(project / "dbt_project.yml", tmp_path / "dbt_project.yml")
-    shutil.copytree(project / "expectations", tmp_path / "expectations")
-    text = (tmp_path / "dbt_project.yml").read_text()
+def test_suites_are_checked_against_the_spec_the_warehouse_was_built_with(
+    tmp_path: Path, project_spec: dict
+) -> None:
+    """No dbt call: the spec comes from int_northstar_spec, not from dbt_project.yml (whose
+    churn_rate threshold is changed here, so reading it would refuse the suites)."""
+    project = copy_project(tmp_path)
+    text = (project / "dbt_project.yml").read_text()
+    (project / "dbt_project.yml").write_text(text.replace("warn: 0.2\n", "warn: 0.25\n", 1))
+    # built with the spec the suites were generated from: the check passes (and then the
+    # warehouse lacks the tables the suites read)
+    fresh = warehouse_with_spec(tmp_path / "fresh.duckdb", project_spec)
+    with pytest.raises(TablesNotFoundError):
+        validate_warehouse(fresh, None, project_dir=project)
+    # built with another threshold: refused
+    changed = json.loads(json.dumps(project_spec))
+    churn = next(m for m in changed["metrics"] if m["name"] == "churn_rate")
+    assert churn["warn"] == 0.2
+    churn["warn"] = 0.25
+    stale = warehouse_with_spec(tmp_path / "changed.duckdb", changed)
+    with pytest.raises(SuitesError, match=r"out of date with the spec .*dim_metrics\.json"):
+        validate_warehouse(stale, None, project_dir=project)
+
+
+def test_a_warehouse_without_its_spec_is_checked_against_the_project_spec(tmp_path: Path) -> None:
+    """A warehouse built before int_northstar_spec existed: dbt normalizes the project's."""
+    project = copy_project(tmp_path)
+    text = (project / "dbt_project.yml").read_text()
     assert "warn: 0.2\n" in text
-    (tmp_path / "dbt_project.yml").write_text(text.replace("warn: 0.2\n", "warn: 0.25\n", 1))
+    (project / "dbt_project.yml").write_text(text.replace("warn: 0.2\n", "warn: 0.25\n", 1))
+    duckdb.connect(str(tmp_path / "old.duckdb")).close()
     with pytest.raises(SuitesError, match="out of date with the spec"):
-        validate_warehouse(tmp_path / "unused.duckdb", None, project_dir=tmp_path)
+        validate_warehouse(tmp_path / "old.duckdb", None, project_dir=project)
 
 
 def test_generate_suites_check_prints_a_diff_of_each_stale_file(tmp_path: Path) -> None:
     """`scripts/generate_suites.py --check` (what CI runs) names the stale files and
     shows what changed in each, as a unified diff a reviewer can read (or apply)."""
     project = find_project_dir()
-    shutil.copy(project / "dbt_project.yml", tmp_path / "dbt_project.yml")
-    shutil.copytree(project / "expectations", tmp_path / "expectations")
+    copy_project(tmp_path)
     script = [sys.executable, str(project / "scripts" / "generate_suites.py")]
     check = [*script, "--check", "--project-dir", str(tmp_path)]
     text = (tmp_path / "dbt_project.yml").read_text()

@@ -33,7 +33,7 @@ final as (
         cast(classified.user_id as {{ dbt.type_string() }}) as user_id,
         cast(classified.account_id as {{ dbt.type_string() }}) as account_id,
         cast(
-            classified.{{ var('northstar', {}).get('entity', 'account') }}_id
+            classified.{{ northstar_spec().entity_column }}
             as {{ dbt.type_string() }}
         ) as entity_id,
         cast(classified.session_id as {{ dbt.type_string() }}) as session_id,

@@ -21,10 +21,10 @@
     is stored only for rejected rows, where it is the evidence.
 -#}
 
-{%- set spec = var('northstar', {}) -%}
-{%- set entity_id = spec.get('entity', 'account') ~ '_id' -%}
+{%- set spec = northstar_spec() -%}
+{%- set entity_id = spec.entity_column -%}
 {%- set known_events = [] -%}
-{%- for name in spec.get('events', {}) -%}
+{%- for name in spec.events -%}
 {%- do known_events.append(northstar_normalize_event_name_value(name)) -%}
 {%- endfor -%}
 {%- set reject_unknown = var('northstar__reject_unknown_events', false)

@@ -1,0 +1,34 @@
+{#-
+    The normalized spec (northstar_spec()) as JSON: how Python reads the spec, so that it
+    never re-reads dbt_project.yml nor re-applies the defaults filled here.
+
+    Two ways to it, one macro:
+      - `dbt run-operation northstar_print_spec_json` prints it, for generators that run
+        without a warehouse (`northstar semantic`, scripts/generate_suites.py);
+      - the model int_northstar_spec stores it, so the validation gate reads the spec a
+        warehouse was built with, at no extra dbt call.
+-#}
+{% macro northstar_spec_json() %}
+    {{ return(tojson(northstar_spec())) }}
+{% endmacro %}
+
+
+{#- The line Python looks for in run-operation's output (dbt may print other lines). -#}
+{% macro northstar_print_spec_json() %}
+    {{ print('northstar_spec_json: ' ~ northstar_spec_json()) }}
+{% endmacro %}
+
+
+{#- northstar_string_literal(text) -> a SQL string literal holding `text` exactly. On Spark
+    a backslash escapes the next character in a literal, and JSON is full of them. -#}
+{% macro northstar_string_literal(text) -%}
+    {{ return(adapter.dispatch('northstar_string_literal', 'northstar')(text)) }}
+{%- endmacro %}
+
+{% macro default__northstar_string_literal(text) -%}
+    '{{ text | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro spark__northstar_string_literal(text) -%}
+    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
