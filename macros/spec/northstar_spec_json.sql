@@ -17,18 +17,3 @@
 {% macro northstar_print_spec_json() %}
     {{ print('northstar_spec_json: ' ~ northstar_spec_json()) }}
 {% endmacro %}
-
-
-{#- northstar_string_literal(text) -> a SQL string literal holding `text` exactly. On Spark
-    a backslash escapes the next character in a literal, and JSON is full of them. -#}
-{% macro northstar_string_literal(text) -%}
-    {{ return(adapter.dispatch('northstar_string_literal', 'northstar')(text)) }}
-{%- endmacro %}
-
-{% macro default__northstar_string_literal(text) -%}
-    '{{ text | replace("'", "''") }}'
-{%- endmacro %}
-
-{% macro spark__northstar_string_literal(text) -%}
-    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
-{%- endmacro %}

@@ -5,7 +5,7 @@
     {%- if value is none -%}null
     {%- elif value is boolean -%}{{ 'true' if value else 'false' }}
     {%- elif value is number -%}{{ value }}
-    {%- else -%}'{{ value | string | replace("'", "''") }}'
+    {%- else -%}{{ northstar_string_literal(value | string) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -17,4 +17,19 @@
     {%- else -%}
         false
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- northstar_string_literal(text) -> a SQL string literal holding `text` exactly. On Spark
+    a backslash escapes the next character in a literal, and JSON is full of them. -#}
+{% macro northstar_string_literal(text) -%}
+    {{ return(adapter.dispatch('northstar_string_literal', 'northstar')(text)) }}
+{%- endmacro %}
+
+{% macro default__northstar_string_literal(text) -%}
+    '{{ text | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro spark__northstar_string_literal(text) -%}
+    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}

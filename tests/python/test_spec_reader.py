@@ -24,7 +24,6 @@ SPEC_READER = "macros/spec/northstar_spec.sql"
 # Python that opens dbt_project.yml, and why; none of them for the spec.
 PROJECT_FILE_READERS = {
     "northstar/paths.py": "finds the project directory by the file's presence",
-    "northstar/build.py": "the profile name dbt uses",
     "northstar/project_vars.py": "the vars other than the spec (northstar__validation)",
 }
 
@@ -96,7 +95,7 @@ def test_a_forbidden_read_is_found(relative: str, text: str) -> None:
 
 def test_allowed_reads_are_not_flagged() -> None:
     assert violations(SPEC_READER, "{%- set raw = var('northstar', none) -%}") == []
-    assert violations("northstar/build.py", 'open(project / "dbt_project.yml")') == []
+    assert violations("northstar/project_vars.py", 'open(project / "dbt_project.yml")') == []
     # other vars of the northstar__ family are settings, not the spec
     assert violations("macros/x.sql", "{{ var('northstar__lookback_days', 3) }}") == []
 
