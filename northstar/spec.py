@@ -64,6 +64,7 @@ class Metric:
     is_ratio: bool  # values are shares in [0, 1]
     has_numerator: bool
     has_denominator: bool
+    may_be_negative: bool  # a property's mean or percentile: no lower bound
     spec: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod

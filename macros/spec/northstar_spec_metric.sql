@@ -23,6 +23,9 @@
       is_ratio          values are shares in [0, 1]: a lifecycle kind, or unit ratio
       has_numerator     rows carry a numerator (not percentiles, not median engagement)
       has_denominator   rows carry a denominator (every kind but the additive ones)
+      may_be_negative   a property's mean or percentile: the gate sets no lower bound
+      completion_lag_days  days after a period ends before its value is final (activation:
+                        within_days, since its cohort needs that long; else 0)
 -#}
 {% macro northstar_spec_metric(role, field, entry, context) %}
     {%- if entry is none or entry is not mapping -%}
@@ -161,6 +164,8 @@
         'is_ratio': kind in ['activation', 'retention', 'resurrection', 'churn'] or metric.unit == 'ratio',
         'has_numerator': kind != 'percentile' and metric.get('aggregate') != 'median',
         'has_denominator': not additive,
+        'may_be_negative': kind in ['mean', 'percentile'],
+        'completion_lag_days': metric.within_days if kind == 'activation' else 0,
     }) -%}
     {{ return(metric) }}
 {% endmacro %}

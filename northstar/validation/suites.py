@@ -20,9 +20,6 @@ from northstar.validation.settings import ValidationSettings
 SUITE_FORMAT = 1
 GENERATOR = "scripts/generate_suites.py"
 
-# Kinds whose numerator is a property's sum or absent, and may legitimately be negative.
-FREE_NUMERATOR_KINDS = ("mean", "percentile")
-
 METRIC_VALUES_GRAIN = ["metric_name", "grain", "period_start", "segment_name", "segment_value"]
 AHA_GRAIN = ["entity_type", "entity_id"]
 
@@ -176,7 +173,7 @@ def _metric_values_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
                 column="value", min_value=0, row_condition=_is_any_metric(counts)
             ),
         )
-    counted = sorted(m.name for m in spec_metrics if m.kind not in FREE_NUMERATOR_KINDS)
+    counted = sorted(m.name for m in spec_metrics if not m.may_be_negative)
     if counted:
         suite.add(
             "non_negative",

@@ -279,6 +279,8 @@ CONTRACT_NORMALIZED_SPEC = {
             "is_ratio": False,
             "has_numerator": True,
             "has_denominator": False,
+            "may_be_negative": False,
+            "completion_lag_days": 0,
             "sort_order": 1,
         },
         {
@@ -305,6 +307,8 @@ CONTRACT_NORMALIZED_SPEC = {
             "is_ratio": True,
             "has_numerator": True,
             "has_denominator": True,
+            "may_be_negative": False,
+            "completion_lag_days": 14,
             "sort_order": 2,
         },
         {
@@ -330,6 +334,8 @@ CONTRACT_NORMALIZED_SPEC = {
             "is_ratio": True,
             "has_numerator": True,
             "has_denominator": True,
+            "may_be_negative": False,
+            "completion_lag_days": 0,
             "sort_order": 3,
         },
     ],

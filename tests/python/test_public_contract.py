@@ -9,12 +9,15 @@ agree, and that the fixture warehouse other tests use looks like a real build.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
 from contract_warehouse import contract_columns, make_contract_warehouse
 
 from northstar.publish.tables import PUBLIC_TABLES
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 # stg_events_rejected is published but not under a contract: it is an incremental staging
 # model whose raw_* columns follow the configured raw event columns (docs/raw-event-contract.md).
@@ -93,3 +96,28 @@ def test_the_real_build_has_the_contract_types(demo):
     DuckDB's 128-bit sums; double rates, not 4-byte floats)."""
     with duckdb.connect(str(demo.warehouse), read_only=True) as con:
         assert _mismatches(con, required_only=False) == []
+
+
+@pytest.mark.dbt
+def test_the_fixture_spec_is_what_dbt_normalizes(tmp_path):
+    """CONTRACT_NORMALIZED_SPEC is written out by hand (dbt refuses a one-input spec): it
+    must stay what the normalizer makes of CONTRACT_SPEC given two padding inputs, those
+    removed, so the suites the gate tests are generated from the real normalization."""
+    import yaml
+    from contract_warehouse import CONTRACT_NORMALIZED_SPEC, CONTRACT_SPEC
+
+    from northstar.spec import load_spec
+
+    variables = yaml.safe_load(CONTRACT_SPEC)
+    padding = [
+        {"name": f"padding_{n}", "kind": "count", "owner": "tests", "events": ["message_sent"]}
+        for n in (1, 2)
+    ]
+    variables["northstar"]["inputs"] += padding
+    normalized = load_spec(PROJECT_DIR, variables={"northstar": variables["northstar"]})
+    normalized["metrics"] = [
+        m for m in normalized["metrics"] if not m["name"].startswith("padding_")
+    ]
+    for order, metric in enumerate(normalized["metrics"], 1):
+        metric["sort_order"] = order
+    assert normalized == CONTRACT_NORMALIZED_SPEC

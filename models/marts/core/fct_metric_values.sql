@@ -43,7 +43,7 @@ metric_grains as (
             {{ northstar_literal(metric.targets.get(grain)) }} as {{ northstar_type_double() }}
         ) as grain_target,
         {{ northstar_literal(grain in metric.status_grains) }} as has_status,
-        {{ metric.within_days if metric.kind == 'activation' else 0 }} as completion_lag_days
+        {{ metric.completion_lag_days }} as completion_lag_days
     {{ 'union all' if not (outer.last and loop.last) }}
     {%- endfor %}
     {%- endfor %}
