@@ -7,14 +7,7 @@
 {% macro northstar_metric_columns(metric) %}
     {%- set m = metric.name -%}
     {%- set kind = metric.kind -%}
-    {%- if kind in ['count', 'sum', 'entities', 'new_entities'] -%}
-        {%- set num = 'coalesce(' ~ m ~ '__numerator, 0)' -%}
-        {{ return((num, 'null', num)) }}
-    {%- elif kind in ['mean', 'ratio'] -%}
-        {%- set num = 'coalesce(' ~ m ~ '__numerator, 0)' -%}
-        {%- set den = 'coalesce(' ~ m ~ '__denominator, 0)' -%}
-        {{ return((num, den, northstar_divide(num, den))) }}
-    {%- elif kind == 'engagement' and metric.aggregate == 'median' -%}
+    {%- if kind == 'engagement' and metric.aggregate == 'median' -%}
         {{ return(('null', 'active_entities', m ~ '__value')) }}
     {%- elif kind == 'engagement' -%}
         {%- set num = 'coalesce(' ~ m ~ '__numerator, 0)' -%}
@@ -31,5 +24,14 @@
         {{ return(('resurrecting_entities', 'dormant_pool_entities', northstar_divide('resurrecting_entities', 'dormant_pool_entities'))) }}
     {%- elif kind == 'churn' -%}
         {{ return(('dormant_entities', 'previous_active_entities', northstar_divide('dormant_entities', 'previous_active_entities'))) }}
+    {%- elif metric.denominator is not none -%}
+        {#- any other kind with two measures: their quotient (mean, ratio) -#}
+        {%- set num = 'coalesce(' ~ m ~ '__numerator, 0)' -%}
+        {%- set den = 'coalesce(' ~ m ~ '__denominator, 0)' -%}
+        {{ return((num, den, northstar_divide(num, den))) }}
+    {%- else -%}
+        {#- one measure: the value is its total (count, sum, entities, new_entities) -#}
+        {%- set num = 'coalesce(' ~ m ~ '__numerator, 0)' -%}
+        {{ return((num, 'null', num)) }}
     {%- endif -%}
 {% endmacro %}

@@ -61,12 +61,7 @@ grouped as (
         entity_segments.segment_value,
         {%- for metric in spec.metrics %}
         {%- set m = metric.name %}
-        {%- if metric.kind in ['count', 'sum', 'entities', 'new_entities', 'mean', 'ratio'] %}
-        sum(entity_periods.{{ m }}__numerator) as {{ m }}__numerator,
-        {%- if metric.denominator is not none %}
-        sum(entity_periods.{{ m }}__denominator) as {{ m }}__denominator,
-        {%- endif %}
-        {%- elif metric.kind == 'engagement' and metric.aggregate == 'median' %}
+        {%- if metric.kind == 'engagement' and metric.aggregate == 'median' %}
             {%- set active_only =
                 'case when entity_periods.is_active then entity_periods.' ~ m ~ '__numerator end' %}
         {{ northstar_percentile(active_only, 0.5) }} as {{ m }}__value,
@@ -74,7 +69,13 @@ grouped as (
         sum(
             case when entity_periods.is_active then entity_periods.{{ m }}__numerator else 0 end
         ) as {{ m }}__numerator,
-            {%- elif metric.kind == 'activation' %}
+        {#- any other kind with measures: their sums over the period's entities #}
+        {%- elif metric.numerator is not none %}
+        sum(entity_periods.{{ m }}__numerator) as {{ m }}__numerator,
+        {%- if metric.denominator is not none %}
+        sum(entity_periods.{{ m }}__denominator) as {{ m }}__denominator,
+        {%- endif %}
+        {%- elif metric.kind == 'activation' %}
         sum(
             case
                 when

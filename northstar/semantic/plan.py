@@ -194,15 +194,6 @@ def _plan_metric(metric: Metric, spec: dict[str, Any]) -> PlannedMetric:
     kind = metric.kind
     if kind in ("retention", "resurrection", "churn"):
         raise NotExpressible(REASONS[kind])
-    if metric.is_additive:
-        return PlannedMetric(metric, measure=_spec_measure(metric, "numerator", entry["numerator"]))
-    if kind in ("mean", "ratio"):
-        # a mean is normalized as a ratio: sum of the property / count of events carrying it
-        return PlannedMetric(
-            metric,
-            numerator=_spec_measure(metric, "numerator", entry["numerator"]),
-            denominator=_spec_measure(metric, "denominator", entry["denominator"]),
-        )
     if kind == "engagement":
         if entry["aggregate"] == "median":
             raise NotExpressible(REASONS["median"])
@@ -241,7 +232,17 @@ def _plan_metric(metric: Metric, spec: dict[str, Any]) -> PlannedMetric:
             },
         )
         return PlannedMetric(metric, measure=percentile, fill_zero=False)
-    raise NotExpressible(f"unknown metric kind {kind!r}")
+    # Any other kind is its measures: one total, or a quotient of two (a mean is normalized
+    # as sum of the property / count of the events carrying it).
+    if metric.is_additive:
+        return PlannedMetric(metric, measure=_spec_measure(metric, "numerator", entry["numerator"]))
+    if entry.get("numerator") and entry.get("denominator"):
+        return PlannedMetric(
+            metric,
+            numerator=_spec_measure(metric, "numerator", entry["numerator"]),
+            denominator=_spec_measure(metric, "denominator", entry["denominator"]),
+        )
+    raise NotExpressible(f"no MetricFlow mapping for the metric kind {kind!r}")
 
 
 def plan_semantic_layer(spec: dict[str, Any]) -> SemanticPlan:
