@@ -1,17 +1,20 @@
-"""The DataFrames the suites run on: a table as it is, or a view derived from it in pandas.
+"""The rows the suites run on: one DuckDB query per frame, run on the read-only warehouse.
 
-Some rules are about relations between rows (consecutive periods, change versus the
-previous period, a day versus its history) or between tables (a metric's role in the
-catalog). Great Expectations' built-in expectations test one row at a time, so each such
-rule gets a derived column computed here, and the suite holds the plain expectation on
-that column ("periods_since_previous is exactly 1"). A suite's JSON names its frame and
-the frame's parameters (`meta.northstar.frame`, `meta.northstar.params`); this module is
-the only code between the warehouse and the suite. docs/validation.md lists every frame.
+Some rules are about relations between rows (change versus the previous complete period,
+a day versus its history) or between a table and the spec (a status versus its
+thresholds). Great Expectations' built-in expectations test one row at a time, so each
+such rule gets a derived column computed here, in SQL, and the suite holds the plain
+expectation on that column ("volume_ratio is within [0.5, 2]"). A suite's JSON names its
+frame and the frame's parameters (`meta.northstar.frame`, `meta.northstar.params`); a
+query reads them as `$name` (plus `$as_of`, the reference date). Rules that dbt's tests
+already check on the same tables are not here (docs/validation.md, "Which layer checks
+what").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,18 +31,8 @@ ACCEPTED_EVENTS = "staging.stg_events"
 DUPLICATE_EVENTS = "staging.stg_events_duplicates"
 REJECTED_EVENTS = "staging.stg_events_rejected"
 
-# The quality mart's columns (models/marts/quality/, staging owner). Named once here.
-QUALITY_DAY = "event_date"
-QUALITY_RAW = "raw_rows"
-QUALITY_ACCEPTED = "accepted_rows"
-QUALITY_DUPLICATES = "duplicate_rows"
-QUALITY_REJECTED = "rejected_rows"
-
-SERIES_KEYS = ["metric_name", "grain", "segment_name", "segment_value"]
-NUMBER_COLUMNS = ("value", "numerator", "denominator")
-# What a number column holds in a row, as metric_numbers reports it.
-NUMBER, NULL, NAN, PLUS_INF, MINUS_INF = "number", "null", "nan", "+inf", "-inf"
 GRAIN_KEYS = ("metric_name", "grain", "period_start", "segment_name", "segment_value")
+_PARAMETER = re.compile(r"\$([a-z_]+)")
 
 
 @dataclass(frozen=True)
@@ -51,37 +44,16 @@ class RunContext:
 
 @dataclass(frozen=True)
 class Frame:
-    reads: tuple[str, ...]  # must exist and hold rows
-    build: Callable[[Warehouse, dict[str, Any], RunContext], pd.DataFrame]
+    sql: str
     doc: str
     keys: tuple[str, ...]  # columns that name a row in a failure message
+    # table -> the contract columns the query reads; each table must exist and hold rows
+    reads: dict[str, tuple[str, ...]]
     may_be_empty: tuple[str, ...] = ()  # must exist; no rows is a valid state
 
     @property
     def tables(self) -> tuple[str, ...]:
-        return self.reads + self.may_be_empty
-
-
-def _period_index(starts: pd.Series, grains: pd.Series) -> pd.Series:
-    """Periods counted from a fixed origin, so consecutive periods differ by exactly 1.
-
-    A start that is not on its grain's boundary (a Tuesday for an ISO week, the 2nd for a
-    month) gets a fractional index, so it also fails the "exactly 1" expectations.
-    """
-    days = (starts - pd.Timestamp("1970-01-05")).dt.days.astype("float64")  # a Monday
-    months = (starts.dt.year * 12 + starts.dt.month - 1).astype("float64")
-    months = months + (starts.dt.day - 1) / 31.0
-    index = pd.Series(float("nan"), index=starts.index)
-    index = index.mask(grains == "day", days)
-    index = index.mask(grains == "week", days / 7.0)
-    return index.mask(grains == "month", months)
-
-
-def table_as_is(name: str) -> Callable[[Warehouse, dict[str, Any], RunContext], pd.DataFrame]:
-    def build(warehouse: Warehouse, params: dict[str, Any], run: RunContext) -> pd.DataFrame:
-        return warehouse.table(name)
-
-    return build
+        return (*self.reads, *self.may_be_empty)
 
 
 def _threshold_text(value: Any) -> str:
@@ -92,299 +64,276 @@ def metric_signature(
     name: str, role: str, direction: str, warn: float | None, breach: float | None
 ) -> str:
     """One comparable string per catalog row: what the spec declares about a metric's
-    place and health rule. The suite generator writes the spec's signatures with this
-    same function, so both sides format numbers alike."""
+    place and health rule. The generator writes the spec's side with this function; the
+    dim_metrics frame builds the warehouse's side in SQL with the same format (%.12g)."""
     return (
         f"{name}:{role}:{direction}:warn={_threshold_text(warn)}:breach={_threshold_text(breach)}"
     )
 
 
-def dim_metrics(warehouse: Warehouse, params: dict[str, Any], run: RunContext) -> pd.DataFrame:
-    frame = warehouse.table(DIM_METRICS).copy()
-    signature = ["metric_name", "role", "direction", "warn_threshold", "breach_threshold"]
-    warehouse.table(DIM_METRICS, signature)  # fails plainly if the contract is broken
-    frame["metric_signature"] = [
-        metric_signature(*row) for row in frame[signature].itertuples(index=False)
-    ]
-    return frame
+DIM_METRICS_SQL = """
+select
+    *,
+    coalesce(metric_name, 'null') || ':' || coalesce(role, 'null')
+    || ':' || coalesce(direction, 'null')
+    || ':warn=' || coalesce(printf('%.12g', warn_threshold), 'none')
+    || ':breach=' || coalesce(printf('%.12g', breach_threshold), 'none') as metric_signature
+from marts.dim_metrics
+order by metric_name
+"""
 
+# $thresholds: {metric_name: {direction, warn, breach, status_grains}} from the spec.
+# Reaching a threshold counts (a lower-is-better value equal to its breach line is a
+# breach); breach is tested first so it wins where both are reached, and a threshold the
+# metric does not have (null) is never reached.
+METRIC_STATUS_SQL = """
+with
 
-def metric_values_spine(
-    warehouse: Warehouse, params: dict[str, Any], run: RunContext
-) -> pd.DataFrame:
-    columns = [*SERIES_KEYS, "period_start", "period_end"]
-    frame = warehouse.table(METRIC_VALUES, columns)
-    starts = pd.to_datetime(frame["period_start"])
-    ends = pd.to_datetime(frame["period_end"])
-    frame["period_index"] = _period_index(starts, frame["grain"])
-    frame["period_length_in_grains"] = _period_index(ends, frame["grain"]) - frame["period_index"]
-    frame = frame.sort_values([*SERIES_KEYS, "period_index"], kind="stable")
-    series = frame.groupby(SERIES_KEYS, dropna=False, sort=False)["period_index"]
-    frame["periods_since_previous"] = series.diff()
-    # the tail of each series must reach the latest period of its grain: a series that
-    # stops early has a missing period that no gap inside it would show
-    latest_of_grain = frame.groupby("grain")["period_index"].transform("max")
-    is_last = series.transform("max") == frame["period_index"]
-    frame["periods_behind_latest"] = (latest_of_grain - frame["period_index"]).where(is_last)
-    return frame.reset_index(drop=True)
+thresholds as (
+    select
+        key as metric_name,
+        value ->> 'direction' as direction,
+        cast(value ->> 'warn' as double) as warn,
+        cast(value ->> 'breach' as double) as breach,
+        from_json(value -> 'status_grains', '["VARCHAR"]') as status_grains
+    from json_each($thresholds)
+),
 
+metric_values as (
+    select metric_name, grain, period_start, segment_name, segment_value, value, status
+    from marts.fct_metric_values
+)
 
-def metric_status(warehouse: Warehouse, params: dict[str, Any], run: RunContext) -> pd.DataFrame:
-    """fct_metric_values' status next to the status its value and thresholds give.
+select
+    metric_values.*,
+    case
+        when
+            thresholds.metric_name is null
+            or metric_values.value is null
+            or isnan(metric_values.value)
+            or not list_contains(thresholds.status_grains, metric_values.grain)
+            then 'none'
+        when thresholds.direction = 'lower_is_better' and metric_values.value >= thresholds.breach
+            then 'breach'
+        when thresholds.direction <> 'lower_is_better' and metric_values.value <= thresholds.breach
+            then 'breach'
+        when thresholds.direction = 'lower_is_better' and metric_values.value >= thresholds.warn
+            then 'warn'
+        when thresholds.direction <> 'lower_is_better' and metric_values.value <= thresholds.warn
+            then 'warn'
+        else 'ok'
+    end as expected_status
+from metric_values
+left join thresholds on metric_values.metric_name = thresholds.metric_name
+order by metric_values.metric_name, metric_values.grain, metric_values.period_start,
+    metric_values.segment_name, metric_values.segment_value
+"""
 
-    The thresholds come from the suite (params.thresholds, generated from the spec), so a
-    moved threshold is a reviewed change to the suite file. Reaching a threshold counts:
-    a lower-is-better value equal to its breach threshold is a breach.
-    """
-    columns = [*GRAIN_KEYS, "value", "status"]
-    frame = warehouse.table(METRIC_VALUES, columns)
-    expected = pd.Series("none", index=frame.index, dtype="object")
-    for name, rule in (params.get("thresholds") or {}).items():
-        rows = (
-            (frame["metric_name"] == name)
-            & frame["grain"].isin(rule["status_grains"])
-            & frame["value"].notna()
-        )
-        expected = expected.mask(rows, "ok")
-        # warn first, so that breach wins where both are reached; a missing threshold
-        # (a metric with only one) is never reached
-        for status in ("warn", "breach"):
-            if rule.get(status) is None:
-                continue
-            if rule["direction"] == "lower_is_better":
-                reached = frame["value"] >= rule[status]
-            else:
-                reached = frame["value"] <= rule[status]
-            expected = expected.mask(rows & reached, status)
-    frame["expected_status"] = expected
-    return frame
+# Recomputed from `value` rather than read from change_pct: a corrupted value must not
+# hide behind a change column computed before it was corrupted. A move from 0 has no
+# relative size and stays null, as change_pct does in the tables; so does the move out of
+# one of the first $warmup_periods periods (settings.nsm_change_warmup_periods).
+NORTH_STAR_CHANGES_SQL = """
+with
 
+complete_periods as (
+    select
+        metric_name,
+        grain,
+        period_start,
+        value,
+        lag(value) over by_grain as previous_complete_value,
+        row_number() over by_grain - 1 as periods_before
+    from marts.fct_metric_values
+    where
+        metric_name = $metric_name
+        and segment_name = 'all'
+        and segment_value = 'all'
+        and coalesce(is_complete_period, false)
+    window by_grain as (partition by grain order by period_start)
+)
 
-def metric_numbers(warehouse: Warehouse, params: dict[str, Any], run: RunContext) -> pd.DataFrame:
-    """fct_metric_values' keys and numbers with `<column>_kind` for value, numerator and
-    denominator: number, null, nan, +inf or -inf.
+select
+    metric_name,
+    grain,
+    period_start,
+    value,
+    previous_complete_value,
+    case
+        when previous_complete_value <> 0 and periods_before > $warmup_periods
+            then (value - previous_complete_value) / abs(previous_complete_value)
+    end as change_vs_previous_complete
+from complete_periods
+order by grain, period_start
+"""
 
-    A range expectation skips NULL and NaN alike and +inf has no upper bound to break, so
-    each of these passed the gate (issue 9); the suite says where each kind is allowed.
-    """
-    frame = warehouse.table_with_null_flags(
-        METRIC_VALUES, [*GRAIN_KEYS, *NUMBER_COLUMNS], list(NUMBER_COLUMNS)
-    )
-    for column in NUMBER_COLUMNS:
-        numbers = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-        is_null = frame.pop(f"{column}__is_null").astype(bool)
-        kind = pd.Series(NUMBER, index=frame.index, dtype="object")
-        kind = kind.mask(numbers == float("inf"), PLUS_INF)
-        kind = kind.mask(numbers == float("-inf"), MINUS_INF)
-        kind = kind.mask(numbers.isna() & ~is_null, NAN)
-        frame[f"{column}_kind"] = kind.mask(is_null, NULL)
-    return frame
+# Negative while the latest period is still running.
+METRIC_VALUES_FRESHNESS_SQL = """
+select
+    grain,
+    max(period_end) as latest_period_end,
+    cast($as_of as date) as reference_date,
+    date_diff('day', max(period_end), cast($as_of as date)) as days_since_latest_period_end
+from marts.fct_metric_values
+group by grain
+order by grain
+"""
 
+# Only days with accepted events count as volume (a day of rejects alone is not one, a
+# row without a date is no day to compare). A day with no row at all is the worst drop
+# there is: the calendar adds it with 0 accepted rows so the band sees it. The ratio is
+# null without $history_weeks weeks of the same weekday before it, over a median of 0,
+# and on the latest day, which is usually still arriving.
+EVENT_VOLUME_SQL = """
+with
 
-def metric_values_catalog(
-    warehouse: Warehouse, params: dict[str, Any], run: RunContext
-) -> pd.DataFrame:
-    values = warehouse.table(METRIC_VALUES, ["metric_name", "role"]).drop_duplicates()
-    catalog = warehouse.table(DIM_METRICS, ["metric_name", "role"]).rename(
-        columns={"role": "catalog_role"}
-    )
-    frame = values.merge(catalog, on="metric_name", how="left")
-    frame["in_catalog"] = frame["catalog_role"].notna()
-    return frame.sort_values(["metric_name", "role"]).reset_index(drop=True)
+dated as (
+    select event_date, accepted_rows
+    from marts.fct_event_quality_daily
+    where event_date is not null and accepted_rows > 0
+),
 
+calendar as (
+    select cast(day as date) as event_date
+    from range(
+        (select min(event_date) from dated),
+        (select max(event_date) from dated) + interval 1 day,
+        interval 1 day
+    ) as t(day)
+),
 
-def north_star_changes(
-    warehouse: Warehouse, params: dict[str, Any], run: RunContext
-) -> pd.DataFrame:
-    values = warehouse.table(
-        METRIC_VALUES,
-        [*GRAIN_KEYS, "value", "is_complete_period"],
-    )
-    frame = values[
-        (values["metric_name"] == params["metric_name"])
-        & (values["segment_name"] == "all")
-        & (values["segment_value"] == "all")
-        & (values["is_complete_period"].fillna(False).astype(bool))
-    ][["metric_name", "grain", "period_start", "value"]].copy()
-    frame = frame.sort_values(["grain", "period_start"], kind="stable")
-    by_grain = frame.groupby("grain")
-    previous = by_grain["value"].shift()
-    frame["previous_complete_value"] = previous
-    # Recomputed from `value` rather than read from change_pct: a corrupted value must
-    # not hide behind a change column computed before it was corrupted. A move from 0
-    # has no relative size; it stays null, as change_pct does in the tables. So does the
-    # move out of a warm-up period (settings.nsm_change_warmup_periods).
-    usable = (previous != 0) & (by_grain.cumcount() > int(params.get("warmup_periods", 0)))
-    frame["change_vs_previous_complete"] = (frame["value"] - previous) / previous.abs().where(
-        usable
-    )
-    return frame.reset_index(drop=True)
+days as (
+    select
+        calendar.event_date,
+        cast(coalesce(dated.accepted_rows, 0) as double) as accepted_rows,
+        dated.event_date is null as day_missing_from_mart
+    from calendar
+    left join dated on calendar.event_date = dated.event_date
+),
 
+history as (
+    select
+        days.event_date,
+        count(past.event_date) as weeks_of_history,
+        median(past.accepted_rows) as median_accepted_rows
+    from days
+    left join days as past
+        on
+            past.event_date < days.event_date
+            and past.event_date >= days.event_date - 7 * $history_weeks
+            and date_diff('day', past.event_date, days.event_date) % 7 = 0
+    group by days.event_date
+)
 
-def metric_values_freshness(
-    warehouse: Warehouse, params: dict[str, Any], run: RunContext
-) -> pd.DataFrame:
-    values = warehouse.table(METRIC_VALUES, ["grain", "period_end"])
-    frame = (
-        values.assign(period_end=pd.to_datetime(values["period_end"]))
-        .groupby("grain", as_index=False)["period_end"]
-        .max()
-        .rename(columns={"period_end": "latest_period_end"})
-    )
-    reference = pd.Timestamp(run.as_of)
-    frame["reference_date"] = reference
-    # negative while the latest period is still running
-    frame["days_since_latest_period_end"] = (reference - frame["latest_period_end"]).dt.days
-    return frame
+select
+    days.*,
+    case
+        when
+            history.weeks_of_history = $history_weeks
+            and history.median_accepted_rows > 0
+            and days.event_date < (select max(event_date) from days)
+            then days.accepted_rows / history.median_accepted_rows
+    end as volume_ratio
+from days
+inner join history on days.event_date = history.event_date
+order by days.event_date
+"""
 
+# dbt tests raw = accepted + duplicates + rejected on each row of the mart; this holds the
+# mart against the staging tables it summarizes, so a mart built before a staging table
+# changed (or a row lost between them) is caught before publishing.
+EVENT_RECONCILIATION_SQL = """
+with
 
-def event_volume(warehouse: Warehouse, params: dict[str, Any], run: RunContext) -> pd.DataFrame:
-    table = warehouse.table(EVENT_QUALITY, [QUALITY_DAY, QUALITY_ACCEPTED])
-    # Only days with accepted events: a day of rejects alone is not a volume, and no date at
-    # all is no day to compare.
-    dated = table[table[QUALITY_DAY].notna() & (table[QUALITY_ACCEPTED] > 0)]
-    dated = dated[[QUALITY_DAY, QUALITY_ACCEPTED]].copy()
-    dated[QUALITY_DAY] = pd.to_datetime(dated[QUALITY_DAY])
-    if dated.empty:  # nothing accepted at all: the reconciliation suite names the empty table
-        return dated.assign(day_missing_from_mart=False, volume_ratio=float("nan"))
-    # A day with no row at all is the worst volume drop there is: add it with 0 accepted
-    # rows so the band sees it.
-    calendar = pd.DataFrame(
-        {QUALITY_DAY: pd.date_range(dated[QUALITY_DAY].min(), dated[QUALITY_DAY].max())}
-    )
-    frame = calendar.merge(dated, on=QUALITY_DAY, how="left")
-    frame["day_missing_from_mart"] = frame[QUALITY_ACCEPTED].isna()
-    frame[QUALITY_ACCEPTED] = frame[QUALITY_ACCEPTED].fillna(0)
-    frame["volume_ratio"] = _volume_ratio(frame, int(params["history_weeks"]))
-    return frame
+mart as (
+    select
+        cast(coalesce(sum(raw_rows), 0) as bigint) as raw_rows,
+        cast(coalesce(sum(accepted_rows), 0) as bigint) as accepted_rows,
+        cast(coalesce(sum(duplicate_rows), 0) as bigint) as duplicate_rows,
+        cast(coalesce(sum(rejected_rows), 0) as bigint) as rejected_rows
+    from marts.fct_event_quality_daily
+),
 
+staged as (
+    select
+        (select count(*) from staging.stg_events) as accepted_rows,
+        (select count(*) from staging.stg_events_duplicates) as duplicate_rows,
+        (select count(*) from staging.stg_events_rejected) as rejected_rows
+)
 
-def event_reconciliation(
-    warehouse: Warehouse, params: dict[str, Any], run: RunContext
-) -> pd.DataFrame:
-    """One row: raw rows per the quality mart against the rows in the staging tables.
-
-    dbt already tests raw = accepted + duplicates + rejected on each row of the mart; this
-    checks the mart against the tables it summarizes, so a mart built before a staging
-    table changed (or a row lost between them) is caught before publishing.
-    """
-    quality = warehouse.table(
-        EVENT_QUALITY, [QUALITY_RAW, QUALITY_ACCEPTED, QUALITY_DUPLICATES, QUALITY_REJECTED]
-    )
-    frame = pd.DataFrame(
-        {
-            "raw_rows_in_quality_mart": [int(quality[QUALITY_RAW].sum())],
-            "accepted_rows": [warehouse.row_count(ACCEPTED_EVENTS)],
-            "duplicate_rows": [warehouse.row_count(DUPLICATE_EVENTS)],
-            "rejected_rows": [warehouse.row_count(REJECTED_EVENTS)],
-        }
-    )
-    for column, source in (
-        ("accepted_rows", QUALITY_ACCEPTED),
-        ("duplicate_rows", QUALITY_DUPLICATES),
-        ("rejected_rows", QUALITY_REJECTED),
-    ):
-        frame[f"{column}_in_quality_mart"] = int(quality[source].sum())
-    frame["unreconciled_rows"] = frame["raw_rows_in_quality_mart"] - (
-        frame["accepted_rows"] + frame["duplicate_rows"] + frame["rejected_rows"]
-    )
-    return frame
-
-
-def _volume_ratio(frame: pd.DataFrame, history_weeks: int) -> pd.Series:
-    """Accepted rows on a day / median of the same weekday over the previous weeks.
-
-    `frame` has one row per calendar day, in order (so a shift by 7 rows is a week).
-    Null where that history is incomplete (the first weeks), where it is all zero, and on
-    the latest day, which is usually still arriving.
-    """
-    accepted = frame[QUALITY_ACCEPTED].astype("float64")
-    history = pd.concat([accepted.shift(7 * week) for week in range(1, history_weeks + 1)], axis=1)
-    median = history.median(axis=1, skipna=False)
-    ratio = accepted / median.where(median > 0)
-    return ratio.where(frame.index < frame.index.max())
+select
+    mart.raw_rows as raw_rows_in_quality_mart,
+    staged.accepted_rows,
+    staged.duplicate_rows,
+    staged.rejected_rows,
+    mart.accepted_rows as accepted_rows_in_quality_mart,
+    mart.duplicate_rows as duplicate_rows_in_quality_mart,
+    mart.rejected_rows as rejected_rows_in_quality_mart,
+    mart.raw_rows - (staged.accepted_rows + staged.duplicate_rows + staged.rejected_rows)
+        as unreconciled_rows
+from mart
+cross join staged
+"""
 
 
 FRAMES: dict[str, Frame] = {
     "dim_metrics": Frame(
-        reads=(DIM_METRICS,),
-        build=dim_metrics,
+        sql=DIM_METRICS_SQL,
         doc="marts.dim_metrics plus metric_signature = "
         "'<metric_name>:<role>:<direction>:warn=<warn_threshold>:breach=<breach_threshold>'.",
         keys=("metric_name",),
+        reads={
+            DIM_METRICS: ("metric_name", "role", "direction", "warn_threshold", "breach_threshold")
+        },
     ),
     "fct_metric_values": Frame(
-        reads=(METRIC_VALUES,),
-        build=table_as_is(METRIC_VALUES),
+        sql="select * from marts.fct_metric_values "
+        "order by metric_name, grain, period_start, segment_name, segment_value",
         doc="marts.fct_metric_values as it is.",
         keys=GRAIN_KEYS,
-    ),
-    "metric_values_spine": Frame(
-        reads=(METRIC_VALUES,),
-        build=metric_values_spine,
-        doc="One row per fct_metric_values row with periods_since_previous (periods since "
-        "the previous row of the same metric, grain and segment), period_length_in_grains "
-        "and, on each series' last row, periods_behind_latest (periods between it and the "
-        "latest period of its grain).",
-        keys=GRAIN_KEYS,
+        reads={METRIC_VALUES: ()},
     ),
     "metric_status": Frame(
-        reads=(METRIC_VALUES,),
-        build=metric_status,
+        sql=METRIC_STATUS_SQL,
         doc="fct_metric_values' keys, value and status, with expected_status computed from "
         "value and the thresholds in the suite's params (direction, warn, breach, "
         "status_grains; reaching a threshold counts; none without a value, at other grains "
         "and for metrics without thresholds).",
         keys=(*GRAIN_KEYS, "value"),
-    ),
-    "metric_numbers": Frame(
-        reads=(METRIC_VALUES,),
-        build=metric_numbers,
-        doc="fct_metric_values' keys, value, numerator and denominator, with value_kind, "
-        "numerator_kind and denominator_kind: number, null, nan, +inf or -inf (NULL and NaN "
-        "told apart by the database, which pandas cannot).",
-        keys=GRAIN_KEYS,
-    ),
-    "metric_values_catalog": Frame(
-        reads=(METRIC_VALUES, DIM_METRICS),
-        build=metric_values_catalog,
-        doc="Each distinct (metric_name, role) of fct_metric_values with its role in "
-        "dim_metrics (catalog_role) and in_catalog.",
-        keys=("metric_name",),
+        reads={METRIC_VALUES: (*GRAIN_KEYS, "value", "status")},
     ),
     "north_star_changes": Frame(
-        reads=(METRIC_VALUES,),
-        build=north_star_changes,
+        sql=NORTH_STAR_CHANGES_SQL,
         doc="The North Star's complete periods, segment 'all', per grain, with "
         "change_vs_previous_complete recomputed from value (null out of the first "
         "warmup_periods periods and out of a 0).",
         keys=("grain", "period_start", "value", "previous_complete_value"),
+        reads={METRIC_VALUES: (*GRAIN_KEYS, "value", "is_complete_period")},
     ),
     "metric_values_freshness": Frame(
-        reads=(METRIC_VALUES,),
-        build=metric_values_freshness,
+        sql=METRIC_VALUES_FRESHNESS_SQL,
         doc="One row per grain: latest_period_end and days_since_latest_period_end, counted "
         "from the reference date (--as-of, default today in UTC).",
         keys=("grain", "latest_period_end", "reference_date"),
+        reads={METRIC_VALUES: ("grain", "period_end")},
     ),
     "fct_aha_moments": Frame(
-        reads=(AHA_MOMENTS,),
-        build=table_as_is(AHA_MOMENTS),
+        sql="select * from marts.fct_aha_moments order by entity_type, entity_id",
         doc="marts.fct_aha_moments as it is.",
         keys=("entity_type", "entity_id"),
+        reads={AHA_MOMENTS: ()},
     ),
     "event_volume": Frame(
-        reads=(EVENT_QUALITY,),
-        build=event_volume,
+        sql=EVENT_VOLUME_SQL,
         doc="One row per calendar day of marts.fct_event_quality_daily (a day missing from "
         "the mart is added with 0 accepted rows) with volume_ratio = accepted rows / median "
         "of the same weekday over the previous history_weeks weeks; null without full "
         "history, and on the latest day, which may still be arriving.",
-        keys=(QUALITY_DAY, QUALITY_ACCEPTED),
+        keys=("event_date", "accepted_rows"),
+        reads={EVENT_QUALITY: ("event_date", "accepted_rows")},
     ),
     "event_reconciliation": Frame(
-        reads=(EVENT_QUALITY, ACCEPTED_EVENTS),
-        build=event_reconciliation,
+        sql=EVENT_RECONCILIATION_SQL,
         doc="One row: raw rows in the quality mart, rows in stg_events, "
         "stg_events_duplicates and stg_events_rejected (and the mart's own totals of each), "
         "and unreconciled_rows = raw - (accepted + duplicates + rejected).",
@@ -394,6 +343,28 @@ FRAMES: dict[str, Frame] = {
             "duplicate_rows",
             "rejected_rows",
         ),
+        reads={
+            EVENT_QUALITY: ("raw_rows", "accepted_rows", "duplicate_rows", "rejected_rows"),
+            ACCEPTED_EVENTS: (),
+        },
         may_be_empty=(DUPLICATE_EVENTS, REJECTED_EVENTS),
     ),
 }
+
+
+def build_frame(
+    warehouse: Warehouse, name: str, params: dict[str, Any], run: RunContext
+) -> pd.DataFrame:
+    """Run frame `name`'s query with the suite's params; ColumnsNotFoundError first if a
+    table lacks a contract column the query reads."""
+    frame = FRAMES[name]
+    for table, columns in frame.reads.items():
+        warehouse.require_columns(table, list(columns))
+    values = {**params, "as_of": run.as_of}
+    # DuckDB refuses parameters a query does not use: bind exactly those it names.
+    # Mappings and lists go in as JSON, which the query unpacks.
+    bound = {
+        key: json.dumps(values[key]) if isinstance(values[key], dict | list) else values[key]
+        for key in sorted(set(_PARAMETER.findall(frame.sql)))
+    }
+    return warehouse.query(frame.sql, bound)

@@ -315,8 +315,8 @@ def _validate_suite(
     run: frames.RunContext,
     run_id: Any,
 ) -> tuple[SuiteOutcome, dict[str, Any] | None]:
-    """Build the suite's frame and run the suite on it; a table or frame that cannot be
-    validated (empty, a contract column missing) is a failed suite with a plain reason."""
+    """Run the suite's frame query and the suite on its rows; a table or frame that cannot
+    be validated (empty, a contract column missing) is a failed suite with a plain reason."""
     from northstar.validation.gx import gx
 
     meta = _meta(suite)
@@ -330,9 +330,13 @@ def _validate_suite(
         )
         return outcome, None
     try:
-        data = frame.build(tables, meta.get("params") or {}, run)
+        data = frames.build_frame(tables, meta["frame"], meta.get("params") or {}, run)
     except ColumnsNotFoundError as err:
         outcome.error = f"cannot build the {meta['frame']} frame: {err} (the public contract)"
+        return outcome, None
+    except duckdb.Error as err:  # a contract column of the wrong type
+        first_line = str(err).splitlines()[0]
+        outcome.error = f"cannot build the {meta['frame']} frame: {first_line}"
         return outcome, None
     outcome.rows = len(data)
     gx_suite = context.suites.add(gx.ExpectationSuite(**_fresh(suite)))

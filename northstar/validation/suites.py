@@ -20,9 +20,6 @@ from northstar.validation.settings import ValidationSettings
 SUITE_FORMAT = 1
 GENERATOR = "scripts/generate_suites.py"
 
-METRIC_VALUES_GRAIN = ["metric_name", "grain", "period_start", "segment_name", "segment_value"]
-AHA_GRAIN = ["entity_type", "entity_id"]
-
 
 def _col(name: str) -> Any:
     return Column(name)
@@ -101,13 +98,8 @@ def _dim_metrics_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
         "thresholds the spec declares.",
         {},
     )
-    suite.add(
-        "grain_unique",
-        "one row per metric_name",
-        gxe.ExpectColumnValuesToBeUnique(column="metric_name"),
-    )
     # in-set plus a row count rather than expect_column_distinct_values_to_equal_set:
-    # together with the uniqueness above they say the same, and GX's Data Docs renderer
+    # with dbt's unique test on metric_name they say the same, and GX's Data Docs renderer
     # fails on a failed distinct-set result (1.24: KeyError 'unexpected_percent')
     suite.add(
         "catalog_matches_spec",
@@ -133,27 +125,8 @@ def _metric_values_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
         "fct_metric_values",
         "fct_metric_values",
         frames.METRIC_VALUES,
-        "Every spec metric has values; rates are shares; counts and sums are not negative.",
+        "Rates are shares; counts, sums, numerators and denominators are not negative.",
         {},
-    )
-    suite.add(
-        "grain_unique",
-        "one row per " + ", ".join(METRIC_VALUES_GRAIN),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=METRIC_VALUES_GRAIN),
-    )
-    suite.add(
-        "every_spec_metric_has_values",
-        "every metric_name with values is a spec metric",
-        gxe.ExpectColumnValuesToBeInSet(
-            column="metric_name", value_set=sorted(m.name for m in spec_metrics)
-        ),
-    )
-    suite.add(
-        "every_spec_metric_has_values",
-        f"all {len(spec_metrics)} spec metrics have values",
-        gxe.ExpectColumnUniqueValueCountToBeBetween(
-            column="metric_name", min_value=len(spec_metrics), max_value=len(spec_metrics)
-        ),
     )
     rates = sorted(m.name for m in spec_metrics if m.is_ratio)
     if rates:
@@ -191,65 +164,6 @@ def _metric_values_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
     return suite
 
 
-def _numbers_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
-    suite = SuiteBuilder(
-        "fct_metric_values__numbers",
-        "metric_numbers",
-        frames.METRIC_VALUES,
-        "value, numerator and denominator are never NaN or infinite, and are NULL only where "
-        "the contract allows: a column the metric's kind has none of, or a value whose "
-        "denominator is 0.",
-        {},
-    )
-    allowed = [frames.NULL, frames.NUMBER]
-    for column in frames.NUMBER_COLUMNS:
-        suite.add(
-            "numbers_are_finite",
-            f"{column} is never NaN or +/-infinity (every metric, grain and segment)",
-            gxe.ExpectColumnValuesToBeInSet(column=f"{column}_kind", value_set=allowed),
-        )
-
-    def present(column: str, names: list[str], description: str, condition: Any = None) -> None:
-        if not names:
-            return
-        rows = _is_any_metric(names) if condition is None else _is_any_metric(names) & condition
-        suite.add(
-            "numbers_present",
-            description,
-            # NaN and infinity are numbers_are_finite's: one failure names one fault
-            gxe.ExpectColumnValuesToNotBeInSet(
-                column=f"{column}_kind", value_set=[frames.NULL], row_condition=rows
-            ),
-        )
-
-    plain = sorted(m.name for m in spec_metrics if not m.has_denominator)
-    divided = sorted(m.name for m in spec_metrics if m.has_denominator)
-    with_numerator = sorted(m.name for m in spec_metrics if m.has_numerator)
-    present(
-        "value",
-        plain,
-        f"value is never NULL for metrics without a denominator ({', '.join(plain)})",
-    )
-    present(
-        "value",
-        divided,
-        f"value is NULL only where the denominator is 0 ({', '.join(divided)})",
-        _col("denominator") != 0,
-    )
-    present(
-        "numerator",
-        with_numerator,
-        "numerator is never NULL (every metric but percentiles and median engagement, "
-        "which have none)",
-    )
-    present(
-        "denominator",
-        divided,
-        "denominator is never NULL (every metric but counts and sums, which have none)",
-    )
-    return suite
-
-
 def _status_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
     thresholds = {
         m.name: {
@@ -275,60 +189,6 @@ def _status_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
         "or without thresholds",
         gxe.ExpectColumnPairValuesToBeEqual(
             column_A="status", column_B="expected_status", ignore_row_if="neither"
-        ),
-    )
-    return suite
-
-
-def _spine_suite() -> SuiteBuilder:
-    suite = SuiteBuilder(
-        "fct_metric_values__spine",
-        "metric_values_spine",
-        frames.METRIC_VALUES,
-        "No missing periods: every metric, grain and segment series is consecutive and "
-        "reaches the latest period of its grain.",
-        {},
-    )
-    suite.add(
-        "spine_has_no_missing_periods",
-        "each period follows the previous one of its series by exactly one grain",
-        gxe.ExpectColumnValuesToBeBetween(
-            column="periods_since_previous", min_value=1, max_value=1
-        ),
-    )
-    suite.add(
-        "spine_has_no_missing_periods",
-        "every series reaches the latest period of its grain",
-        gxe.ExpectColumnValuesToBeBetween(column="periods_behind_latest", min_value=0, max_value=0),
-    )
-    suite.add(
-        "spine_has_no_missing_periods",
-        "period_end is one grain after period_start",
-        gxe.ExpectColumnValuesToBeBetween(
-            column="period_length_in_grains", min_value=1, max_value=1
-        ),
-    )
-    return suite
-
-
-def _catalog_suite() -> SuiteBuilder:
-    suite = SuiteBuilder(
-        "fct_metric_values__catalog",
-        "metric_values_catalog",
-        frames.METRIC_VALUES,
-        "Every metric in fct_metric_values is in dim_metrics, with the role it declares there.",
-        {},
-    )
-    suite.add(
-        "metric_in_catalog",
-        "every metric_name in fct_metric_values is in dim_metrics",
-        gxe.ExpectColumnValuesToBeInSet(column="in_catalog", value_set=[True]),
-    )
-    suite.add(
-        "metric_in_catalog",
-        "a metric's role in fct_metric_values is its role in dim_metrics",
-        gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="role", column_B="catalog_role", ignore_row_if="either_value_is_missing"
         ),
     )
     return suite
@@ -385,14 +245,9 @@ def _aha_suite(spec: dict[str, Any]) -> SuiteBuilder:
         "fct_aha_moments",
         "fct_aha_moments",
         frames.AHA_MOMENTS,
-        f"One row per {spec['entity']}; the aha moment is reached with at least {threshold} "
+        f"The aha moment is reached by a {spec['entity']} with at least {threshold} "
         f"qualifying events within {window} days, as the spec says.",
         {},
-    )
-    suite.add(
-        "grain_unique",
-        "one row per " + ", ".join(AHA_GRAIN),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=AHA_GRAIN),
     )
     suite.add(
         "aha_matches_spec",
@@ -478,10 +333,7 @@ def build_suites(spec: dict[str, Any], settings: ValidationSettings) -> list[dic
     builders = [
         _dim_metrics_suite(spec_metrics),
         _metric_values_suite(spec_metrics),
-        _numbers_suite(spec_metrics),
         _status_suite(spec_metrics),
-        _spine_suite(),
-        _catalog_suite(),
         _north_star_suite(north_star, settings),
         _freshness_suite(settings),
         _aha_suite(spec),

@@ -1,15 +1,16 @@
 """Read-only access to the warehouse tables the suites validate.
 
 Great Expectations' SQL datasource returns empty results on DuckDB through duckdb-engine
-(DESIGN.md), so the gate reads each table with the duckdb package into pandas and
-validates the DataFrame. The connection is read-only: validating never takes the write
-lock a running `dbt build` needs, and never changes the file.
+(DESIGN.md), so the gate runs each frame's query with the duckdb package, reads the rows
+into pandas and validates the DataFrame. The connection is read-only: validating never
+takes the write lock a running `dbt build` needs, and never changes the file.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -94,7 +95,7 @@ class Warehouse:
         return int(count)
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """The table as a DataFrame (read once: several suites read fct_metric_values).
+        """The table as a DataFrame, read once per run (the guardrail report, the clock).
 
         With `columns`, a copy of just those, or ColumnsNotFoundError naming the missing.
         """
@@ -108,23 +109,9 @@ class Warehouse:
             raise ColumnsNotFoundError(name, missing)
         return frame[columns].copy()
 
-    def table_with_null_flags(
-        self, name: str, columns: list[str], flagged: list[str]
-    ) -> pd.DataFrame:
-        """`columns` of the table and, for each of `flagged`, `<column>__is_null`.
-
-        pandas reads both a SQL NULL and a NaN as NaN; the flag, computed by the database
-        in the same read, tells them apart. Not cached: one frame needs it.
-        """
-        relation = self._relation(name)
-        missing = [column for column in [*columns, *flagged] if column not in relation.columns]
-        if missing:
-            raise ColumnsNotFoundError(name, sorted(set(missing)))
-        for column in [*columns, *flagged]:
-            if not _IDENTIFIER.match(column):
-                raise ValueError(f"not a plain column name: {column!r}")
-        flags = [f"{column} is null as {column}__is_null" for column in flagged]
-        return relation.project(", ".join([*columns, *flags])).df()
+    def query(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+        """The rows of a read-only query, with `$name` parameters bound from `params`."""
+        return self._con.execute(sql, params).df()
 
     def _relation(self, name: str) -> duckdb.DuckDBPyRelation:
         schema, table = split_table(name)

@@ -1,12 +1,17 @@
-"""The singular dbt tests on the metric layer can fail: tamper a built warehouse, rerun them.
+"""The dbt tests on the metric layer can fail: tamper a built warehouse, rerun them.
 
 A test that cannot fail proves nothing. test_metric_recompute's fixture (eight ISO weeks of
 eight teams, segments plan/country/platform, a quiet week) is built once with the demo
-spec: `dbt run` of fct_metric_values and everything upstream, which is every table the
-three tests read. The untampered warehouse passes them. Then each case gets a fresh copy
-of that warehouse with one table tampered by SQL (or an upstream table tampered and
-int_lifecycle_periods rebuilt from it), and `dbt test --select <test>` must fail naming it.
-Every case reuses one target directory, so dbt parses the project once.
+spec: `dbt run` of fct_metric_values, fct_aha_moments and everything upstream, which is
+every table the tests read. The untampered warehouse passes them. Then each case gets a
+fresh copy of that warehouse with one table tampered by SQL (or an upstream table tampered
+and int_lifecycle_periods rebuilt from it), and `dbt test --select <test>` must fail naming
+it. Every case reuses one target directory, so dbt parses the project once.
+
+The validation gate leaves to dbt the rules dbt checks on the very tables it publishes
+(docs/validation.md, "Which layer checks what"): a duplicate grain row, a missing period,
+a metric unknown to the catalog or with another role. The cases marked "gate" below are
+the faults the gate's own tests planted before; here they must fail the dbt test instead.
 """
 
 from __future__ import annotations
@@ -26,7 +31,22 @@ pytestmark = pytest.mark.dbt
 SEGMENTS_SUM_TO_ALL = "test_fct_metric_values__segments_sum_to_all"
 NO_GAPS_IN_SPINE = "test_fct_metric_values__no_gaps_in_spine"
 LIFECYCLE_IDENTITY = "test_int_lifecycle_periods__active_equals_new_returning_resurrecting"
-TESTS = [SEGMENTS_SUM_TO_ALL, NO_GAPS_IN_SPINE, LIFECYCLE_IDENTITY]
+COVERS_EVERY_METRIC = "test_fct_metric_values__covers_every_metric"
+UNIQUE_METRIC_VALUE = (
+    "unique_combination_of_columns_fct_metric_values_"
+    "metric_name__grain__period_start__segment_name__segment_value"
+)
+UNIQUE_CATALOG_ROW = "unique_dim_metrics_metric_name"
+UNIQUE_AHA_ROW = "unique_fct_aha_moments_entity_id"
+TESTS = [
+    SEGMENTS_SUM_TO_ALL,
+    NO_GAPS_IN_SPINE,
+    LIFECYCLE_IDENTITY,
+    COVERS_EVERY_METRIC,
+    UNIQUE_METRIC_VALUE,
+    UNIQUE_CATALOG_ROW,
+    UNIQUE_AHA_ROW,
+]
 
 
 @dataclass(frozen=True)
@@ -68,7 +88,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     workdir = tmp_path_factory.mktemp("singular")
     write_fixture(workdir / "fixture")
     built = Built(workdir=workdir, vars_text=json.dumps(fixture_vars(workdir / "fixture")))
-    run = built.dbt("run", "--select", "+fct_metric_values")
+    run = built.dbt("run", "--select", "+fct_metric_values", "+fct_aha_moments")
     assert run.result.returncode == 0, run.log
     shutil.copy(built.warehouse, built.pristine)
     return built
@@ -79,12 +99,17 @@ def singular_results(result: Build) -> list[dict]:
     return [r for r in result.run_results() if r["unique_id"].startswith("test.")]
 
 
+def name_of(outcome: dict) -> str:
+    """The test's name in its unique_id (a generic test's ends with a hash)."""
+    return outcome["unique_id"].split(".")[2]
+
+
 def assert_fails(result: Build, test: str) -> None:
     """dbt exits non-zero, and the one test it ran failed with rows to show."""
     assert result.result.returncode != 0, result.log
     assert "FAIL" in result.result.stdout and test in result.result.stdout, result.log
     (outcome,) = singular_results(result)
-    assert outcome["unique_id"] == f"test.northstar.{test}"
+    assert name_of(outcome) == test, outcome["unique_id"]
     assert outcome["status"] == "fail" and outcome["failures"] >= 1, outcome
 
 
@@ -92,8 +117,8 @@ def test_the_built_fixture_passes_every_singular_test(built: Built) -> None:
     built.fresh()
     result = built.dbt("test", "--select", *TESTS)
     assert result.result.returncode == 0, result.log
-    statuses = {r["unique_id"]: r["status"] for r in singular_results(result)}
-    assert statuses == {f"test.northstar.{test}": "pass" for test in TESTS}
+    statuses = {name_of(r): r["status"] for r in singular_results(result)}
+    assert statuses == dict.fromkeys(TESTS, "pass")
 
 
 WEEK_2 = f"date '{week_of(2)}'"
@@ -135,6 +160,78 @@ def test_no_gaps_fails_when_a_period_does_not_end_where_the_next_starts(built: B
         f"and segment_name = 'all' and period_start = {WEEK_2}"
     )
     assert_fails(built.dbt("test", "--select", NO_GAPS_IN_SPINE), NO_GAPS_IN_SPINE)
+
+
+LATEST_WEEK = "(select max(period_start) from marts.fct_metric_values where grain = 'week')"
+CHURN_WEEK_2 = (
+    "metric_name = 'churn_rate' and grain = 'week' and segment_name = 'all' "
+    f"and period_start = {WEEK_2}"
+)
+
+
+def test_no_gaps_fails_when_a_series_stops_before_the_latest_period(built: Built) -> None:
+    """gate: no gap inside the series, it just ends a week early."""
+    built.tamper(
+        "delete from marts.fct_metric_values "
+        "where metric_name = 'churn_rate' and grain = 'week' "
+        f"and segment_name = 'all' and period_start = {LATEST_WEEK}"
+    )
+    assert_fails(built.dbt("test", "--select", NO_GAPS_IN_SPINE), NO_GAPS_IN_SPINE)
+
+
+def test_no_gaps_fails_when_the_last_period_is_a_day_too_long(built: Built) -> None:
+    """gate: no next period to start where it ends, so only the spine can tell."""
+    built.tamper(
+        "update marts.fct_metric_values set period_end = period_end + 1 "
+        "where metric_name = 'churn_rate' and grain = 'week' "
+        f"and segment_name = 'all' and period_start = {LATEST_WEEK}"
+    )
+    assert_fails(built.dbt("test", "--select", NO_GAPS_IN_SPINE), NO_GAPS_IN_SPINE)
+
+
+def test_unique_grain_fails_on_a_duplicate_metric_value_row(built: Built) -> None:
+    """gate: the same metric, grain, period and segment twice."""
+    built.tamper(
+        f"insert into marts.fct_metric_values select * from marts.fct_metric_values "
+        f"where {CHURN_WEEK_2}"
+    )
+    assert_fails(built.dbt("test", "--select", UNIQUE_METRIC_VALUE), UNIQUE_METRIC_VALUE)
+
+
+def test_unique_fails_on_a_duplicate_catalog_row(built: Built) -> None:
+    """gate: a metric twice in dim_metrics."""
+    built.tamper(
+        "insert into marts.dim_metrics select * from marts.dim_metrics "
+        "where metric_name = 'churn_rate'"
+    )
+    assert_fails(built.dbt("test", "--select", UNIQUE_CATALOG_ROW), UNIQUE_CATALOG_ROW)
+
+
+def test_unique_fails_on_a_duplicate_aha_row(built: Built) -> None:
+    """gate: an entity twice in fct_aha_moments."""
+    built.tamper(
+        "insert into marts.fct_aha_moments select * from marts.fct_aha_moments "
+        "where entity_id = (select min(entity_id) from marts.fct_aha_moments)"
+    )
+    assert_fails(built.dbt("test", "--select", UNIQUE_AHA_ROW), UNIQUE_AHA_ROW)
+
+
+def test_covers_every_metric_fails_on_a_metric_unknown_to_the_catalog(built: Built) -> None:
+    """gate: values of a metric dim_metrics does not have."""
+    built.tamper(
+        "insert into marts.fct_metric_values "
+        "select * replace ('bogus_metric' as metric_name) from marts.fct_metric_values "
+        f"where {CHURN_WEEK_2}"
+    )
+    assert_fails(built.dbt("test", "--select", COVERS_EVERY_METRIC), COVERS_EVERY_METRIC)
+
+
+def test_covers_every_metric_fails_on_a_value_row_with_another_role(built: Built) -> None:
+    """gate: a guardrail's values carrying the role input."""
+    built.tamper(
+        "update marts.fct_metric_values set role = 'input' where metric_name = 'churn_rate'"
+    )
+    assert_fails(built.dbt("test", "--select", COVERS_EVERY_METRIC), COVERS_EVERY_METRIC)
 
 
 IDENTITY_HOLDS = (

@@ -1,5 +1,7 @@
 {#- Every series (metric, grain, segment) covers every period of its grain from the first
-    to the last, each period starting where the previous one ended. Returns gaps. -#}
+    to the last (so it reaches the latest), each period starting where the previous one
+    ended; every row is a period of the spine, with the spine's period_end (a start off
+    its grain's boundary, a last period of the wrong length). Returns the faults. -#}
 with
 
 metric_values as (
@@ -90,8 +92,31 @@ broken as (
 
     where previous_period_end is not null and previous_period_end <> period_start
 
+),
+
+misplaced as (
+
+    select
+        metric_values.metric_name,
+        metric_values.grain,
+        metric_values.segment_name,
+        metric_values.segment_value,
+        metric_values.period_start,
+        'not a period of its grain, or not ending where that period ends' as problem
+
+    from metric_values
+
+    left join spine
+        on
+            metric_values.grain = spine.grain
+            and metric_values.period_start = spine.period_start
+
+    where spine.period_start is null or metric_values.period_end <> spine.period_end
+
 )
 
 select * from missing
 union all
 select * from broken
+union all
+select * from misplaced
