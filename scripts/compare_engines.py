@@ -76,8 +76,9 @@ def read(con: duckdb.DuckDBPyConnection, relation: str):
 
 
 # Bookkeeping, not data: the id of the run that staged a row or a file (milliseconds of its
-# start, docs/incremental.md) and when it ran differ between any two builds.
-RUN_COLUMNS = {"_northstar_load_id", "load_id", "loaded_at"}
+# start, docs/incremental.md), or that built and tested a mart (marts._northstar_mart_checks),
+# and when it ran differ between any two builds.
+RUN_COLUMNS = {"_northstar_load_id", "load_id", "loaded_at", "invocation_id", "recorded_at"}
 
 
 def normalize(value, column: str):

@@ -30,6 +30,8 @@ EVENT_QUALITY = "marts.fct_event_quality_daily"
 ACCEPTED_EVENTS = "staging.stg_events"
 DUPLICATE_EVENTS = "staging.stg_events_duplicates"
 REJECTED_EVENTS = "staging.stg_events_rejected"
+# Written by dbt's on-run-end hook (macros/utils/northstar_tested_marts.sql).
+MART_CHECKS = "marts._northstar_mart_checks"
 
 GRAIN_KEYS = ("metric_name", "grain", "period_start", "segment_name", "segment_value")
 _PARAMETER = re.compile(r"\$([a-z_]+)")
@@ -276,7 +278,35 @@ cross join staged
 """
 
 
+# The gate does not repeat dbt's tests on the marts; it checks that they ran and passed on
+# the tables as they are: each mart's latest recorded event must be `tested`.
+DBT_TESTS_SQL = """
+with
+
+ranked as (
+    select
+        model,
+        event,
+        invocation_id,
+        row_number() over (partition by model order by recorded_at desc, seq desc) as newest
+    from marts._northstar_mart_checks
+)
+
+select model, event as latest_event, invocation_id
+from ranked
+where newest = 1
+order by model
+"""
+
+
 FRAMES: dict[str, Frame] = {
+    "dbt_tests": Frame(
+        sql=DBT_TESTS_SQL,
+        doc="One row per published mart that a dbt run built or tested: its latest event "
+        "(built, tested or failed) and that run's invocation_id.",
+        keys=("model", "latest_event", "invocation_id"),
+        reads={MART_CHECKS: ("model", "event", "invocation_id", "recorded_at", "seq")},
+    ),
     "dim_metrics": Frame(
         sql=DIM_METRICS_SQL,
         doc="marts.dim_metrics plus metric_signature = "

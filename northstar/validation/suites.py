@@ -325,12 +325,40 @@ def _reconciliation_suite() -> SuiteBuilder:
     return suite
 
 
+# The marts a snapshot cannot go without (northstar/publish/tables.py, required=True).
+REQUIRED_MARTS = ["dim_metrics", "fct_aha_moments", "fct_metric_values"]
+
+
+def _dbt_tests_suite() -> SuiteBuilder:
+    suite = SuiteBuilder(
+        "dbt_tests__published_marts",
+        "dbt_tests",
+        frames.MART_CHECKS,
+        "dbt's data tests on the published marts (uniqueness, the period spine, finite "
+        "numbers...) ran and passed on the tables as they are: the gate does not repeat them.",
+        {},
+    )
+    suite.add(
+        "dbt_tests_passed",
+        "every published mart's latest dbt run ran all its data tests and they passed "
+        "(a mart rebuilt by `dbt run` needs `dbt test` before it is published)",
+        gxe.ExpectColumnValuesToBeInSet(column="latest_event", value_set=["tested"]),
+    )
+    suite.add(
+        "dbt_tests_passed",
+        f"dbt's tests passed on {', '.join(REQUIRED_MARTS)}",
+        gxe.ExpectColumnDistinctValuesToContainSet(column="model", value_set=REQUIRED_MARTS),
+    )
+    return suite
+
+
 def build_suites(spec: dict[str, Any], settings: ValidationSettings) -> list[dict[str, Any]]:
     """The suites for this spec, as the JSON dicts that get written to expectations/."""
     ephemeral_context()  # GX builds suites only inside a context
     spec_metrics = metrics(spec)
     north_star = spec_metrics[0]
     builders = [
+        _dbt_tests_suite(),
         _dim_metrics_suite(spec_metrics),
         _metric_values_suite(spec_metrics),
         _status_suite(spec_metrics),

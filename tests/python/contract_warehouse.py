@@ -22,6 +22,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from northstar.publish.tables import PUBLIC_TABLES
+
 MARTS = Path(__file__).resolve().parents[2] / "models" / "marts"
 
 
@@ -144,6 +146,19 @@ def make_contract_warehouse(path: Path, *, with_spec: bool = False) -> Path:
             """
         )
         _add_event_tables(con)
+        # What dbt's on-run-end hook records after a `dbt build` whose tests all passed
+        # (macros/utils/northstar_tested_marts.sql): the gate publishes only such marts.
+        con.execute(
+            """
+            create table marts._northstar_mart_checks as
+            select table_name as model, event, 'fixture-build' as invocation_id,
+                timestamp '2026-10-01 00:00:00' as recorded_at, seq
+            from information_schema.tables,
+                (values ('built', 1), ('tested', 2)) as e(event, seq)
+            where table_name in (select unnest(?))
+            """,
+            [[table.name for table in PUBLIC_TABLES]],
+        )
     finally:
         con.close()
     return path

@@ -269,6 +269,59 @@ def test_northstar_publish_after_plain_dbt_build_publishes_what_northstar_build_
     assert problems == []
 
 
+def _latest_events(project: Path) -> dict[str, str]:
+    with duckdb.connect(str(_warehouse(project)), read_only=True) as con:
+        rows = con.execute(
+            "select model, arg_max(event, recorded_at::varchar || seq) "
+            "from marts._northstar_mart_checks group by model"
+        ).fetchall()
+    return dict(rows)
+
+
+def _publish_outcome(project: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "northstar"), "publish"],
+        cwd=project,
+        env=clean_env(NORTHSTAR_PROJECT_DIR=str(project)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_gate_publishes_only_marts_dbt_tests_passed_on(builds):
+    """The gate does not repeat dbt's tests: it reads what the on-run-end hook recorded.
+    After `dbt run` a mart waits for `dbt test`; a failed test keeps it out."""
+    project = builds["plain"]
+    assert set(_latest_events(project).values()) == {"tested"}
+
+    _plain_dbt(project, "run", "--select", "fct_metric_values")
+    assert _latest_events(project)["fct_metric_values"] == "built"
+    refused = _publish_outcome(project)
+    assert refused.returncode == 4, refused.stdout + refused.stderr
+    assert "dbt_tests_passed" in refused.stdout + refused.stderr
+
+    _plain_dbt(project, "test", "--select", "fct_metric_values")
+    assert _latest_events(project)["fct_metric_values"] == "tested"
+    _northstar(project, "publish")
+
+    with duckdb.connect(str(_warehouse(project))) as con:
+        con.execute(
+            "insert into marts.fct_metric_values select * from marts.fct_metric_values limit 1"
+        )
+    failed = subprocess.run(
+        [str(BIN / "dbt"), "test", "--select", "fct_metric_values"],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert failed.returncode == 1, failed.stdout[-3000:]
+    assert _latest_events(project)["fct_metric_values"] == "failed"
+    assert _publish_outcome(project).returncode == 4
+
+
 # --- how dbt resolves the reference time (macro northstar_reference_time) ----------------
 
 

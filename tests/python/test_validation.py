@@ -23,14 +23,13 @@ from contract_warehouse import CONTRACT_NORMALIZED_SPEC, CONTRACT_SPEC, make_con
 
 from northstar import exit_codes
 from northstar.cli import cli
-from northstar.errors import SettingsError, SuitesError
+from northstar.errors import SettingsError, SuitesError, TablesNotFoundError
 from northstar.paths import find_project_dir
 from northstar.project_vars import load_vars
 from northstar.spec import SPEC_TABLE, load_spec
 from northstar.validation import ValidationSettings, validate_warehouse
 from northstar.validation.suite_files import differences, write_suites
 from northstar.validation.suites import build_suites
-from northstar.validation.warehouse import TablesNotFoundError
 
 AS_OF = "2026-10-01"  # the fixture's incomplete week is the week of 2026-09-28
 
@@ -122,6 +121,7 @@ MV = "marts.fct_metric_values"
 DIM = "marts.dim_metrics"
 AHA = "marts.fct_aha_moments"
 QUALITY = "marts.fct_event_quality_daily"
+CHECKS = "marts._northstar_mart_checks"
 
 # id -> (statements corrupting a copy, the (check, table) that must fail, other
 # (check, table) pairs the same corruption may also fail). Faults that dbt's tests catch
@@ -237,6 +237,28 @@ CORRUPTIONS = {
     "an aha flag below the threshold": (
         [f"update {AHA} set qualifying_events_in_window = 99 where entity_id = 'a1'"],
         ("aha_matches_spec", AHA),
+        set(),
+    ),
+    # dbt's tests are not repeated by the gate: it checks that they ran and passed
+    "a mart rebuilt by dbt run, its tests not run since": (
+        [
+            f"insert into {CHECKS} values ('fct_metric_values', 'built', 'a-dbt-run', "
+            "timestamp '2026-10-02 00:00:00', 1)"
+        ],
+        ("dbt_tests_passed", CHECKS),
+        set(),
+    ),
+    "a mart whose dbt tests failed": (
+        [
+            f"insert into {CHECKS} values ('dim_metrics', 'failed', 'a-dbt-test', "
+            "timestamp '2026-10-02 00:00:00', 2)"
+        ],
+        ("dbt_tests_passed", CHECKS),
+        set(),
+    ),
+    "a required mart no dbt run recorded": (
+        [f"delete from {CHECKS} where model = 'fct_aha_moments'"],
+        ("dbt_tests_passed", CHECKS),
         set(),
     ),
 }
@@ -561,7 +583,7 @@ def test_generate_suites_check_prints_a_diff_of_each_stale_file(tmp_path: Path) 
     assert patch.returncode == 0
     after = subprocess.run(check, capture_output=True, text=True, check=False)
     assert after.returncode == 0, after.stdout + after.stderr
-    assert after.stdout.strip() == f"{tmp_path / 'expectations'}: 8 suites up to date"
+    assert after.stdout.strip() == f"{tmp_path / 'expectations'}: 9 suites up to date"
 
 
 def test_unknown_validation_setting_names_the_key() -> None:
@@ -662,3 +684,12 @@ def test_expected_status_follows_direction_thresholds_and_status_grains(tmp_path
             frames.RunContext(as_of=date(2026, 10, 1)),
         )
     assert list(frame.sort_values("period_start")["expected_status"]) == [r[3] for r in rows]
+
+
+def test_a_warehouse_no_dbt_run_recorded_is_not_found(fixture_dir: Path, tmp_path: Path) -> None:
+    """Built by hand or by a northstar from before the record: the gate cannot tell that
+    dbt's tests passed, and says which table it looked for."""
+    warehouse = warehouse_copy(fixture_dir, tmp_path, f"drop table {CHECKS}")
+    outcome = run_validate(fixture_dir, warehouse, tmp_path / "out")
+    assert outcome.exit_code == exit_codes.NOT_FOUND, outcome.output
+    assert CHECKS in outcome.output and "dbt build" in outcome.output
