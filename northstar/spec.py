@@ -23,7 +23,6 @@ from typing import Any
 from northstar.dbt_runner import ANSI, SPEC_ERROR, dbt_executable
 from northstar.errors import SpecError
 
-ROLES = ("north_star", "input", "guardrail", "output")
 # The model holding the normalized spec of a build, and its one column.
 SPEC_TABLE = "intermediate.int_northstar_spec"
 SPEC_COLUMN = "spec_json"
