@@ -15,14 +15,15 @@ import duckdb
 
 FLOAT_REL_TOL = 1e-9
 
-# The public relations: every relation in marts, plus the reject log.
+# The public relations: every relation in marts, plus the reject log; not the runs' own
+# bookkeeping (`_northstar_*`, e.g. marts._northstar_mart_checks: which dbt run tested what).
 EXTRA_PUBLIC = ("staging.stg_events_rejected",)
 
 
 def public_relations(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         "select table_schema || '.' || table_name from information_schema.tables "
-        "where table_schema = 'marts' order by 1"
+        "where table_schema = 'marts' and not starts_with(table_name, '_northstar_') order by 1"
     ).fetchall()
     return [name for (name,) in rows] + list(EXTRA_PUBLIC)
 
