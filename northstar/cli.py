@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "rollback": "northstar.commands.snapshots:rollback",
     "metrics": "northstar.commands.metrics:metrics",
     "query": "northstar.commands.query:query",
+    "explain": "northstar.commands.explain:explain",
     "digest": "northstar.commands.digest:digest",
     "alerts": "northstar.commands.alerts:alerts",
     "validate": "northstar.commands.validate:validate",

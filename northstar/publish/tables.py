@@ -20,6 +20,9 @@ PUBLIC_TABLES: tuple[PublicTable, ...] = (
     PublicTable("dim_metrics", "marts", required=True),
     PublicTable("fct_metric_values", "marts", required=True),
     PublicTable("fct_aha_moments", "marts", required=True),
+    # Optional so that a warehouse built before they existed still publishes.
+    PublicTable("fct_north_star_decomposition", "marts", required=False),
+    PublicTable("fct_north_star_movers", "marts", required=False),
     # Convenience views and quality tables: published when the build made them.
     PublicTable("rpt_north_star", "marts", required=False),
     PublicTable("rpt_metric_latest", "marts", required=False),
