@@ -139,9 +139,7 @@ def explain(
     )
 
 
-def _period_start(
-    con: duckdb.DuckDBPyConnection, name: str, grain: str, day: date | None
-) -> date:
+def _period_start(con: duckdb.DuckDBPyConnection, name: str, grain: str, day: date | None) -> date:
     """The period holding `day` (the latest one starting on or before it), else the latest
     complete period."""
     row = con.execute(
@@ -268,7 +266,9 @@ def render(explanation: Explanation, fmt: str = "table") -> str:
             [
                 row["component_value"] or row["component"],
                 *([row["component"]] if decomposition == "segment" and unit_split(rows) else []),
-                MISSING if row["entities"] is None else f"{row['entities']:+,}"
+                MISSING
+                if row["entities"] is None
+                else f"{row['entities']:+,}"
                 if row["component"] == "breadth"
                 else f"{row['entities']:,}",
                 fmt_number(row["previous_amount"]),
