@@ -1,6 +1,6 @@
 {#-
     Which exact decompositions of its change a metric allows (docs/decomposition.md), from
-    its kind alone, so that int_north_star_entity_changes, fct_north_star_decomposition
+    its normalized facts alone, so that int_north_star_entity_changes, fct_north_star_decomposition
     and fct_north_star_movers agree on it:
 
       entity_level           each entity's numerator (and denominator) is known per period,
@@ -14,8 +14,8 @@
     A median or a percentile is none of these: no split of its change is exact.
 -#}
 {% macro northstar_decompositions(metric) %}
-    {%- set median = metric.kind == 'engagement' and metric.get('aggregate') == 'median' -%}
-    {%- set entity_level = not median and metric.numerator is not none -%}
+    {#- a median engagement has measures but no numerator to sum; a percentile has neither -#}
+    {%- set entity_level = metric.has_numerator and metric.numerator is not none -%}
     {%- set summable = metric.has_numerator -%}
     {{ return({
         'entity_level': entity_level,

@@ -31,6 +31,7 @@ MAY_IMPORT_PUBLISH = {
     "northstar/commands/snapshots.py": "lists snapshots and rolls back",
     "northstar/commands/metrics.py": "opens the snapshot it reads (publish.reader)",
     "northstar/commands/query.py": "opens the snapshot it reads (publish.reader)",
+    "northstar/commands/explain.py": "opens the snapshot it reads (publish.reader)",
     "northstar/commands/digest.py": "opens the snapshot it reads (publish.reader)",
     "northstar/commands/alerts.py": "opens the snapshot it reads (publish.reader)",
 }
