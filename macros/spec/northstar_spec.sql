@@ -13,28 +13,19 @@
 -#}
 {% macro northstar_spec() %}
     {%- set raw = var('northstar', none) -%}
-    {%- if raw is none or raw is not mapping -%}
+    {%- if raw is not mapping -%}
         {{ northstar_spec_error('northstar', 'the North Star spec is missing (dbt_project.yml vars.northstar)', raw) }}
     {%- endif -%}
 
-    {%- set entity = raw.get('entity', 'account') -%}
-    {%- if entity not in ['account', 'user'] -%}
-        {{ northstar_spec_error('northstar.entity', "must be 'account' or 'user'", entity) }}
-    {%- endif -%}
-
-    {%- set grains = raw.get('grains', ['day', 'week', 'month']) -%}
-    {%- if grains is string or grains | length == 0 -%}
-        {{ northstar_spec_error('northstar.grains', 'must be a non-empty list of day, week, month', grains) }}
-    {%- endif -%}
-    {%- for grain in grains -%}
-        {%- if grain not in ['day', 'week', 'month'] -%}
-            {{ northstar_spec_error('northstar.grains[' ~ loop.index0 ~ ']', 'must be day, week or month', grain) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- set primary_grain = raw.get('primary_grain', 'week' if 'week' in grains else grains[0]) -%}
-    {%- if primary_grain not in grains -%}
-        {{ northstar_spec_error('northstar.primary_grain', 'must be one of the grains ' ~ grains | join(', '), primary_grain) }}
-    {%- endif -%}
+    {#- The top-level keys, in northstar_spec_fields rows (macros/spec/northstar_spec_rules.sql);
+        those whose default or choices depend on another key come after it. -#}
+    {%- set all_grains = ['day', 'week', 'month'] -%}
+    {%- set spec = northstar_spec_fields('northstar', raw, [
+        {'key': 'entity', 'rule': 'one_of', 'choices': ['account', 'user'], 'default': 'account'},
+        {'key': 'grains', 'rule': 'list', 'min_length': 1, 'default': all_grains,
+            'each': {'rule': 'one_of', 'choices': all_grains}},
+    ], {}) -%}
+    {%- set grains = spec.grains -%}
 
     {%- set events = raw.get('events') -%}
     {%- if events is none or events is not mapping or events | length == 0 -%}
@@ -51,38 +42,32 @@
         {%- do taxonomy.update({event_name: properties}) -%}
     {%- endfor -%}
 
-    {%- set segments = [] -%}
-    {%- set segment_names = [] -%}
-    {%- for segment in raw.get('segments', []) or [] -%}
-        {%- set field = 'northstar.segments[' ~ loop.index0 ~ ']' -%}
-        {%- if segment is string -%}{%- set segment = {'name': segment, 'source': 'entity'} -%}{%- endif -%}
-        {%- if segment.get('name') is none or not modules.re.match('^[a-z][a-z0-9_]*$', segment.get('name')) -%}
-            {{ northstar_spec_error(field ~ '.name', 'must be a lowercase identifier', segment.get('name')) }}
+    {%- do spec.update(northstar_spec_fields('northstar', raw, [
+        {'key': 'primary_grain', 'rule': 'one_of', 'choices': grains,
+            'default': 'week' if 'week' in grains else grains[0],
+            'problem': 'must be one of the grains ' ~ grains | join(', ')},
+        {'key': 'segments', 'rule': 'list', 'optional': true, 'default': [], 'each': {
+            'rule': 'record', 'shorthand': 'name', 'problem': 'must be a segment name or {name, source}', 'fields': [
+                {'key': 'name', 'rule': 'identifier', 'pattern': '^[a-z][a-z0-9_]*$'},
+                {'key': 'source', 'rule': 'one_of', 'choices': ['entity', 'first_event'], 'default': 'entity',
+                    'problem': 'must be entity (a column of the accounts/users table) or first_event'},
+            ]}},
+        {'key': 'activity_events', 'rule': 'events', 'default': taxonomy.keys() | list},
+        {'key': 'aha', 'rule': 'record', 'problem': 'declare the aha moment: {events, threshold, window_days}', 'fields': [
+            {'key': 'events', 'rule': 'events'},
+            {'key': 'threshold', 'rule': 'number', 'minimum': 1},
+            {'key': 'window_days', 'rule': 'number', 'minimum': 1},
+        ]},
+    ], {'taxonomy': taxonomy})) -%}
+    {%- for segment in spec.segments -%}
+        {%- set field = 'northstar.segments[' ~ loop.index0 ~ '].name' -%}
+        {%- if segment.name in (spec.segments[:loop.index0] | map(attribute='name')) or segment.name == 'all' -%}
+            {{ northstar_spec_error(field, 'is used twice (or is the reserved name all)', segment.name) }}
         {%- endif -%}
-        {%- if segment.name in segment_names or segment.name == 'all' -%}
-            {{ northstar_spec_error(field ~ '.name', 'is used twice (or is the reserved name all)', segment.name) }}
+        {%- if segment.source == 'first_event' and segment.name not in ['platform', 'country'] -%}
+            {{ northstar_spec_error(field, 'unknown segment: events carry only platform and country', segment.name) }}
         {%- endif -%}
-        {%- set source = segment.get('source', 'entity') -%}
-        {%- if source not in ['entity', 'first_event'] -%}
-            {{ northstar_spec_error(field ~ '.source', 'must be entity (a column of the accounts/users table) or first_event', source) }}
-        {%- endif -%}
-        {%- if source == 'first_event' and segment.name not in ['platform', 'country'] -%}
-            {{ northstar_spec_error(field ~ '.name', 'unknown segment: events carry only platform and country', segment.name) }}
-        {%- endif -%}
-        {%- do segment_names.append(segment.name) -%}
-        {%- do segments.append({'name': segment.name, 'source': source}) -%}
     {%- endfor -%}
-
-    {%- set activity_events = raw.get('activity_events', taxonomy.keys() | list) -%}
-    {{ northstar_spec_check_events('northstar.activity_events', activity_events, taxonomy) }}
-
-    {%- set aha = raw.get('aha') -%}
-    {%- if aha is none -%}
-        {{ northstar_spec_error('northstar.aha', 'declare the aha moment: {events, threshold, window_days}', aha) }}
-    {%- endif -%}
-    {{ northstar_spec_check_events('northstar.aha.events', aha.get('events'), taxonomy) }}
-    {{ northstar_spec_check_number('northstar.aha.threshold', aha.get('threshold'), 1) }}
-    {{ northstar_spec_check_number('northstar.aha.window_days', aha.get('window_days'), 1) }}
 
     {%- set inputs = raw.get('inputs', []) or [] -%}
     {%- if inputs | length < 3 or inputs | length > 5 -%}
@@ -99,7 +84,14 @@
         {%- endfor -%}
     {%- endfor -%}
 
-    {%- set context = {'taxonomy': taxonomy, 'grains': grains, 'primary_grain': primary_grain, 'north_star': raw.north_star.get('name')} -%}
+    {%- set context = {
+        'taxonomy': taxonomy,
+        'grains': grains,
+        'primary_grain': spec.primary_grain,
+        'north_star': raw.north_star.get('name'),
+        'metric_kinds': northstar_spec_metric_kinds(),
+        'measure_kinds': northstar_spec_measure_kinds(),
+    } -%}
     {%- set metrics = [] -%}
     {%- set metric_names = [] -%}
     {%- set metric_fields = {} -%}
@@ -120,14 +112,14 @@
     {%- endfor -%}
 
     {{ return({
-        'entity': entity,
-        'entity_column': entity ~ '_id',
+        'entity': spec.entity,
+        'entity_column': spec.entity ~ '_id',
         'grains': grains,
-        'primary_grain': primary_grain,
-        'segments': segments,
-        'activity_events': activity_events,
+        'primary_grain': spec.primary_grain,
+        'segments': spec.segments,
+        'activity_events': spec.activity_events,
         'events': taxonomy,
-        'aha': {'events': aha.events, 'threshold': aha.threshold, 'window_days': aha.window_days},
+        'aha': spec.aha,
         'metrics': metrics,
     }) }}
 {% endmacro %}
@@ -135,47 +127,6 @@
 
 {% macro northstar_spec_error(field, problem, value) %}
     {{ exceptions.raise_compiler_error('northstar spec: ' ~ field ~ ': ' ~ problem ~ ' (got: ' ~ tojson(value) ~ ')') }}
-{% endmacro %}
-
-
-{% macro northstar_spec_check_events(field, names, taxonomy) %}
-    {%- if names is none or names is string or names | length == 0 -%}
-        {{ northstar_spec_error(field, 'must be a non-empty list of event names', names) }}
-    {%- endif -%}
-    {%- for name in names -%}
-        {%- if name not in taxonomy -%}
-            {{ northstar_spec_error(field, 'unknown event ' ~ tojson(name) ~ '; declared events: ' ~ taxonomy.keys() | sort | join(', '), name) }}
-        {%- endif -%}
-    {%- endfor -%}
-{% endmacro %}
-
-
-{% macro northstar_spec_check_number(field, value, minimum=none, maximum=none) %}
-    {%- if value is none or value is string or value is boolean or value is not number -%}
-        {{ northstar_spec_error(field, 'must be a number', value) }}
-    {%- endif -%}
-    {%- if minimum is not none and value < minimum -%}
-        {{ northstar_spec_error(field, 'must be at least ' ~ minimum, value) }}
-    {%- endif -%}
-    {%- if maximum is not none and value > maximum -%}
-        {{ northstar_spec_error(field, 'must be at most ' ~ maximum, value) }}
-    {%- endif -%}
-{% endmacro %}
-
-
-{% macro northstar_spec_check_property(field, events, property, taxonomy, numeric=true) %}
-    {%- if property is none -%}
-        {{ northstar_spec_error(field, 'name the property', property) }}
-    {%- endif -%}
-    {%- for event_name in events -%}
-        {%- set declared = taxonomy[event_name] -%}
-        {%- if property not in declared -%}
-            {{ northstar_spec_error(field, 'unknown property of event ' ~ event_name ~ '; declared: ' ~ (declared.keys() | sort | join(', ') or 'none'), property) }}
-        {%- endif -%}
-        {%- if numeric and declared[property] != 'number' -%}
-            {{ northstar_spec_error(field, 'property ' ~ property ~ ' of ' ~ event_name ~ ' must be declared as number', property) }}
-        {%- endif -%}
-    {%- endfor -%}
 {% endmacro %}
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from spec_tables import measure_kinds, metric_kinds
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 GUIDE = PROJECT_DIR / "docs" / "contributing.md"
@@ -32,12 +33,8 @@ def listed_files(section: str) -> set[str]:
 
 
 def kinds() -> list[str]:
-    """The metric and measure kinds the normalizer accepts."""
-    text = (PROJECT_DIR / NORMALIZER).read_text()
-    metric = re.search(r"set kinds = \[([^\]]+)\]", text).group(1)
-    measure_macro = text.split("macro northstar_spec_measure(", 1)[1]
-    measure = re.search(r"if kind not in \[([^\]]+)\]", measure_macro)
-    return sorted(set(re.findall(r"'(\w+)'", metric + measure.group(1))))
+    """The metric and measure kinds the normalizer accepts (the keys of its kind tables)."""
+    return sorted(set(metric_kinds() + measure_kinds()))
 
 
 def decision_pattern(kind_names: list[str]) -> re.Pattern[str]:
@@ -85,13 +82,12 @@ def test_the_scan_sees_a_new_decision(tmp_path):
 
 # --- the worked example: a kind added in the normalizer alone -----------------------------
 
-NEW_KIND = """    {%- elif kind == 'per_active_entity' -%}
-        {#- the worked example of docs/contributing.md: events per active entity -#}
-        {%- do metric.update({
-            'numerator': northstar_spec_measure(
-                field, {'kind': 'count', 'events': entry.get('events')}, taxonomy),
-            'denominator': northstar_spec_measure(field, {'kind': 'active_entities'}, taxonomy),
-        }) -%}
+# the worked example of docs/contributing.md, events per active entity: one row of the
+# normalizer's kind table
+NEW_KIND = """        'per_active_entity': {'measures': {
+            'numerator': {'kind': 'count', 'from': ['events']},
+            'denominator': {'kind': 'active_entities'},
+        }},
 """
 EXTRA_OUTPUTS = [
     {
@@ -119,10 +115,10 @@ def add_the_kind(project: Path) -> None:
     shutil.copytree(PROJECT_DIR / "macros", project / "macros")
     normalizer = project / NORMALIZER
     text = normalizer.read_text()
-    text = text.replace("'churn']", "'churn', 'per_active_entity']", 1)
-    anchor = "    {%- elif kind == 'activation' -%}\n"
+    anchor = "        'churn': {'share': true},\n"
     assert text.count(anchor) == 1
-    normalizer.write_text(text.replace(anchor, NEW_KIND + anchor))
+    normalizer.write_text(text.replace(anchor, anchor + NEW_KIND))
+    assert metric_kinds(normalizer) == [*metric_kinds(), "per_active_entity"]
     changed = filecmp.dircmp(PROJECT_DIR / "macros", project / "macros")
     assert changed.subdirs["spec"].diff_files == [NORMALIZER.name]
 

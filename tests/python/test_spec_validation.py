@@ -271,6 +271,60 @@ CASES = [
         ),
         ("northstar.guardrails[0].numerator.min_active_days", "positive integer", '(got: "3")'),
     ),
+    # one case per shape of the rule tables (macros/spec/northstar_spec_rules.sql)
+    Case(
+        "entity_unknown", _set("entity", "team"), ("northstar.entity", "account or user", '"team"')
+    ),
+    Case(
+        "aha_threshold_a_string",
+        _set("aha.threshold", "100"),
+        ("northstar.aha.threshold", "must be a number", '(got: "100")'),
+    ),
+    Case(
+        "segment_source_unknown",
+        lambda spec: spec["segments"].append({"name": "tier", "source": "crm"}),
+        ("northstar.segments[3].source", "entity", "first_event", '"crm"'),
+    ),
+    Case(
+        "activation_within_zero_days",
+        _set("inputs[1].within_days", 0),
+        ("northstar.inputs[1].within_days", "at least 1", "(got: 0)"),
+    ),
+    Case(
+        "engagement_aggregate_unknown",
+        _set("inputs[4].aggregate", "max"),
+        ("northstar.inputs[4].aggregate", "median or mean", '"max"'),
+    ),
+    Case(
+        "ratio_without_denominator",
+        _delete("guardrails[3]", "denominator"),
+        ("northstar.guardrails[3].denominator", "a denominator measure", "(got: null)"),
+    ),
+    Case(
+        "measure_kind_unknown",
+        _set("guardrails[0].denominator.kind", "teams"),
+        ("northstar.guardrails[0].denominator.kind", "active_entities", '"teams"'),
+    ),
+    Case(
+        "min_events_a_string",
+        _set("outputs[0].min_events", "2"),
+        ("northstar.outputs[0].min_events", "must be a number", '(got: "2")'),
+    ),
+    Case(
+        "status_grain_not_configured",
+        _set("inputs[0].status_grains", ["week", "quarter"]),
+        ("northstar.inputs[0].status_grains[1]", "configured grains", '"quarter"'),
+    ),
+    Case(
+        "target_not_a_number",
+        _set("north_star.targets", {"week": "lots"}),
+        ("northstar.north_star.targets.week", "must be a number", '(got: "lots")'),
+    ),
+    Case(
+        "target_growth_rate_below_minus_one",
+        _set("north_star.target_growth_rate", -2),
+        ("northstar.north_star.target_growth_rate", "at least -1", "(got: -2)"),
+    ),
 ]
 
 
