@@ -13,6 +13,7 @@ as JSON (macro northstar_spec_json), in one of two ways:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 from collections.abc import Mapping
@@ -130,9 +131,13 @@ def _run_operation(project_dir: Path, vars_text: str | None) -> str:
     ]
     if vars_text:
         command += ["--vars", vars_text]
-    done = subprocess.run(
-        command, cwd=project_dir, capture_output=True, text=True, errors="replace", check=False
-    )
+    # One run at a time per work directory: two dbt processes must not write the same
+    # partial-parse state (parallel test workers, two generators started together).
+    with (work / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = subprocess.run(
+            command, cwd=project_dir, capture_output=True, text=True, errors="replace", check=False
+        )
     output = done.stdout + done.stderr
     if done.returncode != 0:
         found = SPEC_ERROR.search(ANSI.sub("", output))

@@ -41,4 +41,6 @@ else
 fi
 
 echo "==> pytest"
-pytest -q
+# Two workers, one test file each at a time (module fixtures are built once); most tests
+# wait on dbt subprocesses, so two files overlap well on two cores.
+pytest -q -n "${NORTHSTAR_TEST_WORKERS:-2}" --dist loadfile
