@@ -121,3 +121,11 @@ def test_the_fixture_spec_is_what_dbt_normalizes(tmp_path):
     for order, metric in enumerate(normalized["metrics"], 1):
         metric["sort_order"] = order
     assert normalized == CONTRACT_NORMALIZED_SPEC
+
+
+def test_the_gate_requires_the_marts_publish_requires():
+    """validation may not import publish (test_errors.py), so the gate keeps its own list of
+    the marts a snapshot cannot go without: it must stay publish's list."""
+    from northstar.validation.suites import REQUIRED_MARTS
+
+    assert sorted(REQUIRED_MARTS) == sorted(t.name for t in PUBLIC_TABLES if t.required)
