@@ -4,13 +4,19 @@ One warehouse lock covers the three steps, so two builds started at once never w
 same DuckDB file together: the second waits up to `--wait` seconds and then exits with a
 clear message (exit 3). Readers are unaffected: they read the published snapshot, never
 the warehouse file dbt is writing.
+
+Between dbt and the gate, the files generated from the spec (semantic YAML, expectation
+suites) are compared with the spec the warehouse was just built with and regenerated when
+they belong to another one (northstar/generated.py), so a `--spec` or an edited spec is
+one step. A dbt parse that fails on dbt's saved parse state is retried once from scratch.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,9 +28,17 @@ from northstar.errors import (
     NorthstarError,
     PipelineError,
 )
+from northstar.generated import GeneratedFiles, forget_partial_parse, stale_message
 from northstar.paths import Paths
+from northstar.project_vars import vars_argument
 from northstar.publish.locks import file_lock, warehouse_lock_path
-from northstar.publish.publisher import DEFAULT_KEEP, PublishResult, Validator, publish
+from northstar.publish.publisher import (
+    DEFAULT_KEEP,
+    PublishResult,
+    Validator,
+    default_validator,
+    publish,
+)
 from northstar.publish.targets import snapshot_storage_version
 
 Progress = Callable[[str], None]
@@ -36,6 +50,7 @@ class BuildResult:
     target: ProfileTarget
     published: PublishResult | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    regenerated: list[str] = field(default_factory=list)  # generated files rewritten
 
 
 def held_message(warehouse: Path, holder: str) -> str:
@@ -88,11 +103,16 @@ def run_build(
     exports: list[str] | None = None,
     wait: float = 0.0,
     dbt_args: Sequence[str] = (),
+    variables: Mapping[str, Any] | None = None,
+    regenerate: bool = True,
     validator: Validator | None = None,
     dbt: DbtRunner | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
     """dbt build -> validation -> publish, under the warehouse lock.
+
+    `variables` go to dbt as `--vars` and to the gate's settings. `regenerate`: rewrite
+    the generated files when they belong to another spec (else refuse, naming the command).
 
     Raises PipelineError (dbt failed, or another build holds the lock),
     ValidationFailedError (nothing published), NotFoundError / NorthstarError for
@@ -124,12 +144,17 @@ def run_build(
             f"==> [1/2] dbt build (profile {profile.profile}, target {profile.target or 'default'})"
         )
         started = time.monotonic()
-        try:
+        vars_args = vars_argument(variables) if variables else []
+
+        def run(args: list[str]) -> None:
             if dbt is None:
                 # dbt keeps the lock held until it exits, even if this process dies first.
-                run_dbt(["build", *dbt_args], paths, target=target, hold_fds=(lock_fd,))
+                run_dbt([*args, *vars_args], paths, target=target, hold_fds=(lock_fd,))
             else:
-                dbt(["build", *dbt_args], paths, target=target)
+                dbt([*args, *vars_args], paths, target=target)
+
+        try:
+            _build_with_fresh_parse(run, ["build", *dbt_args], paths, say)
         except DbtError as err:
             if err.spec_error:
                 raise NorthstarError(
@@ -146,12 +171,17 @@ def run_build(
             raise PipelineError(str(err)) from err
         result.seconds["dbt_build"] = time.monotonic() - started
         say(f"dbt build done in {result.seconds['dbt_build']:.1f}s")
+        result.regenerated = _sync_generated(
+            paths, profile, variables, regenerate=regenerate, run=run, say=say
+        )
 
         if not publish_snapshot:
             say("==> [2/2] skipped: --no-publish (nothing validated or published)")
             return result
         say("==> [2/2] validate and publish")
         started = time.monotonic()
+        if validator is None and variables:
+            validator = functools.partial(default_validator, variables=variables)
         result.published = publish(
             paths,
             validator=validator,
@@ -164,3 +194,62 @@ def run_build(
         )
         result.seconds["validate_publish"] = time.monotonic() - started
     return result
+
+
+# dbt's message when a YAML file cannot be parsed into the manifest; after a generated
+# file lost a metric, dbt 1.11's partial parse reports it for a metric no file declares.
+PARSING_ERROR = "Parsing Error"
+
+
+def _build_with_fresh_parse(
+    run: Callable[[list[str]], None], args: list[str], paths: Paths, say: Progress
+) -> None:
+    """`dbt build`; when it fails to parse and dbt had saved parse state, once more from a
+    full parse, so stale parse state can never break a build (a real parse error fails
+    the second time too, with dbt's own message)."""
+    try:
+        run(args)
+    except DbtError as err:
+        parse_failed = any(PARSING_ERROR in line for line in err.output)
+        if not parse_failed or not forget_partial_parse(paths.target_dir):
+            raise
+        say("dbt could not parse with its saved parse state; parsing the project again in full")
+        run(args)
+
+
+def _sync_generated(
+    paths: Paths,
+    profile: ProfileTarget,
+    variables: Mapping[str, Any] | None,
+    *,
+    regenerate: bool,
+    run: Callable[[list[str]], None],
+    say: Progress,
+) -> list[str]:
+    """Bring the generated files in step with the spec the warehouse was built with.
+
+    On DuckDB the built spec is read from the warehouse (no dbt call); on other engines it
+    is asked of dbt (`load_spec`, the same vars). After a rewrite, `dbt parse` refreshes
+    the semantic manifest MetricFlow reads, so nothing downstream sees the old spec's
+    metrics."""
+    from northstar.spec import SPEC_TABLE, load_spec
+    from northstar.validation.runner import built_spec
+
+    if profile.type in (None, "duckdb"):
+        spec = built_spec(paths.warehouse) if paths.warehouse.is_file() else None
+        if spec is None:
+            # Only a build that skipped the model leaves no record; the gate says more.
+            say(f"no {SPEC_TABLE} in the warehouse: the generated files were not checked")
+            return []
+    else:
+        spec = load_spec(paths.project_dir, variables=variables)
+    files = GeneratedFiles.from_spec(spec, paths.project_dir, variables)
+    stale = files.stale(paths.project_dir)
+    if not stale:
+        return []
+    if not regenerate:
+        raise NorthstarError(stale_message(stale, with_options=bool(variables)))
+    files.write(paths.project_dir, paths.target_dir)
+    say(f"regenerated from this build's spec: {', '.join(stale)}")
+    run(["parse"])
+    return stale

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "alerts": "northstar.commands.alerts:alerts",
     "validate": "northstar.commands.validate:validate",
     "semantic": "northstar.commands.semantic:semantic",
+    "sync": "northstar.commands.sync:sync",
 }
 
 

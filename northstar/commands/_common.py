@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from northstar.commands.params import FiniteFloatRange
+from northstar.commands.params import FiniteFloatRange, SafePath
 from northstar.errors import NorthstarError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -107,4 +108,21 @@ skip_validation_option = click.option(
     is_flag=True,
     help="Publish WITHOUT running the validation gate. Loud: printed and recorded in the "
     "manifest (validation.status = skipped).",
+)
+vars_option = click.option(
+    "--vars",
+    "vars_text",
+    default=None,
+    metavar="YAML",
+    help="dbt vars as dbt takes them (a YAML or JSON mapping); its top-level keys replace "
+    "the project's, e.g. `{northstar__as_of: 2024-06-30}`.",
+)
+spec_option = click.option(
+    "--spec",
+    "spec_file",
+    type=SafePath(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="A YAML file holding the North Star spec (bare, or under `northstar:`), used "
+    "instead of dbt_project.yml's vars.northstar.",
 )

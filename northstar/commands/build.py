@@ -12,6 +12,8 @@ from northstar.commands._common import (
     keep_option,
     progress,
     skip_validation_option,
+    spec_option,
+    vars_option,
     wait_option,
 )
 from northstar.commands.params import SafePath
@@ -43,6 +45,15 @@ from northstar.commands.params import SafePath
     help="Leave out dbt's unit tests (they test the SQL, not the data): a scheduled run's "
     "choice. Data tests and validation still run.",
 )
+@vars_option
+@spec_option
+@click.option(
+    "--no-regenerate",
+    is_flag=True,
+    help="Refuse (naming `northstar sync`) instead of rewriting the semantic YAML and the "
+    "expectation suites when they belong to another spec: for deployments whose project "
+    "files are read-only or reviewed.",
+)
 @keep_option
 @export_option
 @wait_option
@@ -54,6 +65,9 @@ def build(
     no_publish: bool,
     full_refresh: bool,
     skip_unit_tests: bool,
+    vars_text: str | None,
+    spec_file: Path | None,
+    no_regenerate: bool,
     keep: int,
     exports: str,
     wait: float,
@@ -61,11 +75,17 @@ def build(
     """Run the pipeline a scheduler runs: dbt build, validation, publish.
 
     \b
+    With --spec or --vars, or after an edit of the spec, the semantic YAML and the
+    expectation suites are regenerated from the spec the warehouse was built with before
+    the gate runs (see --no-regenerate).
+
+    \b
     Exit codes: 0 published; 3 dbt build failed or another build is running;
     4 validation failed (nothing published); 6 warehouse or profiles.yml missing;
     1 bad configuration (e.g. unreadable profiles.yml).
     """
     from northstar.build import dbt_build_args, run_build
+    from northstar.project_vars import cli_vars
     from northstar.publish.targets import parse_exports
 
     result = run_build(
@@ -77,6 +97,8 @@ def build(
         exports=parse_exports(exports),
         wait=wait,
         dbt_args=dbt_build_args(full_refresh=full_refresh, skip_unit_tests=skip_unit_tests),
+        variables=cli_vars(vars_text, spec_file),
+        regenerate=not no_regenerate,
         progress=progress,
     )
     if result.published is not None:

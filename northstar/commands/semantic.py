@@ -42,7 +42,18 @@ def semantic(check: bool, override: Path | None) -> None:
     if check:
         result = check_file(project_dir, override)
     else:
+        from northstar.generated import forget_partial_parse
+        from northstar.paths import Paths
+
+        before = (
+            (project_dir / GENERATED_FILE).read_bytes()
+            if (project_dir / GENERATED_FILE).is_file()
+            else b""
+        )
         plan, path = write(project_dir, override)
+        if path.read_bytes() != before:
+            # dbt's saved parse state can fail on a metric the new file no longer declares.
+            forget_partial_parse(Paths.discover().target_dir)
     if check:
         if result.ok:
             click.echo(f"{GENERATED_FILE} is up to date with the spec")

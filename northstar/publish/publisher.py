@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,13 +75,15 @@ class PublishResult:
         return sum(entry["bytes"] for entry in self.manifest["files"].values())
 
 
-def default_validator(paths: Paths) -> Any:
+def default_validator(paths: Paths, variables: Mapping[str, Any] | None = None) -> Any:
     """The expectation-suite gate (northstar.validation), imported only when publishing.
 
     Why it cannot run becomes "validation cannot run: ..." with the cause's exit code (a
     missing warehouse or table is NOT_FOUND; suites out of date with the spec or an
     unreadable file is a configuration error); never "data invalid": the data was never
     checked. A warehouse open for writing is the BusyError publish reports for its own lock.
+    `variables` are the dbt vars the build was given (`northstar build --vars`): the gate's
+    settings come from the project's vars with those replacing them, as in dbt.
     """
     try:
         from northstar.validation import validate_warehouse
@@ -92,7 +94,11 @@ def default_validator(paths: Paths) -> Any:
         ) from err
     try:
         return validate_warehouse(
-            paths.warehouse, None, project_dir=paths.project_dir, data_docs=False
+            paths.warehouse,
+            None,
+            project_dir=paths.project_dir,
+            data_docs=False,
+            variables=variables,
         )
     except BusyError:
         raise

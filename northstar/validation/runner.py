@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,10 @@ def built_spec(warehouse: Path) -> dict[str, Any] | None:
 
 
 def _suites_to_run(
-    suites_dir: Path | None, project_dir: Path | None, warehouse: Path
+    suites_dir: Path | None,
+    project_dir: Path | None,
+    warehouse: Path,
+    variables: Mapping[str, Any] | None = None,
 ) -> tuple[Path, list[dict]]:
     """The committed suites; when they are the project's own, they must match the spec the
     warehouse was built with. A warehouse built before it recorded its spec is checked
@@ -114,9 +118,7 @@ def _suites_to_run(
         suites_dir = project_dir / SUITES_DIRNAME
     suites = load_suites(suites_dir) if suites_dir.is_dir() else []
     if not suites:
-        raise SuitesError(
-            f"no expectation suites in {suites_dir}: run `python scripts/generate_suites.py`"
-        )
+        raise SuitesError(f"no expectation suites in {suites_dir}: run `northstar sync`")
     if check_against_spec and project_dir is not None and warehouse.is_file():
         from northstar.validation.suites import build_suites
 
@@ -124,12 +126,13 @@ def _suites_to_run(
             spec = built_spec(warehouse) or load_spec(project_dir)
         except SpecError as err:
             raise SuitesError(str(err)) from err
-        expected = build_suites(spec, ValidationSettings.from_vars(load_vars(project_dir)))
+        settings = ValidationSettings.from_vars(load_vars(project_dir, variables=variables))
+        expected = build_suites(spec, settings)
         stale = differences(suites_dir, expected)
         if stale:
             raise SuitesError(
-                f"{suites_dir} is out of date with the spec in dbt_project.yml "
-                f"({', '.join(stale)}): run `python scripts/generate_suites.py` and commit "
+                f"{suites_dir} is out of date with the spec the warehouse was built with "
+                f"({', '.join(stale)}): run `northstar sync` and commit "
                 "the result"
             )
     for suite in suites:
@@ -188,6 +191,7 @@ def validate_warehouse(
     as_of: date | datetime | str | None = None,
     project_dir: Path | None = None,
     data_docs: bool = True,
+    variables: Mapping[str, Any] | None = None,
 ) -> ValidationResult:
     """Run every suite on `warehouse`; write results JSON and Data Docs to `out_dir` if given.
 
@@ -206,6 +210,7 @@ def validate_warehouse(
             as_of=as_of,
             project_dir=project_dir,
             data_docs=data_docs,
+            variables=variables,
         )
     except ValueError as err:
         # A spec or suite file that cannot be read as one (bad JSON, a spec the suites
@@ -221,13 +226,14 @@ def _validate_warehouse(
     as_of: date | datetime | str | None,
     project_dir: Path | None,
     data_docs: bool,
+    variables: Mapping[str, Any] | None = None,
 ) -> ValidationResult:
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     warehouse = Path(warehouse).resolve()
     out_dir = Path(out_dir).resolve() if out_dir is not None else None
     project = _project_dir(project_dir)
-    suites_path, suites = _suites_to_run(suites_dir, project, warehouse)
+    suites_path, suites = _suites_to_run(suites_dir, project, warehouse, variables)
 
     from northstar.validation.gx import ephemeral_context, gx
 
