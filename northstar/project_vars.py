@@ -77,6 +77,8 @@ def _mapping(text: str, what: str) -> dict[str, Any]:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise InvalidInputError(f"{what} is not valid YAML{where}") from err
+    except ValueError as err:  # a scalar YAML cannot build, e.g. the date 2026-13-45
+        raise InvalidInputError(f"{what} is not valid YAML: {err}") from err
     if not isinstance(value, dict):
         raise InvalidInputError(
             f"{what} must be a mapping of var names to values, got {type(value).__name__}"

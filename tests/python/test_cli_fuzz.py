@@ -180,6 +180,10 @@ def refuse_semantic_write(*_args, **_kwargs):
     raise AssertionError("the fuzz test must never regenerate the semantic layer")
 
 
+def refuse_generated_write(*_args, **_kwargs):
+    raise AssertionError("the fuzz test must never rewrite the generated files")
+
+
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory):
     """A project copy (symlinks) four levels down, so relative hostile paths ("../..")
@@ -235,10 +239,12 @@ def check_result(case_id: str, result) -> None:
 
 def test_every_command_and_option_survives_hostile_values(scratch, monkeypatch, record_property):
     import northstar.build
+    import northstar.generated
     import northstar.semantic
 
     monkeypatch.setattr(northstar.build, "run_dbt", stub_dbt)
     monkeypatch.setattr(northstar.semantic, "write", refuse_semantic_write)
+    monkeypatch.setattr(northstar.generated.GeneratedFiles, "write", refuse_generated_write)
     monkeypatch.chdir(scratch["cwd"])
     for key, value in scratch["env"].items():
         monkeypatch.setenv(key, value)

@@ -90,6 +90,7 @@ def test_vars_and_spec_options_become_one_mapping(tmp_path):
     [
         ("{a: [1", None, r"--vars is not valid YAML \(line 1"),
         ("- a\n- b", None, "--vars must be a mapping of var names to values, got list"),
+        ("{as_of: 2026-13-45}", None, "--vars is not valid YAML: month must be in 1..12"),
         ("northstar: {}", "entity: {}", "pass the spec once"),
         (None, "just text", "must be a mapping of var names to values, got str"),
         (None, "northstar: [1]", "`northstar:` must hold a mapping"),
