@@ -135,6 +135,14 @@ order by metric_values.metric_name, metric_values.grain, metric_values.period_st
 # hide behind a change column computed before it was corrupted. A move from 0 has no
 # relative size and stays null, as change_pct does in the tables; so does the move out of
 # one of the first $warmup_periods periods (settings.nsm_change_warmup_periods).
+#
+# The robust band: change_robust_z is how many robust standard deviations a change lies
+# from the median of the previous $history changes; null with fewer than $min_history of
+# them. The scale is the larger of two robust estimates of the normal sigma, 1.4826 x MAD
+# and IQR / 1.349: MAD alone collapses to 0 when most past changes sit in one of two
+# regimes (busy and quiet weeks alternating), the IQR spans both. It has a floor of 0.05
+# (5 points of change; at 6 a band of at least +/-30% around the median), so a series
+# that moved steadily for a while does not fail on its first ordinary jump.
 NORTH_STAR_CHANGES_SQL = """
 with
 
@@ -153,6 +161,36 @@ complete_periods as (
         and segment_value = 'all'
         and coalesce(is_complete_period, false)
     window by_grain as (partition by grain order by period_start)
+),
+
+changes as (
+    select
+        *,
+        case
+            when previous_complete_value <> 0 and periods_before > $warmup_periods
+                then (value - previous_complete_value) / abs(previous_complete_value)
+        end as change_vs_previous_complete
+    from complete_periods
+),
+
+history as (
+    select
+        *,
+        count(change_vs_previous_complete) over past as history_changes,
+        median(change_vs_previous_complete) over past as band_center,
+        greatest(
+            1.4826 * mad(change_vs_previous_complete) over past,
+            (
+                quantile_cont(change_vs_previous_complete, 0.75) over past
+                - quantile_cont(change_vs_previous_complete, 0.25) over past
+            ) / 1.349,
+            0.05
+        ) as band_spread
+    from changes
+    window past as (
+        partition by grain order by period_start
+        rows between $history preceding and 1 preceding
+    )
 )
 
 select
@@ -161,11 +199,15 @@ select
     period_start,
     value,
     previous_complete_value,
+    change_vs_previous_complete,
+    history_changes,
+    band_center,
+    band_spread,
     case
-        when previous_complete_value <> 0 and periods_before > $warmup_periods
-            then (value - previous_complete_value) / abs(previous_complete_value)
-    end as change_vs_previous_complete
-from complete_periods
+        when history_changes >= $min_history
+            then (change_vs_previous_complete - band_center) / band_spread
+    end as change_robust_z
+from history
 order by grain, period_start
 """
 
@@ -186,6 +228,13 @@ order by grain
 # there is: the calendar adds it with 0 accepted rows so the band sees it. The ratio is
 # null without $history_weeks weeks of the same weekday before it, over a median of 0,
 # and on the latest day, which is usually still arriving.
+#
+# The robust band works on ln(volume_ratio), where a halving and a doubling are the same
+# size: volume_robust_z is how many robust standard deviations (as for the North Star
+# above) it lies from the median of the previous
+# 7 x $history days' log ratios (null with fewer than 7 x $min_history of them); the scale
+# has a floor of 0.1 (at 6 MADs, a ratio in at least [0.55, 1.8] passes). A day with no
+# events is ln(1e-9), far below any band.
 EVENT_VOLUME_SQL = """
 with
 
@@ -213,7 +262,7 @@ days as (
     left join dated on calendar.event_date = dated.event_date
 ),
 
-history as (
+weekday_history as (
     select
         days.event_date,
         count(past.event_date) as weeks_of_history,
@@ -225,20 +274,60 @@ history as (
             and past.event_date >= days.event_date - 7 * $history_weeks
             and date_diff('day', past.event_date, days.event_date) % 7 = 0
     group by days.event_date
+),
+
+ratios as (
+    select
+        days.*,
+        case
+            when
+                weekday_history.weeks_of_history = $history_weeks
+                and weekday_history.median_accepted_rows > 0
+                and days.event_date < (select max(event_date) from days)
+                then days.accepted_rows / weekday_history.median_accepted_rows
+        end as volume_ratio
+    from days
+    inner join weekday_history on days.event_date = weekday_history.event_date
+),
+
+logged as (
+    select
+        *,
+        case when volume_ratio is not null then ln(greatest(volume_ratio, 1e-9)) end
+            as log_volume_ratio
+    from ratios
+),
+
+history as (
+    select
+        *,
+        count(log_volume_ratio) over past as history_days,
+        median(log_volume_ratio) over past as band_center,
+        greatest(
+            1.4826 * mad(log_volume_ratio) over past,
+            (
+                quantile_cont(log_volume_ratio, 0.75) over past
+                - quantile_cont(log_volume_ratio, 0.25) over past
+            ) / 1.349,
+            0.1
+        ) as band_spread
+    from logged
+    window past as (order by event_date rows between 7 * $history preceding and 1 preceding)
 )
 
 select
-    days.*,
+    event_date,
+    accepted_rows,
+    day_missing_from_mart,
+    volume_ratio,
+    history_days,
+    exp(band_center) as typical_volume_ratio,
     case
-        when
-            history.weeks_of_history = $history_weeks
-            and history.median_accepted_rows > 0
-            and days.event_date < (select max(event_date) from days)
-            then days.accepted_rows / history.median_accepted_rows
-    end as volume_ratio
-from days
-inner join history on days.event_date = history.event_date
-order by days.event_date
+        when history_days >= 7 * $min_history
+            then (log_volume_ratio - band_center) / band_spread
+    end as volume_robust_z
+from history
+order by event_date
 """
 
 # dbt tests raw = accepted + duplicates + rejected on each row of the mart; this holds the
@@ -336,7 +425,9 @@ FRAMES: dict[str, Frame] = {
         sql=NORTH_STAR_CHANGES_SQL,
         doc="The North Star's complete periods, segment 'all', per grain, with "
         "change_vs_previous_complete recomputed from value (null out of the first "
-        "warmup_periods periods and out of a 0).",
+        "warmup_periods periods and out of a 0), and change_robust_z: its distance from the "
+        "median of the previous `history` changes in scaled MADs (null with fewer than "
+        "min_history).",
         keys=("grain", "period_start", "value", "previous_complete_value"),
         reads={METRIC_VALUES: (*GRAIN_KEYS, "value", "is_complete_period")},
     ),
@@ -358,7 +449,9 @@ FRAMES: dict[str, Frame] = {
         doc="One row per calendar day of marts.fct_event_quality_daily (a day missing from "
         "the mart is added with 0 accepted rows) with volume_ratio = accepted rows / median "
         "of the same weekday over the previous history_weeks weeks; null without full "
-        "history, and on the latest day, which may still be arriving.",
+        "history, and on the latest day, which may still be arriving; volume_robust_z: "
+        "ln(volume_ratio)'s distance from the median of the previous 7 x history days' in "
+        "scaled MADs (null with fewer than 7 x min_history).",
         keys=("event_date", "accepted_rows"),
         reads={EVENT_QUALITY: ("event_date", "accepted_rows")},
     ),

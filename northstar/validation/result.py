@@ -8,6 +8,7 @@ from GX's result dicts, naming the failing rows by their frame's key columns.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +26,8 @@ class ExpectationOutcome:
     success: bool
     observed: str
     result: dict[str, Any]
+    # For a failure a setting controls: the setting's value that would have passed.
+    accept: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -34,6 +37,7 @@ class ExpectationOutcome:
             "kwargs": self.kwargs,
             "success": self.success,
             "observed": self.observed,
+            "accept": self.accept,
             "result": self.result,
         }
 
@@ -148,6 +152,8 @@ class ValidationResult:
                         f"        {outcome.expectation_type}({_kwargs_text(outcome.kwargs)}) "
                         f"on {suite.table}"
                     )
+                    if outcome.accept:
+                        lines.append(f"        if the data is right: {outcome.accept}")
         lines.append("")
         if self.success:
             lines.append(
@@ -159,7 +165,8 @@ class ValidationResult:
                 f"INVALID: {counts['failed']} expectation(s) failed"
                 + (f", {counts['not_run']} could not run" if counts["not_run"] else "")
                 + f", in {counts['suites_failed']} of {counts['suites']} suites "
-                f"({self.run_seconds:.1f} s). The data is wrong: do not publish it."
+                f"({self.run_seconds:.1f} s): nothing is published. A failure a setting "
+                "controls names the value that would accept it, if the data is right."
             )
         if self.guardrails_in_breach:
             lines.append(
@@ -278,9 +285,48 @@ def outcomes_from_gx(
                 if item
                 else "error: no result",
                 result=result,
+                accept=""
+                if bool(item.get("success")) and not exception
+                else accepting_setting(expectation, data),
             )
         )
     return outcomes
+
+
+SETTINGS_KEY = "vars.northstar__validation"
+
+
+def accepting_setting(expectation: dict[str, Any], data: pd.DataFrame) -> str:
+    """`<setting>: <value>` that would have let every row of the frame pass (rounded
+    outward), for an expectation whose meta names its setting; '' otherwise."""
+    setting = expectation.get("meta", {}).get("northstar", {}).get("setting")
+    if not setting or setting.get("column") not in data.columns:
+        return ""
+    rows = data
+    if setting.get("grain") is not None and "grain" in data.columns:
+        rows = data[data["grain"] == setting["grain"]]
+    values = pd.to_numeric(rows[setting["column"]], errors="coerce").dropna()
+    if values.empty:
+        return ""
+    key, side = f"{SETTINGS_KEY}.{setting['key']}", setting["side"]
+    if side == "abs":
+        text = f"{key}: {_up(values.abs().max())}"
+    elif side == "max":
+        text = f"{key}: {_up(values.max())}"
+    else:  # a [low, high] band
+        low = min(expectation["kwargs"].get("min_value") or 0, _down(values.min()))
+        high = max(expectation["kwargs"].get("max_value") or 0, _up(values.max()))
+        text = f"{key}: [{low:g}, {high:g}]"
+    return text + (f" (or {setting['or']})" if setting.get("or") else "")
+
+
+def _up(value: float) -> float:
+    """Rounded up to two decimals, so the value printed does pass."""
+    return math.ceil(float(value) * 100) / 100
+
+
+def _down(value: float) -> float:
+    return math.floor(float(value) * 100) / 100
 
 
 def _key(expectation: dict[str, Any]) -> str:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from northstar.errors import SettingsError
 
@@ -17,12 +24,27 @@ VARS_KEY = "northstar__validation"
 GRAINS = ("day", "week", "month")
 
 
+BAND_KINDS = ("robust", "fixed")
+
+
 class ValidationSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # Largest plausible |change| of the North Star between consecutive complete periods,
-    # as a fraction like the tables' change_pct (0.5 = +/-50%). A bigger move is more often
-    # a pipeline fault (a lost day of events, a double load) than a real change.
+    # How the two plausibility bands (North Star change, daily volume) are set. robust:
+    # from each series' own history, median +/- robust_mads scaled MADs of its past moves
+    # (docs/validation.md, "Bands from the data's own history"); fixed: the fixed bands
+    # below, for data whose history is too short or too unusual to learn from.
+    bands: str = "robust"
+    robust_mads: float = Field(6.0, gt=0)
+    # Past moves the median and MAD are taken over: complete periods for the North Star,
+    # weeks of days for the volume.
+    robust_history: int = Field(12, ge=2)
+    # With fewer past moves than this, a move is not judged (said in the suite's text).
+    robust_min_history: int = Field(4, ge=2)
+    # The fixed band (bands: fixed): largest plausible |change| of the North Star between
+    # consecutive complete periods, as a fraction like the tables' change_pct (0.5 =
+    # +/-50%). A bigger move is more often a pipeline fault (a lost day of events, a double
+    # load) than a real change.
     nsm_max_abs_change_pct: float = Field(0.5, gt=0)
     # Grains the North Star band applies to; days are too noisy for one band.
     nsm_change_grains: tuple[str, ...] = ("week",)
@@ -47,12 +69,28 @@ class ValidationSettings(BaseModel):
             raise ValueError(f"unknown grain(s) {unknown}; known: {', '.join(GRAINS)}")
         return grains
 
+    @field_validator("bands")
+    @classmethod
+    def _known_bands(cls, bands: str) -> str:
+        if bands not in BAND_KINDS:
+            raise ValueError(f"must be one of {', '.join(BAND_KINDS)}")
+        return bands
+
     @field_validator("volume_band")
     @classmethod
     def _ordered_band(cls, band: tuple[float, float]) -> tuple[float, float]:
         if not 0 <= band[0] < band[1]:
             raise ValueError("must be [low, high] with 0 <= low < high")
         return band
+
+    @model_validator(mode="after")
+    def _history_holds_its_minimum(self) -> ValidationSettings:
+        if self.robust_min_history > self.robust_history:
+            raise ValueError(
+                f"robust_min_history ({self.robust_min_history}) must not exceed "
+                f"robust_history ({self.robust_history})"
+            )
+        return self
 
     @classmethod
     def from_vars(cls, variables: dict[str, Any]) -> ValidationSettings:
@@ -81,5 +119,8 @@ def _message(err: ValidationError) -> str:
         key = ".".join(str(part) for part in error["loc"])
         # pydantic prefixes our own validators' messages with "Value error, "
         why = error["msg"].removeprefix("Value error, ")
+        if not key:  # a rule between keys: the message names them, the input is all
+            lines.append(f"vars.{VARS_KEY}: {why}")
+            continue
         lines.append(f"vars.{VARS_KEY}.{key}: {why} (got {error['input']!r})")
     return "; ".join(lines)

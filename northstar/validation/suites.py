@@ -33,9 +33,15 @@ def _is_any_metric(names: list[str]) -> Any:
     return _is_metric(names[0]) if len(names) == 1 else _col("metric_name").is_in(names)
 
 
-def _tag(expectation: Any, check: str, description: str) -> Any:
-    """Every expectation carries a stable check id and a sentence a reader understands."""
+def _tag(
+    expectation: Any, check: str, description: str, setting: dict[str, Any] | None = None
+) -> Any:
+    """Every expectation carries a stable check id and a sentence a reader understands;
+    one a setting controls names it (`setting`: the key, the frame column it bounds, and
+    which side: max, min or abs), so a failure can say which value would have passed."""
     expectation.meta = {"northstar": {"check": check}}
+    if setting is not None:
+        expectation.meta["northstar"]["setting"] = setting
     expectation.description = description
     return expectation
 
@@ -53,11 +59,17 @@ class SuiteBuilder:
             raise ValueError(f"unknown frame {self.frame!r}")
         self.expectations: list[Any] = []
 
-    def add(self, check: str, description: str, expectation: Any) -> None:
+    def add(
+        self,
+        check: str,
+        description: str,
+        expectation: Any,
+        setting: dict[str, Any] | None = None,
+    ) -> None:
         # results are matched back to expectations by description: keep them unique
         if any(e.description == description for e in self.expectations):
             raise ValueError(f"suite {self.name}: duplicate expectation {description!r}")
-        self.expectations.append(_tag(expectation, check, description))
+        self.expectations.append(_tag(expectation, check, description, setting))
 
     def to_json_dict(self) -> dict[str, Any]:
         suite = gx.ExpectationSuite(
@@ -195,17 +207,51 @@ def _status_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
 
 
 def _north_star_suite(north_star: Metric, settings: ValidationSettings) -> SuiteBuilder:
-    band = settings.nsm_max_abs_change_pct
+    robust = settings.bands == "robust"
+    mads, band = settings.robust_mads, settings.nsm_max_abs_change_pct
+    history, least = settings.robust_history, settings.robust_min_history
+    if robust:
+        how = (
+            f"more than {_fmt(mads)} scaled MADs from the median of its previous {history} "
+            f"changes (not judged with fewer than {least}); a move far outside its own "
+            "history is more often a broken load than a real change"
+        )
+    else:
+        how = f"more than {band:.0%}; a bigger move is more often a broken load than a real change"
     suite = SuiteBuilder(
         "fct_metric_values__north_star_change",
         "north_star_changes",
         frames.METRIC_VALUES,
-        f"The North Star ({north_star.name}) does not move more than {band:.0%} between "
-        "consecutive complete periods (segment 'all'); a bigger move is more often a "
-        "broken load than a real change.",
-        {"metric_name": north_star.name, "warmup_periods": settings.nsm_change_warmup_periods},
+        f"The North Star ({north_star.name}) does not move between consecutive complete "
+        f"periods (segment 'all') {how}.",
+        {
+            "metric_name": north_star.name,
+            "warmup_periods": settings.nsm_change_warmup_periods,
+            "history": history,
+            "min_history": least,
+        },
     )
     for grain in settings.nsm_change_grains:
+        if robust:
+            suite.add(
+                "north_star_change_within_band",
+                f"{north_star.name}, {grain}: change vs the previous complete {grain} within "
+                f"{_fmt(mads)} scaled MADs of the median of the previous {history} changes",
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="change_robust_z",
+                    min_value=-mads,
+                    max_value=mads,
+                    row_condition=_col("grain") == grain,
+                ),
+                setting={
+                    "key": "robust_mads",
+                    "column": "change_robust_z",
+                    "side": "abs",
+                    "grain": grain,
+                    "or": "bands: fixed, with nsm_max_abs_change_pct",
+                },
+            )
+            continue
         suite.add(
             "north_star_change_within_band",
             f"{north_star.name}, {grain}: change vs the previous complete {grain} within "
@@ -216,6 +262,12 @@ def _north_star_suite(north_star: Metric, settings: ValidationSettings) -> Suite
                 max_value=band,
                 row_condition=_col("grain") == grain,
             ),
+            setting={
+                "key": "nsm_max_abs_change_pct",
+                "column": "change_vs_previous_complete",
+                "side": "abs",
+                "grain": grain,
+            },
         )
     return suite
 
@@ -227,13 +279,20 @@ def _freshness_suite(settings: ValidationSettings) -> SuiteBuilder:
         "metric_values_freshness",
         frames.METRIC_VALUES,
         "The data is fresh: the latest period ends no more than "
-        f"{days} day(s) before the reference time.",
+        f"{days} day(s) before the reference time (for historical data, set "
+        "vars.northstar__as_of or pass --as-of).",
         {},
     )
     suite.add(
         "data_fresh",
         f"the latest period of each grain ends at most {days} day(s) before the reference date",
         gxe.ExpectColumnValuesToBeBetween(column="days_since_latest_period_end", max_value=days),
+        setting={
+            "key": "freshness_max_age_days",
+            "column": "days_since_latest_period_end",
+            "side": "max",
+            "or": "for historical data, vars.northstar__as_of (or --as-of) at its last day",
+        },
     )
     return suite
 
@@ -283,19 +342,47 @@ def _aha_suite(spec: dict[str, Any]) -> SuiteBuilder:
 
 def _event_volume_suite(settings: ValidationSettings) -> SuiteBuilder:
     low, high = settings.volume_band
-    weeks = settings.volume_history_weeks
+    weeks, mads = settings.volume_history_weeks, settings.robust_mads
+    history, least = settings.robust_history, settings.robust_min_history
+    params = {"history_weeks": weeks, "history": history, "min_history": least}
+    if settings.bands == "robust":
+        suite = SuiteBuilder(
+            "fct_event_quality_daily__volume",
+            "event_volume",
+            frames.EVENT_QUALITY,
+            "Each day's accepted events, as a ratio to the same weekday's recent median, "
+            "stay within the spread that ratio has had over the previous weeks.",
+            params,
+        )
+        suite.add(
+            "volume_within_band",
+            f"ln(accepted rows per day / the median of the same weekday over the previous "
+            f"{weeks} weeks) within {_fmt(mads)} scaled MADs of its median over the previous "
+            f"{history} weeks of days (not judged with fewer than {least} weeks)",
+            gxe.ExpectColumnValuesToBeBetween(
+                column="volume_robust_z", min_value=-mads, max_value=mads
+            ),
+            setting={
+                "key": "robust_mads",
+                "column": "volume_robust_z",
+                "side": "abs",
+                "or": "bands: fixed, with volume_band",
+            },
+        )
+        return suite
     suite = SuiteBuilder(
         "fct_event_quality_daily__volume",
         "event_volume",
         frames.EVENT_QUALITY,
         "Each day's accepted events are within a band of the same weekday's recent history.",
-        {"history_weeks": weeks},
+        params,
     )
     suite.add(
         "volume_within_band",
         f"accepted rows per day within [{_fmt(low)}, {_fmt(high)}] x the median of the same "
         f"weekday over the previous {weeks} weeks",
         gxe.ExpectColumnValuesToBeBetween(column="volume_ratio", min_value=low, max_value=high),
+        setting={"key": "volume_band", "column": "volume_ratio", "side": "band"},
     )
     return suite
 

@@ -243,6 +243,7 @@ northstar:
        direction: lower_is_better, warn: 0.2, breach: 0.35}
   outputs: []
 northstar__validation:
+  bands: fixed  # three weeks are too short a history to learn a band from
   nsm_max_abs_change_pct: 0.5
   nsm_change_grains: [week]
   volume_band: [0.5, 2.0]
