@@ -137,6 +137,56 @@ def test_webhook_receives_the_json_report(env):
     assert "SECRET-TOKEN" not in result.stderr  # the path often holds a token
 
 
+def test_the_payload_has_a_plain_text_summary_for_chat_webhooks(env):
+    """Slack and Teams incoming webhooks display `text` and ignore the other keys."""
+    with Hook() as hook:
+        run("--webhook", hook.url)
+    text = hook.received[0]["body"]["text"]
+    assert text.splitlines() == [
+        "northstar, week of 2026-09-21: 1 guardrail(s) in breach.",
+        "- BREACH Churn rate: 40.0% (breach at 35.0%), first week, after 1 week at warning "
+        "level; owner lifecycle",
+        "North Star up while guardrails are in breach: Messages sent 120 (+9.1%) while Churn "
+        "rate is in breach. If guardrails flash red, pause optimisation.",
+        f"Snapshot {hook.received[0]['body']['snapshot']['run_id']}.",
+    ]
+    churn = hook.received[0]["body"]["guardrails"][0]
+    assert (churn["periods_in_status"], churn["status_since"]) == (1, "2026-09-21")
+    assert churn["flagged_periods"] == 2
+
+
+def test_the_text_summary_of_a_healthy_snapshot(healthy):
+    report = json.loads(run("--format", "json").stdout)
+    assert report["text"].splitlines()[:2] == [
+        "northstar, week of 2026-09-21: no guardrail in breach; 1 at warning level.",
+        "- WARN Churn rate: 30.0% (warn at 20.0%), 2 weeks in a row, since the week of "
+        "2026-09-14; owner lifecycle",
+    ]
+    assert "pause optimisation" not in report["text"]
+
+
+def test_chat_markup_in_labels_is_escaped():
+    from northstar.query.alerts import AlertReport, summary_text
+
+    guardrail = {
+        "metric_name": "x",
+        "label": "<!channel> & co",
+        "owner": None,
+        "unit": None,
+        "direction": "lower_is_better",
+        "period_start": "2026-09-21",
+        "status": "warn",
+        "value": 2.0,
+        "warn_threshold": 1.0,
+        "breach_threshold": 3.0,
+        "periods_in_status": 1,
+        "status_since": "2026-09-21",
+        "flagged_periods": 1,
+    }
+    report = AlertReport("week", "2026-09-21", "2026-09-28", {"run_id": "r"}, [guardrail])
+    assert "- WARN &lt;!channel&gt; &amp; co: 2 (warn at 1), first week" in summary_text(report)
+
+
 def test_webhook_on_controls_when_it_is_called(healthy):
     with Hook() as hook:
         assert run("--webhook", hook.url).exit_code == 0
