@@ -1,4 +1,4 @@
-"""The weekly digest: the latest complete period as Markdown, JSON and HTML.
+"""The weekly digest: the latest complete period (or any past one) as Markdown, JSON and HTML.
 
 `build_digest()` computes the content once from the snapshot; the renderers only format
 it, so the three files always agree. Output is deterministic: same snapshot, same bytes.
@@ -6,8 +6,10 @@ it, so the three files always agree. Output is deterministic: same snapshot, sam
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,20 @@ def render_json(digest: dict[str, Any]) -> str:
 RENDERERS = {"md": render_markdown, "json": render_json, "html": render_html}
 
 
+def owner_slug(owner: str) -> str:
+    """A file-name part for an owner: letters, digits, '-' and '_' only, with a short hash
+    when anything had to be replaced (two owners never share a file)."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", owner).strip("-")[:40] or "owner"
+    if slug != owner:
+        slug += "-" + hashlib.sha256(owner.encode()).hexdigest()[:8]
+    return slug
+
+
 def file_stem(digest: dict[str, Any]) -> str:
-    # Built from the grain and an ISO date only: nothing from the data can steer the path.
-    return f"northstar-digest-{digest['grain']}-{digest['period']['period_start']}"
+    # Built from the grain, an ISO date and a sanitised owner: nothing from the data can
+    # steer the path.
+    stem = f"northstar-digest-{digest['grain']}-{digest['period']['period_start']}"
+    return stem + (f"-{owner_slug(digest['owner'])}" if digest.get("owner") else "")
 
 
 def write_digest(digest: dict[str, Any], out_dir: Path) -> list[Path]:

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from northstar.digest.model import typical_move
+from northstar.digest.text import alignment_sentence, mover_sentence
+from northstar.query.formats import fmt_number
 
 STATUS_TEXT = {"breach": "**BREACH**", "warn": "warn", "ok": "ok", "none": "-"}
+COMPONENT_TITLES = {
+    "breadth": "Breadth: active {noun}",
+    "depth": "Depth: {unit} per active {one}",
+    "not_active": "{noun} without an activity event",
+    "numerator": "Numerator",
+    "denominator": "Denominator",
+}
+LIFECYCLE_TITLES = {
+    "new": "New",
+    "returning": "Returning (active both periods)",
+    "resurrected": "Resurrected",
+    "dormant": "Went dormant (what they sent before)",
+    "not_active": "Not active",
+}
 
 
 def esc(text: Any) -> str:
@@ -38,6 +53,100 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def component_title(component: str, drivers: dict[str, Any], unit: str | None) -> str:
+    noun = drivers["entity_noun"]
+    one = "entity" if noun == "entities" else noun.removesuffix("s")
+    title = COMPONENT_TITLES.get(component, component)
+    return title.format(noun=noun, unit=unit or "value", one=one).capitalize()
+
+
+def _drivers(digest: dict[str, Any]) -> list[str]:
+    drivers = digest["drivers"]
+    grain = digest["grain"]
+    nsm = digest["north_star"]
+    lines = ["", "## What drove the move", ""]
+    if not drivers["available"]:
+        return [*lines, f"No split of the change: {esc(drivers['reason'])}."]
+    lines.append(
+        "Each table's contributions add up to the change "
+        f"({esc(drivers['display_change'])}; rounded here, exact in the JSON; "
+        "docs/decomposition.md)."
+    )
+    if drivers["components"]:
+        lines += [""]
+        lines += _table(
+            ["Component", "Previous", f"This {grain}", "Contribution"],
+            [
+                [
+                    esc(component_title(row["component"], drivers, nsm["unit"])),
+                    esc(fmt_number(row["previous_amount"])),
+                    esc(fmt_number(row["current_amount"])),
+                    f"**{esc(row['display'])}**"
+                    if row["component"] == drivers["driver"]
+                    else esc(row["display"]),
+                ]
+                for row in drivers["components"]
+            ]
+            + [
+                [
+                    "Total",
+                    esc(nsm["display"]["previous_value"]),
+                    esc(nsm["display"]["value"]),
+                    esc(drivers["display_change"]),
+                ]
+            ],
+        )
+    if drivers["lifecycle"]:
+        noun = esc(drivers["entity_noun"].capitalize())
+        lines += ["", "Lifecycle", ""]
+        lines += _table(
+            ["Group", noun, "Contribution"],
+            [
+                [
+                    esc(LIFECYCLE_TITLES.get(row["component"], row["component"])),
+                    esc(fmt_number(row["entities"])),
+                    esc(row["display"]),
+                ]
+                for row in drivers["lifecycle"]
+            ],
+        )
+    segments = sorted(
+        drivers["segments"], key=lambda s: s["breakdown"] != drivers["headline_breakdown"]
+    )
+    for segment in segments:
+        quotient = any(v["display_rate"] is not None for v in segment["values"])
+        lines += ["", f"By {esc(segment['breakdown'])}", ""]
+        headers = [esc(segment["breakdown"].capitalize()), "Contribution"]
+        if quotient:
+            headers += ["Rate effect", "Mix effect"]
+        lines += _table(
+            headers,
+            [
+                [esc(v["value"]), esc(v["display"])]
+                + ([esc(v["display_rate"]), esc(v["display_mix"])] if quotient else [])
+                for v in segment["table"]
+            ],
+        )
+    if drivers["movers"]:
+        lines += ["", "The entities that moved it most (fct_north_star_movers)", ""]
+        lines += _table(
+            ["", "Entity", "Lifecycle", "Segments", "Previous", f"This {grain}", "Contribution"],
+            [
+                [
+                    esc(m["direction"]),
+                    esc(m["entity_id"]),
+                    esc(m["lifecycle_component"]),
+                    esc(m["segments"]),
+                    esc(fmt_number(m["previous_numerator"])),
+                    esc(fmt_number(m["current_numerator"])),
+                    esc(m["display"]),
+                ]
+                for m in drivers["movers"]
+            ],
+        )
+    return lines
+
+
 def _tree(node: dict[str, Any], depth: int, lines: list[str]) -> None:
     status = f", **{node['status']}**" if node["status"] in ("breach", "warn") else ""
     owner = f", owner {esc(node['owner'])}" if node.get("owner") else ""
@@ -52,66 +161,87 @@ def _tree(node: dict[str, Any], depth: int, lines: list[str]) -> None:
 def render_markdown(digest: dict[str, Any]) -> str:
     period = digest["period"]
     grain = digest["grain"]
-    lines = [f"# North Star digest: {esc(period['label'])}", "", esc(digest["headline"]), ""]
-
-    mover = digest["top_mover"]
-    if mover is not None:
-        lines.append(
-            f"- The input that moved most: **{esc(mover['label'])}**, "
-            f"{esc(mover['display']['previous_value'])} to {esc(mover['display']['value'])} "
-            f"({esc(mover['display']['change'])}{typical_move(mover, grain)})."
-        )
-    breaches = [g for g in digest["guardrails"] if g["status"] == "breach"]
-    warnings = [g for g in digest["guardrails"] if g["status"] == "warn"]
-    if breaches:
-        names = ", ".join(esc(g["label"]) for g in breaches)
-        lines.append(f"- Guardrails: **{len(breaches)} in breach** ({names}).")
-    elif warnings:
-        names = ", ".join(esc(g["label"]) for g in warnings)
-        lines.append(f"- Guardrails: none in breach; {len(warnings)} at warning level ({names}).")
-    else:
-        lines.append("- Guardrails: all within their thresholds.")
+    owner = digest["owner"]
+    review = f", {esc(owner)}'s metrics" if owner else ""
+    lines = [
+        f"# North Star digest: {esc(period['label'])}{review}",
+        "",
+        esc(digest["headline"]),
+        "",
+    ]
+    mover = mover_sentence(digest)
+    if mover:
+        label = esc(digest["top_mover"]["label"])
+        lines.append(f"- {esc(mover).replace(label, f'**{label}**', 1)}")
+    sentence = alignment_sentence(digest)
+    if sentence:
+        lines.append(f"- {esc(sentence)}")
+    lines.append(f"- Guardrails: {esc(digest['guardrail_summary'])}")
+    if digest["guardrail_alarm"]:
+        lines.append(f"- **{esc(digest['guardrail_alarm'])}**")
     incomplete = digest["incomplete_period"]
     if incomplete is not None:
         lines.append(
             f"- The current {esc(incomplete['label'])} is incomplete and not compared "
             "with full periods."
         )
-    lines.append("")
+    if owner:
+        lines.append(
+            f"- This review keeps the metrics owned by {esc(owner)}; the headline and the "
+            "drivers are the whole North Star's."
+        )
+    lines += _drivers(digest)
 
-    lines += [f"## Inputs (most unusual move first, vs the previous {grain})", ""]
-    lines += _table(
-        ["Input", "Owner", "Previous", f"This {grain}", "Change", "Move vs typical"],
-        [
+    if digest["inputs"] or not owner:
+        lines += [
+            "",
+            f"## Inputs (most unusual move first, vs the previous {grain}; "
+            "inputs still maturing last)",
+            "",
+        ]
+        lines += _table(
             [
-                f"{esc(m['label'])} (`{m['metric_name']}`)",
-                esc(m["owner"]),
-                esc(m["display"]["previous_value"]),
-                esc(_value(m)),
-                esc(m["display"]["change"]),
-                esc(m["display"]["move"]),
-            ]
-            for m in digest["inputs"]
-        ],
-    )
-    lines += _notes(digest["inputs"])
-    lines += ["", "## Guardrails (breaches first)", ""]
-    lines += _table(
-        ["Status", "Guardrail", "Owner", "Value", "Warn at", "Breach at", "Direction"],
-        [
+                "Input",
+                "Owner",
+                "Previous",
+                f"This {grain}",
+                "Change",
+                "Move vs typical",
+                "With the North Star?",
+            ],
             [
-                STATUS_TEXT.get(g["status"], esc(g["status"])),
-                f"{esc(g['label'])} (`{g['metric_name']}`)",
-                esc(g["owner"]),
-                esc(_value(g)),
-                esc(g["display"]["warn_threshold"]),
-                esc(g["display"]["breach_threshold"]),
-                esc(str(g["direction"] or "-").replace("_", " ")),
-            ]
-            for g in digest["guardrails"]
-        ],
-    )
-    lines += _notes(digest["guardrails"])
+                [
+                    f"{esc(m['label'])} (`{m['metric_name']}`)",
+                    esc(m["owner"]),
+                    esc(m["display"]["previous_value"]),
+                    esc(_value(m)),
+                    esc(m["display"]["change"]),
+                    esc(m["display"]["move"]),
+                    esc(m["display"]["alignment"]),
+                ]
+                for m in digest["inputs"]
+            ],
+        )
+        lines += _notes(digest["inputs"])
+    if digest["guardrails"] or not owner:
+        lines += ["", "## Guardrails (breaches first)", ""]
+        lines += _table(
+            ["Status", "For", "Guardrail", "Owner", "Value", "Warn at", "Breach at", "Direction"],
+            [
+                [
+                    STATUS_TEXT.get(g["status"], esc(g["status"])),
+                    esc(g["display"]["lasted"]),
+                    f"{esc(g['label'])} (`{g['metric_name']}`)",
+                    esc(g["owner"]),
+                    esc(_value(g)),
+                    esc(g["display"]["warn_threshold"]),
+                    esc(g["display"]["breach_threshold"]),
+                    esc(str(g["direction"] or "-").replace("_", " ")),
+                ]
+                for g in digest["guardrails"]
+            ],
+        )
+        lines += _notes(digest["guardrails"])
     if digest["outputs"]:
         lines += ["", "## Outputs", ""]
         lines += _table(
@@ -128,9 +258,17 @@ def render_markdown(digest: dict[str, Any]) -> str:
             ],
         )
         lines += _notes(digest["outputs"])
+    tree = digest["tree"]
     lines += ["", "## Metric tree", ""]
-    for root in digest["tree"]:
-        _tree(root, 0, lines)
+    _tree(tree["north_star"], 0, lines)
+    for title, nodes in (
+        ("Guardrails (apart: they must not get worse)", tree["guardrails"]),
+        ("Outputs (apart: they should follow)", tree["outputs"]),
+    ):
+        if nodes:
+            lines += ["", title, ""]
+            for node in nodes:
+                _tree(node, 0, lines)
     if incomplete is not None:
         nsm = digest["north_star"]
         lines += [

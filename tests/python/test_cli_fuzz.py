@@ -84,6 +84,13 @@ PATH_HOSTILE = [
     if value not in {"NaN", "inf", "-inf", "1e308", "1e400", "-1", "9" * 400, "2026-13-45"}
     and value not in {"' or 1=1 --", "`touch pwned`", "1,2", ",", "--help", "a\r\nb", "\t"}
 ]
+# More values for options that take a date or a name from the catalog, on every command
+# that has them: well-formed but impossible dates, dates far outside any snapshot, and a
+# real owner with a control character or padding (never trimmed into a match).
+OPTION_HOSTILE: dict[str, list[str]] = {
+    "--period": ["2026-02-30", "0000-01-01", "9999-12-31", "2026-09-21\n", "2026-9-1"],
+    "--owner": ["lifecycle\n", " lifecycle", "LIFECYCLE", "lifecycle%", "*"],
+}
 # Values an environment variable cannot hold (execve refuses a NUL byte).
 ENV_UNSAFE = {"a\x00b"}
 
@@ -139,6 +146,7 @@ def build_cases() -> list[tuple[str, list[str], dict[str, str]]]:
                 cases.append((f"{name} {option}", [name, *baseline, *required, option], {}))
                 continue
             values = PATH_HOSTILE if isinstance(param.type, click.Path) else HOSTILE
+            values = values + OPTION_HOSTILE.get(option, [])
             for i, value in enumerate(values):
                 argv = [name, *_without(baseline, option), *required, option, value]
                 cases.append((f"{name} {option}#{i}", argv, {}))
