@@ -78,6 +78,19 @@ def metrics(spec: Mapping[str, Any]) -> list[Metric]:
     return [Metric.from_spec(entry) for entry in spec["metrics"]]
 
 
+def diagnostics(spec: Mapping[str, Any]) -> list[Metric]:
+    """The built-in diagnostic metrics (role diagnostic: the entities' lifecycle), which
+    the catalog and fct_metric_values carry after the spec's own metrics
+    (macros/spec/northstar_spec_diagnostics.sql). Empty for a spec normalized before they
+    existed."""
+    return [Metric.from_spec(entry) for entry in spec.get("diagnostics", [])]
+
+
+def catalog_metrics(spec: Mapping[str, Any]) -> list[Metric]:
+    """Every row of dim_metrics, in its order: the spec's metrics, then the diagnostics."""
+    return metrics(spec) + diagnostics(spec)
+
+
 def spec_from_json(text: str) -> dict[str, Any]:
     spec = json.loads(text)
     if not isinstance(spec, dict) or "metrics" not in spec:

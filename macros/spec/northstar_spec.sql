@@ -6,7 +6,8 @@
     returns one dict:
 
         entity, entity_column, grains, primary_grain, segments, activity_events,
-        events, aha, metrics (north star first, then inputs, guardrails, outputs)
+        events, aha, metrics (north star first, then inputs, guardrails, outputs),
+        diagnostics (the built-in lifecycle metrics: northstar_spec_diagnostics)
 
     A configuration error raises at parse time with the field path and the value, e.g.
     `northstar.inputs: expected 3 to 5 input metrics, got 6`.
@@ -92,6 +93,8 @@
         'metric_kinds': northstar_spec_metric_kinds(),
         'measure_kinds': northstar_spec_measure_kinds(),
     } -%}
+    {%- set diagnostics = northstar_spec_diagnostics(spec.entity, entries | length) -%}
+    {%- set reserved = diagnostics | map(attribute='name') | list -%}
     {%- set metrics = [] -%}
     {%- set metric_names = [] -%}
     {%- set metric_fields = {} -%}
@@ -99,6 +102,9 @@
         {%- set metric = northstar_spec_metric(role, field, entry, context) -%}
         {%- if metric.name in metric_fields -%}
             {{ northstar_spec_error(field ~ '.name', 'metric names must be unique across the North Star, inputs, guardrails and outputs: already used by ' ~ metric_fields[metric.name], metric.name) }}
+        {%- endif -%}
+        {%- if metric.name in reserved -%}
+            {{ northstar_spec_error(field ~ '.name', 'is the name of a built-in diagnostic metric (' ~ reserved | join(', ') ~ '; docs/spec.md, "Diagnostic metrics"): choose another name', metric.name) }}
         {%- endif -%}
         {%- do metric_names.append(metric.name) -%}
         {%- do metric_fields.update({metric.name: field}) -%}
@@ -121,6 +127,7 @@
         'events': taxonomy,
         'aha': spec.aha,
         'metrics': metrics,
+        'diagnostics': diagnostics,
     }) }}
 {% endmacro %}
 

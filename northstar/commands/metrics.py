@@ -16,7 +16,8 @@ from northstar.commands._common import handle_errors, snapshot_option
 @handle_errors
 def metrics(name: str | None, fmt: str, run_id: str | None) -> None:
     """List the metric catalog as a tree (North Star -> inputs, guardrails, outputs, with
-    owners and the latest complete week), or show one metric: NAME."""
+    owners and the latest complete week, then the built-in lifecycle diagnostics), or
+    show one metric: NAME."""
     from northstar.publish import reader
     from northstar.query import Catalog, latest_values, metric_card, render_card, render_tree
     from northstar.query.formats import plain, render_json

@@ -11,13 +11,17 @@ from northstar.errors import NotFoundError
 from northstar.latest import by_metric, read_latest
 from northstar.query.formats import MISSING, fmt_change, fmt_value, plain, render_table
 
-ROLE_ORDER = ("north_star", "input", "guardrail", "output")
+ROLE_ORDER = ("north_star", "input", "guardrail", "output", "diagnostic")
 ROLE_TITLES = {
     "north_star": "north star",
     "input": "inputs",
     "guardrail": "guardrails",
     "output": "outputs",
+    "diagnostic": "diagnostics",
 }
+# Built in, not declared in the spec (docs/spec.md, "Diagnostic metrics"): in the catalog
+# and the values, but not in the metric tree, whose roots and branches are the spec's.
+DIAGNOSTIC = "diagnostic"
 MAX_SHOWN = 60
 GRAIN_ORDER = {"day": 0, "week": 1, "month": 2}
 
@@ -69,8 +73,17 @@ class Catalog:
         return [row for row in self.metrics if row.get("parent_metric") == name]
 
     def roots(self) -> list[dict[str, Any]]:
+        """The metric tree's roots: the spec's metrics without a known parent."""
         known = set(self.names)
-        return [row for row in self.metrics if row.get("parent_metric") not in known]
+        return [
+            row
+            for row in self.metrics
+            if row.get("parent_metric") not in known and row["role"] != DIAGNOSTIC
+        ]
+
+    def diagnostics(self) -> list[dict[str, Any]]:
+        """The built-in diagnostic metrics (the entities' lifecycle), in catalog order."""
+        return [row for row in self.metrics if row["role"] == DIAGNOSTIC]
 
 
 def latest_values(con: duckdb.DuckDBPyConnection, grain: str | None = None) -> dict[str, Any]:
@@ -134,6 +147,12 @@ def render_tree(catalog: Catalog, latest: dict[str, Any]) -> str:
         title = ROLE_TITLES.get(root["role"], root["role"])
         lines.append(_describe(root, latest.get(root["metric_name"]), f" [{title}]"))
         walk(root, "")
+    diagnostics = catalog.diagnostics()
+    if diagnostics:
+        lines += ["", "diagnostics (built in: the lifecycle of the active entities)"]
+        for position, metric in enumerate(diagnostics):
+            connector = "└── " if position == len(diagnostics) - 1 else "├── "
+            lines.append(f"{connector}{_describe(metric, latest.get(metric['metric_name']))}")
     return "\n".join(lines)
 
 

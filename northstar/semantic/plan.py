@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from northstar.spec import Metric, metrics
+from northstar.spec import Metric, diagnostics, metrics
 
 ACTIVITY_MODEL = "entity_activity_daily"
 ENTITY_MODEL = "entities"
@@ -44,6 +44,15 @@ REASONS = {
         "counts qualifying events only of entities active in the period, and some of its "
         "events are not activity events: whether a row counts depends on the entity's whole "
         "period, which a MetricFlow measure cannot see"
+    ),
+    # the built-in diagnostics (northstar_spec_diagnostics), by the lifecycle counts they read
+    "lifecycle_new": (
+        "counts entities active in the period that was their first-seen period: whether a "
+        "row counts depends on the query's grain (first seen this week, this month), which "
+        "a MetricFlow measure, fixed once for every grain, cannot follow"
+    ),
+    "lifecycle_previous": PREVIOUS_PERIOD_REASON.format(
+        what="whether it was active in the previous period: returning, resurrected, dormant"
     ),
     "entities_threshold": (
         "counts entities with at least {detail} in the period: a condition on each entity's "
@@ -245,13 +254,28 @@ def _plan_metric(metric: Metric, spec: dict[str, Any]) -> PlannedMetric:
     raise NotExpressible(f"no MetricFlow mapping for the metric kind {kind!r}")
 
 
+def _plan_diagnostic(metric: Metric) -> PlannedMetric:
+    """A built-in diagnostic: a sum (or quotient) of int_lifecycle_periods' counts. Active
+    entities is the measure ratios already use; every other count needs the previous
+    period or the query's grain."""
+    counts = metric.spec["counts"]
+    if counts["numerator"] == ["active_entities"] and not counts["denominator"]:
+        return PlannedMetric(metric, measure=_active_entities())
+    if counts["numerator"] == ["new_entities"] and not counts["denominator"]:
+        raise NotExpressible(REASONS["lifecycle_new"])
+    raise NotExpressible(REASONS["lifecycle_previous"])
+
+
 def plan_semantic_layer(spec: dict[str, Any]) -> SemanticPlan:
-    """Every metric of the spec, included (with its measures) or excluded (with why)."""
+    """Every metric of the spec, and every built-in diagnostic, included (with its
+    measures) or excluded (with why)."""
     included: list[PlannedMetric] = []
     excluded: list[ExcludedMetric] = []
-    for metric in metrics(spec):
+    planners = [(metric, lambda m: _plan_metric(m, spec)) for metric in metrics(spec)]
+    planners += [(metric, _plan_diagnostic) for metric in diagnostics(spec)]
+    for metric, plan in planners:
         try:
-            included.append(_plan_metric(metric, spec))
+            included.append(plan(metric))
         except NotExpressible as reason:
             excluded.append(ExcludedMetric(metric, str(reason)))
     return SemanticPlan(

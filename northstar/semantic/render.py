@@ -127,7 +127,9 @@ def _meta(metric: Metric) -> dict[str, Any]:
         "target_growth_rate": entry["target_growth_rate"],
         "definition_version": metric.definition_version,
         "kind": metric.kind,
-        "generated_from": "dbt_project.yml vars.northstar",
+        "generated_from": "built in: macros/spec/northstar_spec_diagnostics.sql"
+        if metric.role == "diagnostic"
+        else "dbt_project.yml vars.northstar",
     }
 
 

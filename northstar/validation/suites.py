@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from northstar.spec import Metric, metrics
+from northstar.spec import Metric, catalog_metrics, metrics
 from northstar.validation import frames
 from northstar.validation.gx import Column, ephemeral_context, gx, gxe
 from northstar.validation.settings import ValidationSettings
@@ -106,8 +106,8 @@ def _dim_metrics_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
         "dim_metrics",
         "dim_metrics",
         frames.DIM_METRICS,
-        "The metric catalog holds exactly the spec's metrics, with the roles, directions and "
-        "thresholds the spec declares.",
+        "The metric catalog holds exactly the spec's metrics and the built-in diagnostic "
+        "metrics, with the roles, directions and thresholds the spec declares.",
         {},
     )
     # in-set plus a row count rather than expect_column_distinct_values_to_equal_set:
@@ -126,7 +126,7 @@ def _dim_metrics_suite(spec_metrics: list[Metric]) -> SuiteBuilder:
     )
     suite.add(
         "catalog_matches_spec",
-        f"the catalog has one row per spec metric ({len(spec_metrics)})",
+        f"the catalog has one row per spec or diagnostic metric ({len(spec_metrics)})",
         gxe.ExpectTableRowCountToEqual(value=len(spec_metrics)),
     )
     return suite
@@ -444,11 +444,13 @@ def build_suites(spec: dict[str, Any], settings: ValidationSettings) -> list[dic
     ephemeral_context()  # GX builds suites only inside a context
     spec_metrics = metrics(spec)
     north_star = spec_metrics[0]
+    # the catalog and the values hold the built-in diagnostic metrics too
+    every_metric = catalog_metrics(spec)
     builders = [
         _dbt_tests_suite(),
-        _dim_metrics_suite(spec_metrics),
-        _metric_values_suite(spec_metrics),
-        _status_suite(spec_metrics),
+        _dim_metrics_suite(every_metric),
+        _metric_values_suite(every_metric),
+        _status_suite(every_metric),
         _north_star_suite(north_star, settings),
         _freshness_suite(settings),
         _aha_suite(spec),

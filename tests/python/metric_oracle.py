@@ -357,12 +357,18 @@ class Oracle:
         return entries
 
     def values(self) -> dict[tuple[str, str, dt.date, str, str], Value]:
-        """(metric, grain, period_start, segment_name, segment_value) -> Value."""
+        """(metric, grain, period_start, segment_name, segment_value) -> Value, for every
+        metric of the spec and every built-in diagnostic (DIAGNOSTICS)."""
         result = {}
         for grain in self.grains:
             for state in self._states(grain):
-                for _, entry in self.metrics():
-                    numerator, denominator, value = self._metric(entry, state)
+                entries = [entry for _, entry in self.metrics()]
+                entries += [{"name": name, "kind": "diagnostic"} for name in DIAGNOSTICS]
+                for entry in entries:
+                    if entry["kind"] == "diagnostic":
+                        numerator, denominator, value = diagnostic(entry["name"], state)
+                    else:
+                        numerator, denominator, value = self._metric(entry, state)
                     key = (entry["name"], grain, state.period, *state.segment)
                     previous_key = (entry["name"], grain, state.previous, *state.segment)
                     previous = result[previous_key].value if previous_key in result else None
@@ -502,6 +508,37 @@ class Oracle:
         if entry["kind"] == "activation":
             end += dt.timedelta(days=entry["within_days"])
         return end <= self.as_of_at
+
+
+# The built-in diagnostic metrics (docs/spec.md, "Diagnostic metrics"): every spec has
+# them, with no target, no thresholds, and complete when the period has ended.
+DIAGNOSTICS = (
+    "lifecycle_active_entities",
+    "lifecycle_new_entities",
+    "lifecycle_returning_entities",
+    "lifecycle_resurrected_entities",
+    "lifecycle_dormant_entities",
+    "lifecycle_quick_ratio",
+)
+
+
+def diagnostic(name: str, state: PeriodState) -> tuple[float, float | None, float | None]:
+    """A diagnostic's numerator, denominator and value from the period's entity sets."""
+    new = state.new & state.active
+    counts = {
+        "lifecycle_active_entities": state.active,
+        "lifecycle_new_entities": new,
+        "lifecycle_returning_entities": state.active & state.was_active,
+        "lifecycle_resurrected_entities": state.resurrecting,
+        "lifecycle_dormant_entities": state.dormant,
+    }
+    if name in counts:
+        count = float(len(counts[name]))
+        return count, None, count
+    if name == "lifecycle_quick_ratio":
+        growth = float(len(new) + len(state.resurrecting))
+        return growth, float(len(state.dormant)), divide(growth, len(state.dormant))
+    raise ValueError(f"the oracle does not know the diagnostic {name!r}")
 
 
 def divide(numerator: float, denominator: float) -> float | None:

@@ -169,7 +169,11 @@ def test_catalog_lists_the_spec(built: Built) -> None:
         expected += [
             (m["name"], role, m["owner"], spec["north_star"]["name"]) for m in spec.get(key, [])
         ]
-    assert [row[:4] for row in rows] == expected
+    assert [row[:4] for row in rows[: len(expected)]] == expected
+    # then the built-in diagnostics: no owner, no parent (docs/spec.md, "Diagnostic metrics")
+    diagnostics = rows[len(expected) :]
+    assert [row[1] for row in diagnostics] == ["diagnostic"] * 6
+    assert {row[2:4] for row in diagnostics} == {(None, None)}
     thresholds = {m["name"]: (m["warn"], m["breach"]) for m in spec["guardrails"]}
     assert {row[0]: row[4:] for row in rows if row[0] in thresholds} == thresholds
 

@@ -115,6 +115,12 @@ def test_the_fixture_spec_is_what_dbt_normalizes(tmp_path):
     ]
     variables["northstar"]["inputs"] += padding
     normalized = load_spec(PROJECT_DIR, variables={"northstar": variables["northstar"]})
+    # The fixture records a spec from before the built-in diagnostic metrics (no
+    # `diagnostics`: the gate then expects none in its catalog, as for a warehouse built
+    # before them); today's normalizer adds the six after the spec's metrics.
+    diagnostics = normalized.pop("diagnostics")
+    assert [d["role"] for d in diagnostics] == ["diagnostic"] * 6
+    assert [d["sort_order"] for d in diagnostics] == list(range(6, 12))  # after 5 metrics
     normalized["metrics"] = [
         m for m in normalized["metrics"] if not m["name"].startswith("padding_")
     ]

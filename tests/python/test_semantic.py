@@ -158,9 +158,12 @@ def test_every_spec_metric_is_either_in_the_layer_or_listed_with_a_reason():
     included = {planned.metric.name for planned in plan.included}
     excluded = {item.metric.name: item.reason for item in plan.excluded}
     written = raw_spec(PROJECT_DIR)  # every metric the user declared
+    built_in = {metric["name"] for metric in spec["diagnostics"]}
+    assert len(built_in) == 6
     assert included | set(excluded) == {
         written["north_star"]["name"],
         *(m["name"] for key in ("inputs", "guardrails", "outputs") for m in written[key]),
+        *built_in,
     }
     assert not included & set(excluded)
     assert set(excluded) == {
@@ -168,6 +171,9 @@ def test_every_spec_metric_is_either_in_the_layer_or_listed_with_a_reason():
         "resurrection_rate",
         "messages_per_active_team",
         "churn_rate",
+        # the built-in lifecycle diagnostics: all but active entities need the previous
+        # period (or the query's grain, for new)
+        *(built_in - {"lifecycle_active_entities"}),
     }
     header = render_yaml(plan).split("\nversion: 2")[0]
     docs = (PROJECT_DIR / "docs" / "semantic-layer.md").read_text()
@@ -364,7 +370,8 @@ def test_mf_validate_configs_passes_on_the_demo(demo):
 
 @pytest.mark.dbt
 def test_every_complete_week_agrees_with_fct_metric_values(demo, tmp_path):
-    metrics = _layer_metrics(("north_star", "input", "guardrail", "output"))
+    metrics = _layer_metrics(("north_star", "input", "guardrail", "output", "diagnostic"))
+    assert "lifecycle_active_entities" in metrics
     plan = plan_semantic_layer(demo_spec())
     roles = [p.metric.role for p in plan.included]
     # the floor: the NSM, two inputs and a guardrail (here: every included metric)
@@ -382,7 +389,7 @@ def test_every_complete_month_agrees_with_fct_metric_values(demo, tmp_path):
 @pytest.mark.dbt
 @pytest.mark.parametrize("segment", [s["name"] for s in raw_spec(PROJECT_DIR)["segments"]])
 def test_segment_breakdowns_agree_with_fct_metric_values(demo, tmp_path, segment):
-    metrics = _layer_metrics(("north_star", "input", "guardrail"))
+    metrics = _layer_metrics(("north_star", "input", "guardrail", "diagnostic"))
     _assert_agree(demo, metrics, "week", tmp_path, segment=segment)
 
 

@@ -88,6 +88,10 @@ BROKEN = {
         lambda s: s["segments"].append({"name": "plan_tier", "source": "first_event"}),
         "segments",
     ),
+    "a metric named like a built-in diagnostic": (
+        lambda s: s["outputs"][0].update(name="lifecycle_dormant_entities"),
+        "outputs/0/name",
+    ),
     "a target for an unknown grain": (
         lambda s: s["north_star"].update(targets={"quarter": 1}),
         "north_star/targets",
@@ -121,3 +125,11 @@ def test_the_kinds_are_the_normalizers() -> None:
     assert sorted(schema_measure_kinds) == sorted(measure_kinds())
     ops = SCHEMA["$defs"]["where"]["properties"]["op"]["enum"]
     assert sorted(ops) == sorted(_jinja_list(text, "ops"))
+
+
+def test_the_reserved_names_are_the_built_in_diagnostics() -> None:
+    text = (PROJECT_DIR / "macros" / "spec" / "northstar_spec_diagnostics.sql").read_text()
+    built_in = re.findall(r"\{'name': '([a-z_]+)'", text)
+    assert len(built_in) == 6, built_in
+    reserved = SCHEMA["$defs"]["metric"]["properties"]["name"]["not"]["enum"]
+    assert sorted(reserved) == sorted(built_in)

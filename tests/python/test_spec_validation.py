@@ -171,6 +171,22 @@ CASES = [
         _set("outputs[0].name", "messages_sent"),
         ("northstar.outputs[0].name", "unique", '"messages_sent"'),
     ),
+    # the built-in diagnostic metrics' names are reserved (docs/spec.md, "Diagnostic metrics")
+    Case(
+        "metric_named_like_a_built_in_diagnostic",
+        _set("inputs[0].name", "lifecycle_active_entities"),
+        (
+            "northstar.inputs[0].name",
+            "built-in diagnostic metric",
+            "lifecycle_quick_ratio",
+            '"lifecycle_active_entities"',
+        ),
+    ),
+    Case(
+        "north_star_named_like_a_built_in_diagnostic",
+        _set("north_star.name", "lifecycle_quick_ratio"),
+        ("northstar.north_star.name", "built-in diagnostic metric", '"lifecycle_quick_ratio"'),
+    ),
     Case(
         "target_for_a_grain_not_configured",
         _week_and_month_only,

@@ -1,5 +1,6 @@
 {#-
-    The metric catalog, one row per metric, generated from the spec (vars.northstar).
+    The metric catalog, one row per metric, generated from the spec (vars.northstar),
+    then the built-in diagnostic metrics (role diagnostic, northstar_spec_diagnostics).
     `target` is the target at the primary grain; `status_grains` lists the grains whose
     periods get an ok/warn/breach status from the thresholds.
 -#}
@@ -10,7 +11,7 @@
 with
 
 catalog as (
-    {%- for metric in spec.metrics %}
+    {%- for metric in spec.metrics + spec.diagnostics %}
 
     select
         {{ northstar_literal(metric.name) }} as metric_name,

@@ -16,6 +16,9 @@ with
 metric_values as (
 
     select * from {{ ref('int_metric_values') }}
+    union all
+    -- the built-in diagnostic metrics (lifecycle counts), in the same columns
+    select * from {{ ref('int_diagnostic_metric_values') }}
 
 ),
 
@@ -32,7 +35,7 @@ metrics as (
 ),
 
 metric_grains as (
-    {%- for metric in spec.metrics %}
+    {%- for metric in spec.metrics + spec.diagnostics %}
     {%- set outer = loop %}
     {%- for grain in spec.grains %}
 
