@@ -1,8 +1,17 @@
-"""`northstar explain`: why the North Star moved, from the snapshot's decomposition.
+"""`northstar explain [METRIC]`: why a metric moved, split into components that add up.
 
-Reads marts.fct_north_star_decomposition (components that add up to the change exactly)
-and fct_north_star_movers for one grain and period of the total; docs/decomposition.md
-says what each component means.
+The North Star (the default): marts.fct_north_star_decomposition (breadth x depth,
+lifecycle, numerator / denominator, segments) and fct_north_star_movers, for one grain and
+period of the total; docs/decomposition.md says what each component means.
+
+Any other metric: the splits its fct_metric_values rows allow exactly, computed here with
+the formulas of the North Star's (docs/decomposition.md): each segment value's change for
+an additive metric; numerator / denominator and each segment value's mix and rate for a
+quotient (segments partition the entities, so the segment rows' numerators and
+denominators add up to the total's). Breadth x depth, lifecycle and movers need each
+entity's contribution, which only the North Star has (int_north_star_entity_changes); a
+median or a percentile has no exact split at all. The output says which split it shows
+and why the others are missing.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from typing import Any
 import duckdb
 
 from northstar.errors import NotFoundError
+from northstar.query import splits
 from northstar.query.catalog import Catalog, rows_as_dicts
 from northstar.query.formats import (
     MISSING,
@@ -28,18 +38,30 @@ from northstar.query.series import _one_of, parse_date
 
 DECOMPOSITION = "fct_north_star_decomposition"
 MOVERS = "fct_north_star_movers"
+METRIC_VALUES = "fct_metric_values"
+NORTH_STAR_ONLY = (
+    "breadth x depth, lifecycle and top movers are computed only for the North Star "
+    f"({DECOMPOSITION}): they need each entity's contribution, which the build keeps for "
+    "the North Star alone"
+)
+NO_DENOMINATOR = "numerator / denominator: none, the metric is a sum (no denominator)"
+NOT_IN_NORTH_STAR = (
+    "{decomposition}: not exact for a North Star of kind {kind} "
+    "(docs/decomposition.md, which kinds get which)"
+)
 # Reading order of the sections and of the components within one.
-ORDER = {
-    "breadth_depth": ("breadth", "depth", "not_active"),
-    "lifecycle": ("new", "returning", "resurrected", "dormant", "not_active"),
-    "numerator_denominator": ("numerator", "denominator"),
-    "segment": ("change", "mix", "rate"),
-}
+ORDER = splits.COMPONENT_ORDER
 TITLES = {
     "breadth_depth": "Breadth x depth (active entities x value per active entity)",
     "lifecycle": "Lifecycle",
     "numerator_denominator": "Numerator / denominator",
     "segment": "By {breakdown}",
+}
+NAMES = {
+    "breadth_depth": "breadth x depth",
+    "lifecycle": "lifecycle",
+    "numerator_denominator": "numerator / denominator",
+    "segment": "segments",
 }
 COMPONENT_COLUMNS = (
     "component",
@@ -75,6 +97,12 @@ class Explanation:
     # (decomposition, breakdown) -> its components, in reading order
     sections: list[tuple[str, str | None, list[dict[str, Any]]]] = field(repr=False)
     movers: list[dict[str, Any]] = field(repr=False)
+    # the table the components come from
+    source: str = DECOMPOSITION
+    # the splits not shown, and why
+    notes: list[str] = field(default_factory=list)
+    # a metric with no exact split: each segment value's own change, which do not add up
+    segment_changes: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -85,12 +113,24 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def explain(
-    con: duckdb.DuckDBPyConnection, *, grain: str = "week", period: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    metric: str | None = None,
+    *,
+    grain: str = "week",
+    period: str | None = None,
 ) -> Explanation:
-    """The decomposition of the North Star's total for the latest complete period of
-    `grain`, or for the period holding the date `period`."""
+    """The decomposition of `metric`'s total (default: the North Star) for the latest
+    complete period of `grain`, or for the period holding the date `period`.
+
+    `metric` is checked against the snapshot's catalog (an unknown name lists the known
+    ones, exit 6) and reaches SQL only as a bound parameter."""
     day = parse_date(period, "--period")
-    north_star = Catalog.load(con).north_star()
+    catalog = Catalog.load(con)
+    north_star = catalog.north_star()
+    if metric is not None:
+        definition = catalog.get(metric)
+        if north_star is None or definition["metric_name"] != north_star["metric_name"]:
+            return _explain_metric(con, definition, grain, day)
     if north_star is None:
         raise NotFoundError("the snapshot's catalog has no North Star")
     if not _has_table(con, DECOMPOSITION):
@@ -125,6 +165,7 @@ def explain(
         )
     )
     first = rows[0]
+    shown = {row["decomposition"] for row in rows}
     return Explanation(
         metric=north_star,
         grain=grain,
@@ -136,7 +177,14 @@ def explain(
         change_abs=first["change_abs"],
         sections=_sections(rows),
         movers=_movers(con, name, grain, start),
+        notes=[_north_star_note(north_star, d) for d in ORDER if d not in shown],
     )
+
+
+def _north_star_note(north_star: dict[str, Any], decomposition: str) -> str:
+    if decomposition == "numerator_denominator" and north_star.get("is_additive"):
+        return NO_DENOMINATOR
+    return NOT_IN_NORTH_STAR.format(decomposition=NAMES[decomposition], kind=north_star.get("kind"))
 
 
 def _period_start(con: duckdb.DuckDBPyConnection, name: str, grain: str, day: date | None) -> date:
@@ -215,6 +263,141 @@ def _movers(
     )
 
 
+# --- any other metric: the splits its fct_metric_values rows allow ---------------------------
+
+
+def _explain_metric(
+    con: duckdb.DuckDBPyConnection, metric: dict[str, Any], grain: str, day: date | None
+) -> Explanation:
+    name = metric["metric_name"]
+    grains = [
+        row[0]
+        for row in con.execute(
+            f"select distinct grain from {METRIC_VALUES} where metric_name = ?",  # noqa: S608
+            [name],
+        ).fetchall()
+    ]
+    _one_of("grain", grain, grains, f"metric {name}")
+    start, previous_start = _metric_periods(con, name, grain, day)
+    rows = rows_as_dicts(
+        con.execute(
+            f"""
+            select period_start, segment_name, segment_value, value, numerator, denominator,
+                is_complete_period
+            from {METRIC_VALUES}
+            where metric_name = ? and grain = ? and period_start in (?, ?)
+            """,  # noqa: S608 (a constant table name; values are bound parameters)
+            [name, grain, start, previous_start],
+        )
+    )
+    now = {(r["segment_name"], r["segment_value"]): r for r in rows if r["period_start"] == start}
+    before = {
+        (r["segment_name"], r["segment_value"]): r
+        for r in rows
+        if r["period_start"] == previous_start
+    }
+    total, previous = now[("all", "all")], before[("all", "all")]
+    value, previous_value = number(total["value"]), number(previous["value"])
+    change = None if value is None or previous_value is None else value - previous_value
+    parts = splits.segment_parts(now, before)
+    quotient = all(
+        number(row[side]) is not None
+        for row in (total, previous)
+        for side in ("numerator", "denominator")
+    )
+    sections: list[tuple[str, str | None, list[dict[str, Any]]]] = []
+    segment_changes: list[tuple[str, list[dict[str, Any]]]] = []
+    notes = [NORTH_STAR_ONLY]
+    if change is None:
+        notes.append(
+            "nothing to split: the value is unknown in one of the two periods "
+            "(a rate over a zero denominator)"
+        )
+    elif metric.get("is_additive"):
+        notes.append(NO_DENOMINATOR)
+        sections += [
+            ("segment", breakdown, [splits.change(part) for part in members])
+            for breakdown, members in parts
+        ]
+    elif quotient:
+        ratio = splits.numerator_denominator(total, previous)
+        sections.append(("numerator_denominator", None, ratio))
+        sections += [
+            ("segment", breakdown, splits.mix_and_rate(members, total, previous))
+            for breakdown, members in parts
+        ]
+    else:
+        notes.append(
+            "no exact split: the value is a median or a percentile, whose parts do not add "
+            "up to the whole; each segment value's own change is listed, and those do not "
+            "add up to the total's change"
+        )
+        segment_changes = [
+            (
+                breakdown,
+                sorted(
+                    (splits.change(part) for part in members),
+                    key=lambda row: -abs(number(row["contribution"]) or 0),
+                ),
+            )
+            for breakdown, members in parts
+        ]
+    for decomposition, _, members in sections:
+        splits.by_size(decomposition, members)
+    return Explanation(
+        metric=metric,
+        grain=grain,
+        period_start=start,
+        previous_period_start=previous_start,
+        is_complete_period=bool(total["is_complete_period"]),
+        value=value,
+        previous_value=previous_value,
+        change_abs=change,
+        sections=sections,
+        movers=[],
+        source=METRIC_VALUES,
+        notes=notes,
+        segment_changes=segment_changes,
+    )
+
+
+def _metric_periods(
+    con: duckdb.DuckDBPyConnection, name: str, grain: str, day: date | None
+) -> tuple[date, date]:
+    """The period to explain (the latest complete one, or the one holding `day`) and the
+    one before it."""
+    starts = [
+        row[0]
+        for row in con.execute(
+            f"""
+            select period_start
+            from {METRIC_VALUES}
+            where metric_name = $name and grain = $grain and segment_name = 'all'
+                and (($day is null and is_complete_period) or period_start <= $day)
+            order by period_start desc
+            limit 2
+            """,  # noqa: S608
+            {"name": name, "grain": grain, "day": day},
+        ).fetchall()
+    ]
+    if len(starts) < 2:
+        first, last = con.execute(
+            f"select min(period_start), max(period_start) from {METRIC_VALUES} "  # noqa: S608
+            "where metric_name = ? and grain = ?",
+            [name, grain],
+        ).fetchone() or (None, None)
+        if day is None:
+            raise NotFoundError(
+                f"{name}: no complete {grain} with a previous one to compare yet "
+                f"(the latest starts {last}; pass --period {last})"
+            )
+        raise NotFoundError(
+            f"--period {day}: {name} by {grain} runs from {first} to {last}, and the first "
+            "period has no previous one"
+        )
+    return starts[0], starts[1]
+
+
 def _signed(value: Any, unit: str | None) -> str:
     value = number(value)
     if value is None:
@@ -250,6 +433,18 @@ def render(explanation: Explanation, fmt: str = "table") -> str:
                     for decomposition, breakdown, rows in e.sections
                 ],
                 "movers": [{key: plain(row[key]) for key in MOVER_COLUMNS} for row in e.movers],
+                "source": e.source,
+                "not_shown": e.notes,
+                # not a decomposition: each value's own change, which do not add up
+                "segment_changes": [
+                    {
+                        "breakdown": breakdown,
+                        "values": [
+                            {key: plain(row[key]) for key in COMPONENT_COLUMNS} for row in rows
+                        ],
+                    }
+                    for breakdown, rows in e.segment_changes
+                ],
             }
         )
     label = e.metric.get("label") or e.metric["metric_name"]
@@ -258,19 +453,29 @@ def render(explanation: Explanation, fmt: str = "table") -> str:
         f"{label}, {e.grain} of {e.period_start}{state} vs {e.previous_period_start}: "
         f"{fmt_value(e.previous_value, unit)} -> {fmt_value(e.value, unit)} "
         f"({_signed(e.change_abs, unit)})",
-        "Each section's contributions add up to the change.",
     ]
+    if e.sections:
+        lines.append(f"Each section's contributions add up to the change (from {e.source}).")
+    lines += [f"Not shown: {note}." for note in e.notes]
     for decomposition, breakdown, rows in e.sections:
         lines += ["", TITLES[decomposition].format(breakdown=breakdown)]
+        # no entities column where no component counts entities (fct_metric_values' splits)
+        counted = any(row["entities"] is not None for row in rows)
         table = [
             [
                 row["component_value"] or row["component"],
                 *([row["component"]] if decomposition == "segment" and unit_split(rows) else []),
-                MISSING
-                if row["entities"] is None
-                else f"{row['entities']:+,}"
-                if row["component"] == "breadth"
-                else f"{row['entities']:,}",
+                *(
+                    [
+                        MISSING
+                        if row["entities"] is None
+                        else f"{row['entities']:+,}"
+                        if row["component"] == "breadth"
+                        else f"{row['entities']:,}"
+                    ]
+                    if counted
+                    else []
+                ),
                 fmt_number(row["previous_amount"]),
                 fmt_number(row["current_amount"]),
                 _signed(row["contribution"], unit),
@@ -280,7 +485,7 @@ def render(explanation: Explanation, fmt: str = "table") -> str:
         headers = [
             "segment" if decomposition == "segment" else "component",
             *(["effect"] if decomposition == "segment" and unit_split(rows) else []),
-            "entities",
+            *(["entities"] if counted else []),
             "previous",
             "current",
             "contribution",
@@ -302,6 +507,18 @@ def render(explanation: Explanation, fmt: str = "table") -> str:
         ]
         headers = ["", "entity", "lifecycle", "segments", "previous", "current", "contribution"]
         lines.append(render_table(headers, table))
+    for breakdown, rows in e.segment_changes:
+        lines += ["", f"By {breakdown}: each value's own change (these do not add up)"]
+        table = [
+            [
+                row["component_value"],
+                fmt_value(row["previous_amount"], unit),
+                fmt_value(row["current_amount"], unit),
+                _signed(row["contribution"], unit),
+            ]
+            for row in rows
+        ]
+        lines.append(render_table(["segment", "previous", "current", "change"], table))
     return "\n".join(lines)
 
 

@@ -283,3 +283,12 @@ def test_every_command_and_option_survives_hostile_values(scratch, monkeypatch, 
     assert len(CASES) >= 1000
     # the snapshot was read: readers got past option parsing
     assert codes.get(0, 0) > 0 and codes.get(6, 0) > 0 and codes.get(2, 0) > 0
+
+
+def test_every_argument_is_fuzzed():
+    """Positional arguments (query METRIC, metrics NAME, explain METRIC) get every hostile
+    value too: introspection found them."""
+    arguments = {
+        case_id.split("#")[0] for case_id, argv, _ in CASES if "--" in argv and argv[0] != "--"
+    }
+    assert {"query metric", "metrics name", "explain metric"} <= arguments, sorted(arguments)
