@@ -89,6 +89,7 @@
         'taxonomy': taxonomy,
         'grains': grains,
         'primary_grain': spec.primary_grain,
+        'segment_names': spec.segments | map(attribute='name') | list,
         'north_star': raw.north_star.get('name'),
         'metric_kinds': northstar_spec_metric_kinds(),
         'measure_kinds': northstar_spec_measure_kinds(),

@@ -58,7 +58,7 @@
             'warn': none,
             'breach': none,
             'status_grains': [],
-            'targets': {},
+            'targets': [],
             'target_growth_rate': none,
             'is_additive': not quotient,
             'is_ratio': false,

@@ -135,10 +135,6 @@
         {'key': 'breach', 'rule': 'number', 'optional': true},
         {'key': 'status_grains', 'rule': 'list', 'default': [context.primary_grain],
             'each': {'rule': 'one_of', 'choices': context.grains, 'problem': 'must be one of the configured grains (' ~ grains ~ ')'}},
-        {'key': 'targets', 'rule': 'map', 'optional': true, 'default': {},
-            'problem': 'must be a mapping of configured grains (' ~ grains ~ ') to target values, e.g. {week: 60000}',
-            'each_key': {'rule': 'one_of', 'choices': context.grains, 'problem': 'keys must be configured grains (' ~ grains ~ ')'},
-            'each_value': {'rule': 'number'}},
         {'key': 'target_growth_rate', 'rule': 'number', 'minimum': -1, 'optional': true},
     ], context)) -%}
     {%- set warn, breach = metric.warn, metric.breach -%}
@@ -149,6 +145,8 @@
             {{ northstar_spec_error(field ~ '.warn', 'must be above the breach threshold ' ~ breach ~ ' when higher_is_better', warn) }}
         {%- endif -%}
     {%- endif -%}
+    {#- after direction: a time-bound goal must lie the better way from its baseline -#}
+    {%- do metric.update({'targets': northstar_spec_targets(field ~ '.targets', entry.get('targets'), metric.direction, context)}) -%}
 
     {#- Facts derived from the kind, here so that every reader (models, and Python through
         northstar_spec_json) takes them from one place instead of re-deriving them. -#}

@@ -19,14 +19,18 @@
                    positive_integer                  1, 2, ...
                    text                              a non-blank string
                    identifier {pattern}              a lowercase name matching the pattern
+                   date                              a calendar date, 'YYYY-MM-DD' (or a YAML
+                                                     date): normalized to that string
                    events                            a non-empty list of declared events
                    property {numeric, default true}  a property of the sibling `events`
                    where                             a filter on the sibling `events`
                    measure                           a measure mapping (northstar_spec_measure)
-                   record {fields, shorthand}        a mapping checked against its own rows;
-                                                     a string stands for {<shorthand>: it}
+                   record {fields, shorthand, closed}  a mapping checked against its own rows;
+                                                     a string stands for {<shorthand>: it};
+                                                     closed: a key without a row is an error
                    list {each, min_length}           each item checked against the row `each`
-                   map {each_key, each_value}        each key and value checked likewise
+                   map {each_key, each_value, min_length, max_length}
+                                                     each key and value checked likewise
 -#}
 {% macro northstar_spec_fields(field, entry, rows, context) %}
     {%- set values = {} -%}
@@ -72,6 +76,14 @@
             {%- if value is not string or not modules.re.match(row['pattern'], value) -%}
                 {%- set failure = 'must be a lowercase identifier (letters, digits, _)' -%}
             {%- endif -%}
+        {%- elif rule == 'date' -%}
+            {#- YAML reads an unquoted 2027-06-30 as a date, JSON (--vars) as a string -#}
+            {%- if value is not none and value is not string and value.isoformat is defined -%}
+                {%- set value = value.isoformat() -%}
+            {%- endif -%}
+            {%- if not northstar_spec_is_date(value) -%}
+                {%- set failure = 'must be a date, YYYY-MM-DD' -%}
+            {%- endif -%}
         {%- elif rule == 'events' -%}
             {%- if value is string or value is mapping or value is not sequence or value | length == 0 -%}
                 {%- set failure = 'must be a non-empty list of event names' -%}
@@ -94,9 +106,17 @@
                     ~ 'list' ~ (' of ' ~ of | join(', ') if of else '') -%}
             {%- elif rule != 'list' and value is not mapping -%}
                 {%- set failure = 'must be a mapping' -%}
+            {%- elif rule == 'map' and (value | length < row.get('min_length', 0)
+                or value | length > row.get('max_length', value | length)) -%}
+                {%- set failure = 'must have ' ~ row.get('min_length', 0) ~ ' to '
+                    ~ row.get('max_length', 'any number of') ~ ' entries' -%}
             {%- elif rule == 'measure' -%}
                 {%- set value = northstar_spec_measure(path, value, context) -%}
             {%- elif rule == 'record' -%}
+                {%- set known = row.fields | map(attribute='key') | list -%}
+                {%- for key in value if row.get('closed', false) and key not in known -%}
+                    {{ northstar_spec_error(path ~ '.' ~ key, 'unknown key; expected ' ~ known | join(', '), value[key]) }}
+                {%- endfor -%}
                 {%- set value = northstar_spec_fields(path, value, row.fields, context) -%}
             {%- elif rule == 'list' -%}
                 {%- set items = [] -%}
@@ -141,4 +161,16 @@
             {{ northstar_spec_error(field, 'property ' ~ property ~ ' of ' ~ event_name ~ ' must be declared as number', property) }}
         {%- endif -%}
     {%- endfor -%}
+{% endmacro %}
+
+
+{#- A 'YYYY-MM-DD' string naming a real calendar day (2027-02-30 is not one). -#}
+{% macro northstar_spec_is_date(value) %}
+    {%- set found = modules.re.match('^([0-9]{4})-([0-9]{2})-([0-9]{2})$', value) if value is string else none -%}
+    {%- if found is none -%}{{ return(false) }}{%- endif -%}
+    {%- set year, month, day = found.group(1) | int, found.group(2) | int, found.group(3) | int -%}
+    {%- if year < 1 or month < 1 or month > 12 or day < 1 -%}{{ return(false) }}{%- endif -%}
+    {%- set next_month = modules.datetime.date(year + month // 12, month % 12 + 1, 1) if year < 9999 or month < 12 else none -%}
+    {%- set last_day = 31 if next_month is none else (next_month - modules.datetime.timedelta(days=1)).day -%}
+    {{ return(day <= last_day) }}
 {% endmacro %}

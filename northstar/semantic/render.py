@@ -123,7 +123,11 @@ def _meta(metric: Metric) -> dict[str, Any]:
         "direction": metric.direction,
         "warn_threshold": metric.warn,
         "breach_threshold": metric.breach,
-        "targets": entry["targets"],
+        # the normalized targets (docs/spec.md, "Targets"), without their empty fields
+        "targets": [
+            {key: value for key, value in target.items() if value is not None}
+            for target in entry["targets"]
+        ],
         "target_growth_rate": entry["target_growth_rate"],
         "definition_version": metric.definition_version,
         "kind": metric.kind,

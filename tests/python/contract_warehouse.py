@@ -50,15 +50,20 @@ def create_from_contract(
 DIM_METRICS = """
 select * from (values
     ('messages_sent', 'Messages sent', 'north_star', null, 'leadership', 'Messages.',
-     'messages', 'higher_is_better', 100.0, null, null, '1', 'count', true, 1),
+     'messages', 'higher_is_better', 100.0, null, null, '1', 'count', true, 1, 'fixed', null),
     ('activation_rate', 'Activation rate', 'input', 'messages_sent', 'onboarding', 'Share.',
-     'ratio', 'higher_is_better', null, null, null, '1', 'activation', false, 2),
+     'ratio', 'higher_is_better', 0.6, null, null, '1', 'activation', false, 2, 'time_bound',
+     date '2026-10-04'),
     ('churn_rate', 'Churn rate', 'guardrail', 'messages_sent', 'lifecycle', 'Share.',
-     'ratio', 'lower_is_better', null, 0.2, 0.35, '1', 'churn', false, 3)
+     'ratio', 'lower_is_better', null, 0.2, 0.35, '1', 'churn', false, 3, null, null)
 ) as t(metric_name, label, role, parent_metric, owner, description, unit, direction,
        target, warn_threshold, breach_threshold, definition_version, kind, is_additive,
-       sort_order)
+       sort_order, target_kind, target_deadline)
 """
+
+# activation_rate's time-bound target (CONTRACT_SPEC): 40% on 2026-09-06 to 60% by
+# 2026-10-04, read on each week's last day (a Sunday): +5 points a week.
+ACTIVATION_PATH = {"2026-09-07": 0.45, "2026-09-14": 0.5, "2026-09-21": 0.55, "2026-09-28": 0.6}
 
 # metric, period_start, value, numerator, denominator, status, complete
 VALUES = [
@@ -108,12 +113,37 @@ def make_contract_warehouse(path: Path, *, with_spec: bool = False) -> Path:
                 select m.metric_name, m.role, 'week' as grain,
                     cast(? as date) as period_start, cast(? as date) + 7 as period_end,
                     'all' as segment_name, 'all' as segment_value, ? as value,
-                    ? as numerator, ? as denominator, m.target,
-                    ? - m.target as gap_to_target, ? as status, ? as is_complete_period,
-                    m.definition_version
-                from marts.dim_metrics as m where m.metric_name = ?
+                    ? as numerator, ? as denominator, t.target, ? - t.target as gap_to_target,
+                    m.target_kind, case when m.target_kind = 'time_bound' then m.target end
+                        as target_goal,
+                    m.target_deadline,
+                    case when ? and ? is not null and t.target is not null then
+                        case when m.direction = 'lower_is_better' then ? <= t.target
+                            else ? >= t.target end
+                    end as is_on_pace,
+                    ? as status, ? as is_complete_period, m.definition_version
+                from marts.dim_metrics as m,
+                    (select coalesce(?, m2.target) as target
+                     from marts.dim_metrics as m2 where m2.metric_name = ?) as t
+                where m.metric_name = ?
                 """,
-                [start, start, value, num, den, value, status, complete, metric],
+                [
+                    start,
+                    start,
+                    value,
+                    num,
+                    den,
+                    value,
+                    complete,
+                    value,
+                    value,
+                    value,
+                    status,
+                    complete,
+                    ACTIVATION_PATH.get(start) if metric == "activation_rate" else None,
+                    metric,
+                    metric,
+                ],
             )
         con.execute(
             """
@@ -237,7 +267,9 @@ northstar:
     targets: {week: 100}
   inputs:
     - {name: activation_rate, label: Activation rate, owner: onboarding, unit: ratio,
-       kind: activation, within_days: 14}
+       kind: activation, within_days: 14,
+       targets: [{baseline: {value: 0.4, date: "2026-09-06"},
+                  goal: {value: 0.6, by: "2026-10-04"}}]}
   guardrails:
     - {name: churn_rate, label: Churn rate, owner: lifecycle, unit: ratio, kind: churn,
        direction: lower_is_better, warn: 0.2, breach: 0.35}
@@ -289,8 +321,20 @@ CONTRACT_NORMALIZED_SPEC = {
             "warn": None,
             "breach": None,
             "status_grains": ["week"],
-            "targets": {"week": 100},
             "target_growth_rate": None,
+            "targets": [
+                {
+                    "grain": "week",
+                    "segment_name": "all",
+                    "segment_value": "all",
+                    "kind": "fixed",
+                    "value": 100,
+                    "baseline_value": None,
+                    "baseline_date": None,
+                    "goal_value": None,
+                    "deadline": None,
+                }
+            ],
             "is_additive": True,
             "is_ratio": False,
             "has_numerator": True,
@@ -317,8 +361,20 @@ CONTRACT_NORMALIZED_SPEC = {
             "warn": None,
             "breach": None,
             "status_grains": ["week"],
-            "targets": {},
             "target_growth_rate": None,
+            "targets": [
+                {
+                    "grain": "week",
+                    "segment_name": "all",
+                    "segment_value": "all",
+                    "kind": "time_bound",
+                    "value": None,
+                    "baseline_value": 0.4,
+                    "baseline_date": "2026-09-06",
+                    "goal_value": 0.6,
+                    "deadline": "2026-10-04",
+                }
+            ],
             "is_additive": False,
             "is_ratio": True,
             "has_numerator": True,
@@ -344,8 +400,8 @@ CONTRACT_NORMALIZED_SPEC = {
             "warn": 0.2,
             "breach": 0.35,
             "status_grains": ["week"],
-            "targets": {},
             "target_growth_rate": None,
+            "targets": [],
             "is_additive": False,
             "is_ratio": True,
             "has_numerator": True,

@@ -72,7 +72,7 @@ def run_dbt(args: list[str], workdir: Path, vars_text: str) -> Build:
 
 VALUE_COLUMNS = (
     "numerator, denominator, value, previous_value, change_abs, change_pct, target, status, "
-    "is_complete_period"
+    "is_complete_period, target_kind, is_on_pace"
 )
 
 
@@ -117,6 +117,8 @@ def expected_row(value: Value) -> tuple:
         value.target,
         value.status,
         complete,
+        value.target_kind,
+        value.is_on_pace,
     )
 
 

@@ -16,7 +16,12 @@ The definitions it implements, from docs/spec.md:
   period, not now;
 - segments are entity attributes (accounts/users column, or the first event carrying
   platform/country), 'unknown' when missing, plus ('all', 'all');
-- a rate whose denominator is 0 is unknown (None) with status 'none'.
+- a rate whose denominator is 0 is unknown (None) with status 'none';
+- targets ("Targets"): a target given for the row's grain and segment (a mapping
+  {grain: value} is the total's), fixed or time-bound (the straight line from the
+  baseline to the goal, read on the period's last day: none before the baseline date, the
+  goal from the deadline on); else the row's own previous value x (1 + growth rate); on
+  pace when a complete period's value is at or beyond its target in the metric's direction.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ class Value:
     value: float | None
     previous_value: float | None
     target: float | None
+    target_kind: str | None
+    is_on_pace: bool | None
     status: str
     is_complete_period: bool
 
@@ -372,14 +379,18 @@ class Oracle:
                     key = (entry["name"], grain, state.period, *state.segment)
                     previous_key = (entry["name"], grain, state.previous, *state.segment)
                     previous = result[previous_key].value if previous_key in result else None
+                    kind, target = self._target(entry, grain, state.segment, state.period, previous)
+                    complete = self._complete(entry, grain, state.period)
                     result[key] = Value(
                         numerator=numerator,
                         denominator=denominator,
                         value=value,
                         previous_value=previous,
-                        target=self._target(entry, grain, previous),
+                        target=target,
+                        target_kind=kind,
+                        is_on_pace=self._on_pace(entry, value, target, complete),
                         status=self._status(entry, grain, value),
-                        is_complete_period=self._complete(entry, grain, state.period),
+                        is_complete_period=complete,
                     )
         return result
 
@@ -494,14 +505,47 @@ class Oracle:
             return "warn"
         return "ok"
 
-    def _target(self, entry: dict[str, Any], grain: str, previous: float | None) -> float | None:
-        target = (entry.get("targets") or {}).get(grain)
-        if target is not None:
-            return float(target)
+    def _target(
+        self,
+        entry: dict[str, Any],
+        grain: str,
+        segment: tuple[str, str],
+        period: dt.date,
+        previous: float | None,
+    ) -> tuple[str | None, float | None]:
+        """(target_kind, target) of one row."""
+        given = entry.get("targets") or []
+        if isinstance(given, dict):
+            given = [{"grain": name, "value": value} for name, value in given.items()]
+        for target in given:
+            named = target.get("segment")
+            target_segment = next(iter(named.items())) if named else ("all", "all")
+            if target.get("grain", self.primary_grain) != grain or target_segment != segment:
+                continue
+            if "value" in target:
+                return "fixed", float(target["value"])
+            start, start_value = as_date(target["baseline"]["date"]), target["baseline"]["value"]
+            end, goal = as_date(target["goal"]["by"]), target["goal"]["value"]
+            last_day = shift(grain, period, 1) - dt.timedelta(days=1)
+            if last_day < start:
+                return "time_bound", None
+            if last_day >= end:
+                return "time_bound", float(goal)
+            elapsed, length = (last_day - start).days, (end - start).days
+            return "time_bound", start_value + (goal - start_value) * elapsed / length
         growth = entry.get("target_growth_rate")
-        if growth is None or previous is None:
+        if growth is None:
+            return None, None
+        return "growth", None if previous is None else previous * (1 + growth)
+
+    def _on_pace(
+        self, entry: dict[str, Any], value: float | None, target: float | None, complete: bool
+    ) -> bool | None:
+        if not complete or value is None or target is None:
             return None
-        return previous * (1 + growth)
+        if entry.get("direction", "higher_is_better") == "lower_is_better":
+            return value <= target
+        return value >= target
 
     def _complete(self, entry: dict[str, Any], grain: str, period: dt.date) -> bool:
         end = midnight(shift(grain, period, 1))
@@ -539,6 +583,11 @@ def diagnostic(name: str, state: PeriodState) -> tuple[float, float | None, floa
         growth = float(len(new) + len(state.resurrecting))
         return growth, float(len(state.dormant)), divide(growth, len(state.dormant))
     raise ValueError(f"the oracle does not know the diagnostic {name!r}")
+
+
+def as_date(value: str | dt.date) -> dt.date:
+    """A spec date: YAML reads an unquoted one as a date, JSON and quotes as text."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 def divide(numerator: float, denominator: float) -> float | None:

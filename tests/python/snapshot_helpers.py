@@ -77,11 +77,12 @@ def add_segments_and_guardrail(warehouse: Path) -> None:
     try:
         con.execute(
             """
-            insert into marts.fct_metric_values
-            select metric_name, role, grain, period_start, period_end, 'plan', plan,
-                value * share, numerator * share, denominator, previous_value * share,
-                change_abs * share, change_pct, null, null, 'none', is_complete_period,
-                definition_version
+            insert into marts.fct_metric_values by name
+            select metric_name, role, grain, period_start, period_end,
+                'plan' as segment_name, plan as segment_value, value * share as value,
+                numerator * share as numerator, denominator,
+                previous_value * share as previous_value, change_abs * share as change_abs,
+                change_pct, 'none' as status, is_complete_period, definition_version
             from marts.fct_metric_values,
                 (values ('pro', 0.25), ('free', 0.75)) as p(plan, share)
             where metric_name = 'messages_sent'
@@ -101,9 +102,11 @@ def add_segments_and_guardrail(warehouse: Path) -> None:
         )
         con.execute(
             """
-            insert into marts.fct_metric_values
-            select 'error_rate', 'guardrail', grain, period_start, period_end, 'all', 'all',
-                0.01, 1, 100, 0.01, 0, 0, null, null, 'ok', is_complete_period, '1'
+            insert into marts.fct_metric_values by name
+            select 'error_rate' as metric_name, 'guardrail' as role, grain, period_start,
+                period_end, 'all' as segment_name, 'all' as segment_value, 0.01 as value,
+                1 as numerator, 100 as denominator, 0.01 as previous_value, 0 as change_abs,
+                0 as change_pct, 'ok' as status, is_complete_period, '1' as definition_version
             from marts.fct_metric_values
             where metric_name = 'messages_sent' and segment_name = 'all'
             """

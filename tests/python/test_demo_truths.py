@@ -8,7 +8,7 @@ the bounds are looser than the numbers the docs give at the default 1,500 teams.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -88,3 +88,76 @@ def test_the_onboarding_change_lifts_activation(demo):
     )
     # planted: 36% of the teams created before the change, 56% after, at the defaults
     assert after - before >= 0.1, (before, after)
+
+
+# The demo spec's targets (dbt_project.yml): messages_sent 60,000 a week for the total and
+# 5,000 for plan=business; activation_rate 40% on 2026-03-02 -> 55% by 2027-06-30 (week).
+ACTIVATION_BASELINE, ACTIVATION_DEADLINE = date(2026, 3, 2), date(2027, 6, 30)
+
+
+def test_a_segment_has_only_its_own_target(demo):
+    targets = {
+        (segment_name, segment_value): (rows, kinds, low, high)
+        for segment_name, segment_value, rows, *rest in _rows(
+            demo,
+            """
+            select segment_name, segment_value, count(*), list(distinct target_kind),
+                min(target), max(target)
+            from marts.fct_metric_values
+            where metric_name = 'messages_sent' and grain = 'week'
+            group by all
+            """,
+        )
+        for kinds, low, high in [rest]
+    }
+    weeks = targets[("all", "all")][0]
+    assert targets[("all", "all")] == (weeks, ["fixed"], 60000, 60000)
+    assert targets[("plan", "business")] == (weeks, ["fixed"], 5000, 5000)
+    others = {key: value for key, value in targets.items() if key[1] not in ("all", "business")}
+    assert len(others) >= 10  # the other plans, every country and platform
+    assert all(value == (weeks, [None], None, None) for value in others.values()), others
+
+
+def test_the_time_bound_target_is_the_straight_line_and_says_if_on_pace(demo):
+    rows = _rows(
+        demo,
+        """
+        select period_start, period_end, value, target, target_goal, target_deadline,
+            is_on_pace, is_complete_period
+        from marts.fct_metric_values
+        where metric_name = 'activation_rate' and grain = 'week' and segment_name = 'all'
+        order by period_start
+        """,
+    )
+    assert len(rows) >= 25
+    paces = set()
+    for start, end, value, target, goal, deadline, on_pace, complete in rows:
+        last_day = end - timedelta(days=1)  # the week's Sunday
+        elapsed = (last_day - ACTIVATION_BASELINE).days
+        length = (ACTIVATION_DEADLINE - ACTIVATION_BASELINE).days
+        assert target == pytest.approx(0.40 + 0.15 * elapsed / length), start
+        assert (goal, deadline) == (0.55, ACTIVATION_DEADLINE)
+        expected = (value >= target) if complete and value is not None else None
+        assert on_pace is expected, start
+        paces.add(on_pace)
+    assert paces == {True, False, None}  # the demo is behind pace in some weeks
+    segment_or_other_grain = _rows(
+        demo,
+        """
+        select count(*) from marts.fct_metric_values
+        where metric_name = 'activation_rate' and target is not null
+            and (segment_name <> 'all' or grain <> 'week')
+        """,
+    )
+    assert segment_or_other_grain == [(0,)]
+    catalog = _rows(
+        demo,
+        """
+        select metric_name, target, target_kind, target_deadline from marts.dim_metrics
+        where target is not null order by sort_order
+        """,
+    )
+    assert catalog == [
+        ("messages_sent", 60000, "fixed", None),
+        ("activation_rate", 0.55, "time_bound", ACTIVATION_DEADLINE),
+    ]

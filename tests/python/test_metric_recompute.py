@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 from metric_checks import (
     PROJECT_DIR,
+    VALUE_COLUMNS,
     Build,
     aha_moments,
     diff_aha,
@@ -208,6 +209,49 @@ def write_fixture(directory: Path) -> None:
                 writer.writerow([team, first.strftime("%Y-%m-%dT%H:%M:%SZ"), plan, country, "tech"])
 
 
+# The demo spec with targets in the fixture's weeks (the demo's own lie in 2026), so every
+# kind of target is recomputed on every row: fixed totals in the short form (new_teams)
+# and the list form (messages_sent by week), a fixed segment target (plan=pro), time-bound
+# paths for a total at week (activation) and month grain, for a segment at day grain
+# (platform=web: before its baseline, on the line, past its deadline) and for a
+# lower-is-better guardrail's segment (churn, plan=pro), and a growth rate, which every
+# segment row applies to its own previous value (resurrection).
+def recompute_spec() -> dict:
+    spec = raw_spec(PROJECT_DIR)
+    spec["north_star"]["targets"] = [
+        {"grain": "week", "value": 150},
+        {"grain": "week", "segment": {"plan": "pro"}, "value": 60},
+        {
+            "grain": "month",
+            "baseline": {"value": 300, "date": "2024-03-01"},
+            "goal": {"value": 900, "by": "2024-04-30"},
+        },
+        {
+            "grain": "day",
+            "segment": {"platform": "web"},
+            "baseline": {"value": 5, "date": "2024-03-10"},
+            "goal": {"value": 20, "by": "2024-04-10"},
+        },
+    ]
+    spec["inputs"][0]["targets"] = {"week": 2, "month": 5}
+    spec["inputs"][1]["targets"] = [
+        {
+            "baseline": {"value": 0.3, "date": "2024-03-10"},
+            "goal": {"value": 0.9, "by": "2024-04-14"},
+        }
+    ]
+    spec["inputs"][3]["target_growth_rate"] = 0.1
+    assert spec["guardrails"][2]["name"] == "churn_rate"
+    spec["guardrails"][2]["targets"] = [
+        {
+            "segment": {"plan": "pro"},
+            "baseline": {"value": 0.5, "date": "2024-03-03"},
+            "goal": {"value": 0.2, "by": "2024-04-28"},
+        }
+    ]
+    return spec
+
+
 def fixture_vars(directory: Path) -> dict[str, str]:
     """The dbt vars that point the project at the fixture written to `directory`."""
     return {
@@ -233,11 +277,13 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     workdir = tmp_path_factory.mktemp("recompute")
     write_fixture(workdir / "fixture")
-    # the demo spec as dbt_project.yml declares it; unit tests included
-    build = run_dbt(["build"], workdir, json.dumps(fixture_vars(workdir / "fixture")))
+    # the demo spec as dbt_project.yml declares it, but for its targets; unit tests included
+    spec = recompute_spec()
+    variables = {**fixture_vars(workdir / "fixture"), "northstar": spec}
+    build = run_dbt(["build"], workdir, json.dumps(variables))
     assert build.result.returncode == 0, build.log
     oracle = Oracle(
-        raw_spec(PROJECT_DIR),
+        spec,
         read_events(workdir / "fixture" / "events.csv"),
         read_attributes(workdir / "fixture" / "accounts.csv", "account_id"),
     )
@@ -375,3 +421,44 @@ def test_a_segment_missing_from_the_entity_table_fails_naming_it(demo: Demo) -> 
     run = run_dbt(["run", "--select", "int_entities"], demo.build.workdir, json.dumps(dbt_vars))
     assert run.result.returncode != 0
     assert "northstar.segments: unknown segment: stg_accounts has no column plna" in run.log
+
+
+def test_targets_land_on_their_own_rows_on_a_straight_path(demo: Demo) -> None:
+    """recompute_spec()'s targets, hand-computed: the oracle agrees on every row
+    (test_every_metric_at_every_grain_and_segment); these pin the arithmetic itself."""
+    actual = demo.values()
+    columns = [name.strip() for name in VALUE_COLUMNS.split(",")]
+
+    def row(metric: str, grain: str, start: dt.date, segment=("all", "all")) -> dict:
+        return dict(zip(columns, actual[(metric, grain, start, *segment)], strict=True))
+
+    # month: 300 on 2024-03-01 -> 900 by 2024-04-30, read on the month's last day
+    march = row("messages_sent", "month", dt.date(2024, 3, 1))
+    assert (march["target_kind"], march["target"]) == ("time_bound", 300 + 600 * 30 / 60)
+    assert row("messages_sent", "month", dt.date(2024, 4, 1))["target"] == 900  # the goal
+    # day, platform=web only: 5 on 2024-03-10 -> 20 by 2024-04-10 (31 days)
+    web = ("platform", "web")
+    assert row("messages_sent", "day", dt.date(2024, 3, 9), web)["target"] is None
+    assert row("messages_sent", "day", dt.date(2024, 3, 20), web)["target"] == pytest.approx(
+        5 + 15 * 10 / 31
+    )
+    assert row("messages_sent", "day", dt.date(2024, 3, 20), ("platform", "ios"))["target"] is None
+    assert row("messages_sent", "day", dt.date(2024, 3, 20))["target"] is None
+    # week: the total's 150 and plan=pro's own 60; plan=free inherits neither
+    week = week_of(1)
+    assert row("messages_sent", "week", week)["target"] == 150
+    assert row("messages_sent", "week", week, ("plan", "pro"))["target"] == 60
+    free = row("messages_sent", "week", week, ("plan", "free"))
+    assert (free["target"], free["target_kind"], free["is_on_pace"]) == (None, None, None)
+    # churn (lower is better), plan=pro: 0.5 on 2024-03-03 -> 0.2 by 2024-04-28 (56 days)
+    churn = row("churn_rate", "week", week_of(1), ("plan", "pro"))  # last day 2024-03-17
+    assert churn["target"] == pytest.approx(0.5 - 0.3 * 14 / 56)
+    assert row("churn_rate", "week", week_of(1))["target"] is None
+    # on pace both ways, over the weeks the fixture has
+    paced = {
+        (metric, v[columns.index("is_on_pace")])
+        for (metric, grain, _, *segment), v in actual.items()
+        if grain == "week" and v[columns.index("target")] is not None
+    }
+    assert {("messages_sent", True), ("messages_sent", False)} <= paced
+    assert {("churn_rate", True), ("churn_rate", False)} & paced

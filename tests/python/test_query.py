@@ -22,10 +22,10 @@ def add_hostile_segment(warehouse) -> None:
     con = duckdb.connect(str(warehouse))
     con.execute(
         """
-        insert into marts.fct_metric_values
-        select metric_name, role, grain, period_start, period_end, 'plan',
-            'O''Brien; drop table dim_metrics; --', 1, 1, null, null, null, null, null,
-            null, 'none', is_complete_period, definition_version
+        insert into marts.fct_metric_values by name
+        select metric_name, role, grain, period_start, period_end, 'plan' as segment_name,
+            'O''Brien; drop table dim_metrics; --' as segment_value, 1 as value,
+            1 as numerator, 'none' as status, is_complete_period, definition_version
         from marts.fct_metric_values
         where metric_name = 'messages_sent' and segment_name = 'all'
         """

@@ -200,7 +200,9 @@ def test_metrics_carry_the_spec_in_meta():
     assert meta["definition_version"] == "1"
     nsm = metrics[spec["north_star"]["name"]]["config"]["meta"]
     assert nsm["role"] == "north_star"
-    assert nsm["targets"] == {"week": 60000}
+    total = {"grain": "week", "segment_name": "all", "segment_value": "all", "kind": "fixed"}
+    business = {**total, "segment_name": "plan", "segment_value": "business"}
+    assert nsm["targets"] == [{**total, "value": 60000}, {**business, "value": 5000}]
     pack = document["saved_queries"][0]
     assert pack["name"] == "nsm_pack"
     assert pack["query_params"]["group_by"] == ["TimeDimension('metric_time', 'week')"]

@@ -37,6 +37,7 @@ UNIQUE_METRIC_VALUE = (
     "metric_name__grain__period_start__segment_name__segment_value"
 )
 UNIQUE_CATALOG_ROW = "unique_dim_metrics_metric_name"
+SEGMENT_TARGETS_LAND = "test_fct_metric_values__segment_targets_name_a_segment_value"
 UNIQUE_AHA_ROW = "unique_fct_aha_moments_entity_id"
 TESTS = [
     SEGMENTS_SUM_TO_ALL,
@@ -46,6 +47,7 @@ TESTS = [
     UNIQUE_METRIC_VALUE,
     UNIQUE_CATALOG_ROW,
     UNIQUE_AHA_ROW,
+    SEGMENT_TARGETS_LAND,
 ]
 
 
@@ -142,6 +144,17 @@ def test_segments_sum_to_all_fails_when_a_rate_denominator_is_off(built: Built) 
         f"and segment_name = 'country' and segment_value = 'US' and period_start = {WEEK_2}"
     )
     assert_fails(built.dbt("test", "--select", SEGMENTS_SUM_TO_ALL), SEGMENTS_SUM_TO_ALL)
+
+
+def test_a_segment_target_on_no_row_warns_naming_it(built: Built) -> None:
+    """The demo spec's plan=business target of messages_sent, in data without business
+    teams (a typo, or a plan not launched yet): a warning that names it, not a failure."""
+    built.tamper("delete from marts.fct_metric_values where segment_value = 'business'")
+    result = built.dbt("test", "--select", SEGMENT_TARGETS_LAND)
+    assert result.result.returncode == 0, result.log
+    (outcome,) = singular_results(result)
+    assert name_of(outcome) == SEGMENT_TARGETS_LAND
+    assert outcome["status"] == "warn" and outcome["failures"] == 1, outcome
 
 
 def test_no_gaps_fails_when_a_period_goes_missing(built: Built) -> None:

@@ -96,6 +96,37 @@ BROKEN = {
         lambda s: s["north_star"].update(targets={"quarter": 1}),
         "north_star/targets",
     ),
+    # the list form of targets (docs/spec.md, "Targets")
+    "a listed target for an unknown grain": (
+        lambda s: s["north_star"].update(targets=[{"grain": "quarter", "value": 1}]),
+        "north_star/targets",
+    ),
+    "a non-numeric target": (
+        lambda s: s["north_star"].update(targets=[{"value": "lots"}]),
+        "north_star/targets",
+    ),
+    "a time-bound target without a goal": (
+        lambda s: s["inputs"][1].update(
+            targets=[{"baseline": {"value": 0.4, "date": "2026-03-02"}}]
+        ),
+        "inputs/1/targets",
+    ),
+    "a target with both a value and a goal": (
+        lambda s: s["inputs"][1]["targets"][0].update(value=0.5),
+        "inputs/1/targets",
+    ),
+    "a deadline that is not a date": (
+        lambda s: s["inputs"][1]["targets"][0]["goal"].update(by="next June"),
+        "inputs/1/targets",
+    ),
+    "a segment target naming two segments": (
+        lambda s: s["north_star"]["targets"][1].update(segment={"plan": "pro", "country": "US"}),
+        "north_star/targets",
+    ),
+    "a misspelt target key": (
+        lambda s: s["north_star"]["targets"][1].update(segmnet={"plan": "pro"}),
+        "north_star/targets",
+    ),
 }
 
 

@@ -341,6 +341,71 @@ CASES = [
         _set("north_star.target_growth_rate", -2),
         ("northstar.north_star.target_growth_rate", "at least -1", "(got: -2)"),
     ),
+    # the list form of targets: north_star.targets = [total week 60000, plan=business 5000];
+    # inputs[1] (activation) has one time-bound target, 0.40 on 2026-03-02 -> 0.55 by 2027-06-30
+    Case(
+        "segment_target_for_an_unknown_segment",
+        _set("north_star.targets[1].segment", {"tier": "gold"}),
+        ("northstar.north_star.targets[1].segment", "unknown segment", "plan", '"tier"'),
+    ),
+    Case(
+        "segment_target_value_read_as_a_boolean",
+        _set("north_star.targets[1].segment", {"country": False}),  # YAML reads NO as false
+        ("northstar.north_star.targets[1].segment.country", "segment value", "(got: false)"),
+    ),
+    Case(
+        "segment_target_not_a_number",
+        _set("north_star.targets[1].value", "5k"),
+        ("northstar.north_star.targets[1].value", "must be a number", '(got: "5k")'),
+    ),
+    Case(
+        "listed_target_for_a_grain_not_configured",
+        _set("north_star.targets[0].grain", "quarter"),
+        ("northstar.north_star.targets[0].grain", "configured grains", '"quarter"'),
+    ),
+    Case(
+        "two_targets_for_one_grain_and_segment",
+        lambda spec: spec["north_star"]["targets"].append({"grain": "week", "value": 1}),
+        ("northstar.north_star.targets[2]", "a second target for week, the total", "targets[0]"),
+    ),
+    Case(
+        "target_with_a_misspelt_key",
+        lambda spec: spec["north_star"]["targets"][1].update(segmnet={"plan": "pro"}),
+        ("northstar.north_star.targets[1].segmnet", "unknown key", "segment"),
+    ),
+    Case(
+        "target_with_both_value_and_goal",
+        _set("inputs[1].targets[0].value", 0.5),
+        ("northstar.inputs[1].targets[0]", "either value", '"value": 0.5'),
+    ),
+    Case(
+        "time_bound_target_without_goal",
+        _delete("inputs[1].targets[0]", "goal"),
+        ("northstar.inputs[1].targets[0].goal", "needs both", "(got: null)"),
+    ),
+    Case(
+        "deadline_before_baseline",
+        _set("inputs[1].targets[0].goal.by", "2026-01-31"),
+        (
+            "northstar.inputs[1].targets[0].goal.by",
+            "after the baseline date 2026-03-02",
+            '"2026-01-31"',
+        ),
+    ),
+    Case(
+        "baseline_date_not_a_day",
+        _set("inputs[1].targets[0].baseline.date", "2026-02-30"),
+        ("northstar.inputs[1].targets[0].baseline.date", "must be a date", '"2026-02-30"'),
+    ),
+    Case(
+        "goal_on_the_worse_side_of_its_baseline",
+        _set("inputs[1].targets[0].goal.value", 0.3),
+        (
+            "northstar.inputs[1].targets[0].goal.value",
+            "at or above the baseline value 0.4",
+            "(got: 0.3)",
+        ),
+    ),
 ]
 
 

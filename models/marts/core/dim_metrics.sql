@@ -1,8 +1,9 @@
 {#-
     The metric catalog, one row per metric, generated from the spec (vars.northstar),
     then the built-in diagnostic metrics (role diagnostic, northstar_spec_diagnostics).
-    `target` is the target at the primary grain; `status_grains` lists the grains whose
-    periods get an ok/warn/breach status from the thresholds.
+    `target` is the total's target at the primary grain (a time-bound target's goal, due by
+    `target_deadline`); `status_grains` lists the grains whose periods get an
+    ok/warn/breach status from the thresholds.
 -#}
 {%- set spec = northstar_spec() -%}
 {%- set string = dbt.type_string() -%}
@@ -12,6 +13,10 @@ with
 
 catalog as (
     {%- for metric in spec.metrics + spec.diagnostics %}
+    {%- set total = metric.targets | selectattr('grain', 'equalto', spec.primary_grain)
+        | selectattr('segment_name', 'equalto', 'all') | list %}
+    {%- set none_given = {'kind': none, 'value': none, 'goal_value': none, 'deadline': none} %}
+    {%- set total = total[0] if total else none_given %}
 
     select
         {{ northstar_literal(metric.name) }} as metric_name,
@@ -23,7 +28,8 @@ catalog as (
         cast({{ northstar_literal(metric.unit) }} as {{ string }}) as unit,
         {{ northstar_literal(metric.direction) }} as direction,
         cast(
-            {{ northstar_literal(metric.targets.get(spec.primary_grain)) }} as {{ double }}
+            {{ northstar_literal(total.goal_value if total.kind == 'time_bound' else total.value) }}
+            as {{ double }}
         ) as target,
         cast(
             {{ northstar_literal(metric.target_growth_rate) }} as {{ double }}
@@ -34,7 +40,11 @@ catalog as (
         {{ northstar_literal(metric.kind) }} as kind,
         {{ northstar_literal(metric.is_additive) }} as is_additive,
         {{ northstar_literal(metric.status_grains | join(',')) }} as status_grains,
-        {{ metric.sort_order }} as sort_order
+        {{ metric.sort_order }} as sort_order,
+        cast({{ northstar_literal(
+            total.kind or ('growth' if metric.target_growth_rate is not none else none)
+        ) }} as {{ string }}) as target_kind,
+        cast({{ northstar_literal(total.deadline) }} as date) as target_deadline
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 

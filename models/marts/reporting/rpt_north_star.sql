@@ -22,6 +22,10 @@ final as (
         change_pct,
         target,
         gap_to_target,
+        target_kind,
+        target_goal,
+        target_deadline,
+        is_on_pace,
         is_complete_period,
         definition_version
 
