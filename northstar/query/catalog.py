@@ -9,7 +9,14 @@ import duckdb
 
 from northstar.errors import NotFoundError
 from northstar.latest import by_metric, read_latest
-from northstar.query.formats import MISSING, fmt_change, fmt_value, plain, render_table
+from northstar.query.formats import (
+    MISSING,
+    fmt_change,
+    fmt_on_pace,
+    fmt_value,
+    plain,
+    render_table,
+)
 
 ROLE_ORDER = ("north_star", "input", "guardrail", "output", "diagnostic")
 ROLE_TITLES = {
@@ -108,8 +115,9 @@ def _describe(metric: dict[str, Any], latest: dict[str, Any] | None, tag: str = 
         if latest.get("status") not in (None, "none"):
             part += f" [{latest['status']}]"
         parts.append(part)
-    if metric.get("target") is not None:
-        parts.append(f"target {fmt_value(metric['target'], metric.get('unit'))}")
+    target = describe_target(metric, latest)
+    if target:
+        parts.append(target)
     if metric.get("breach_threshold") is not None:
         direction = str(metric.get("direction") or "").replace("_", " ")
         parts.append(
@@ -117,6 +125,32 @@ def _describe(metric: dict[str, Any], latest: dict[str, Any] | None, tag: str = 
             f"breach {fmt_value(metric['breach_threshold'], metric.get('unit'))}"
         )
     return "  ".join(parts)
+
+
+def describe_target(metric: dict[str, Any], latest: dict[str, Any] | None) -> str | None:
+    """The latest complete period's target and whether it is met: 'target 60,000
+    (met)', 'target 46.0% on the way to 55.0% by 2027-06-30 (on pace)'; else the
+    catalog's target (the total's, at the primary grain), or None."""
+    unit = metric.get("unit")
+    if latest is None or latest.get("target") is None:
+        if metric.get("target") is None:
+            return None
+        text = f"target {fmt_value(metric['target'], unit)}"
+        if metric.get("target_deadline") is not None:
+            text += f" by {plain(metric['target_deadline'])}"
+        return text
+    text = f"target {fmt_value(latest['target'], unit)}"
+    time_bound = latest.get("target_kind") == "time_bound"
+    if time_bound:
+        goal = fmt_value(latest.get("target_goal"), unit)
+        text += f" on the way to {goal} by {plain(latest.get('target_deadline'))}"
+    on_pace = latest.get("is_on_pace")
+    if on_pace is not None:
+        if time_bound:
+            text += " (on pace)" if on_pace else " (behind pace)"
+        else:
+            text += " (met)" if on_pace else " (not met)"
+    return text
 
 
 def render_tree(catalog: Catalog, latest: dict[str, Any]) -> str:
@@ -177,6 +211,16 @@ def _threshold(metric: dict[str, Any], key: str) -> str | None:
     return None if value is None else fmt_value(value, metric.get("unit"))
 
 
+def _catalog_target(metric: dict[str, Any]) -> str | None:
+    target = _threshold(metric, "target")
+    if target is not None and metric.get("target_deadline") is not None:
+        target += f" by {metric['target_deadline']} (time-bound: on a straight path)"
+    elif target is None and metric.get("target_kind") == "growth":
+        growth = metric.get("target_growth_rate")
+        target = f"previous period {'+' if (growth or 0) >= 0 else ''}{(growth or 0) * 100:.1f}%"
+    return target
+
+
 def render_card(card: dict[str, Any]) -> str:
     metric = card["definition"]
     unit = metric.get("unit")
@@ -189,7 +233,7 @@ def render_card(card: dict[str, Any]) -> str:
         ("kind", metric.get("kind")),
         ("unit", unit),
         ("direction", str(metric.get("direction") or "").replace("_", " ") or None),
-        ("target", _threshold(metric, "target")),
+        ("target", _catalog_target(metric)),
         ("warn threshold", _threshold(metric, "warn_threshold")),
         ("breach threshold", _threshold(metric, "breach_threshold")),
         ("definition version", metric.get("definition_version")),
@@ -215,11 +259,14 @@ def render_card(card: dict[str, Any]) -> str:
                 if row["is_complete_period"]
                 else MISSING,
                 fmt_change(row.get("change_abs"), row.get("change_pct"), unit),
+                fmt_value(row.get("target"), unit),
+                fmt_on_pace(row.get("is_on_pace")),
                 row.get("status") or MISSING,
             ]
         )
     table = render_table(
-        ["grain", "period_start", "value", "previous", "change", "status"], table_rows
+        ["grain", "period_start", "value", "previous", "change", "target", "on pace", "status"],
+        table_rows,
     )
     lines += ["  " + line for line in table.splitlines()]
     return "\n".join(lines)

@@ -60,6 +60,11 @@ def fmt_change(change_abs: Any, change_pct: Any, unit: str | None) -> str:
     return MISSING if change_pct is None else f"{change_pct * 100:+.1f}%"
 
 
+def fmt_on_pace(is_on_pace: Any) -> str:
+    """fct_metric_values.is_on_pace: at or beyond the target in the metric's direction."""
+    return MISSING if is_on_pace is None else ("yes" if is_on_pace else "no")
+
+
 def plain(value: Any) -> Any:
     """JSON/CSV-safe: dates as ISO strings, NaN as null."""
     if isinstance(value, datetime | date):

@@ -19,6 +19,7 @@ from northstar.query.catalog import Catalog, rows_as_dicts, shown
 from northstar.query.formats import (
     MISSING,
     fmt_change,
+    fmt_on_pace,
     fmt_value,
     plain,
     render_csv,
@@ -43,6 +44,10 @@ COLUMNS = (
     "change_pct",
     "target",
     "gap_to_target",
+    "target_kind",
+    "target_goal",
+    "target_deadline",
+    "is_on_pace",
     "status",
     "is_complete_period",
     "definition_version",
@@ -132,9 +137,14 @@ def query_series(
         ]
         _one_of("segment value", segment_value, values, f"segment {segment_name}")
 
+    # A snapshot published before a column existed still answers: null in its place.
+    present = {
+        column[0] for column in con.execute("select * from fct_metric_values limit 0").description
+    }
+    selected = ", ".join(c if c in present else f"null as {c}" for c in COLUMNS)
     cursor = con.execute(
         f"""
-        select {", ".join(COLUMNS)}
+        select {selected}
         from fct_metric_values
         where metric_name = $metric
             and grain = $grain
@@ -182,6 +192,7 @@ def render(series: Series, fmt: str) -> str:
         "previous",
         "change",
         "target",
+        "on pace",
         "status",
         "complete",
     ]
@@ -196,6 +207,7 @@ def render(series: Series, fmt: str) -> str:
                 fmt_value(row["previous_value"], unit) if complete else MISSING,
                 fmt_change(row["change_abs"], row["change_pct"], unit),
                 fmt_value(row["target"], unit),
+                fmt_on_pace(row["is_on_pace"]),
                 row["status"] or MISSING,
                 "yes" if complete else "no (partial)",
             ]
@@ -205,6 +217,9 @@ def render(series: Series, fmt: str) -> str:
         title += f", segment {series.segment_name}"
         if series.segment_value is not None:
             title += f"={series.segment_value}"
+    deadlines = {(row["target_goal"], row["target_deadline"]) for row in series.rows}
+    for goal, deadline in sorted(d for d in deadlines if d[1] is not None):
+        title += f"; time-bound target {fmt_value(goal, unit)} by {plain(deadline)}"
     if not rows:
         return title + "\nno rows match"
     return title + "\n" + render_table(headers, rows)

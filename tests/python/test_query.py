@@ -72,6 +72,8 @@ def test_table_is_the_default(published):
         "previous",
         "change",
         "target",
+        "on",
+        "pace",
         "status",
         "complete",
     ]
@@ -226,6 +228,34 @@ def test_metrics_tree_lists_roles_owners_and_latest_values(published):
         "error_rate",
     ]
     assert payload["metrics"][0]["latest"]["value"] == 120.0
+
+
+def test_targets_and_on_pace_in_query_and_metrics(published):
+    """The fixture's targets (contract_warehouse.CONTRACT_SPEC): messages_sent 100 a week
+    for the total; activation_rate time-bound, 40% on 2026-09-06 to 60% by 2026-10-04."""
+    text = run("query", "activation_rate").stdout
+    lines = text.splitlines()
+    assert lines[0].endswith("; time-bound target 60.0% by 2026-10-04")
+    rows = {line.split()[0]: line.split() for line in lines[3:]}
+    # period_start, value, previous, change..., target, on pace, status, complete
+    assert rows["2026-09-07"][-4:-1] == ["45.0%", "yes", "none"]
+    assert rows["2026-09-14"][-4:-1] == ["50.0%", "no", "none"]
+    assert rows["2026-09-21"][-4:-1] == ["55.0%", "yes", "none"]
+    partial = lines[-1].split()
+    assert partial[0] == "2026-09-28" and partial[-5:-2] == ["60.0%", "-", "none"]  # not judged
+    by_plan = json.loads(
+        run("query", "messages_sent", "--segment", "plan", "--format", "json").stdout
+    )
+    assert by_plan["rows"] and all(row["target"] is None for row in by_plan["rows"])
+    assert all(row["target_kind"] is None for row in by_plan["rows"])
+    total = json.loads(run("query", "messages_sent", "--format", "json").stdout)
+    assert {row["target"] for row in total["rows"]} == {100.0}
+    assert [row["is_on_pace"] for row in total["rows"]] == [False, True, True, None]
+    tree = run("metrics").stdout
+    assert "week of 2026-09-21: 120  target 100 (met)" in tree
+    assert "target 55.0% on the way to 60.0% by 2026-10-04 (on pace)" in tree
+    card = run("metrics", "activation_rate").stdout
+    assert "60.0% by 2026-10-04 (time-bound" in card
 
 
 def test_metric_card_shows_definition_and_latest_values(published):
