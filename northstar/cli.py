@@ -19,6 +19,7 @@ from northstar.errors import NorthstarError, NotFoundError
 # command name -> "module:attribute" of its click.Command
 COMMANDS: dict[str, str] = {
     "info": "northstar.commands.info:info",
+    "init": "northstar.commands.init:init",
     "generate": "northstar.commands.demo:generate",
     "demo": "northstar.commands.demo:demo",
     "build": "northstar.commands.build:build",

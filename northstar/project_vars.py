@@ -40,21 +40,27 @@ def load_vars(
     return merged
 
 
-def cli_vars(vars_text: str | None, spec_file: Path | None) -> dict[str, Any] | None:
-    """`--vars` (a YAML or JSON mapping, as dbt takes it) plus `--spec` (a YAML file holding
-    the spec, bare or under a top-level `northstar:` key); None when neither is given.
+def cli_vars(
+    vars_text: str | None, spec_file: Path | None, vars_file: Path | None = None
+) -> dict[str, Any] | None:
+    """`--vars-file` (a YAML file of vars, e.g. what `northstar init` writes), then `--vars`
+    (a YAML or JSON mapping, as dbt takes it) over it, plus `--spec` (a YAML file holding
+    the spec, bare or under a top-level `northstar:` key); None when none is given.
 
-    A `northstar` key in --vars and a --spec file together is refused: which spec was
+    A `northstar` key in the vars and a --spec file together is refused: which spec was
     meant would be a guess."""
-    if vars_text is None and spec_file is None:
+    if vars_text is None and spec_file is None and vars_file is None:
         return None
     variables: dict[str, Any] = {}
+    if vars_file is not None:
+        variables = _mapping(vars_file.read_text(), f"--vars-file {vars_file}")
     if vars_text is not None:
-        variables = _mapping(vars_text, "--vars")
+        variables.update(_mapping(vars_text, "--vars"))
     if spec_file is not None:
         if SPEC_VAR in variables:
             raise InvalidInputError(
-                f"--vars sets `{SPEC_VAR}` and --spec gives a spec file: pass the spec once"
+                f"--vars / --vars-file set `{SPEC_VAR}` and --spec gives a spec file: pass "
+                "the spec once"
             )
         spec = _mapping(spec_file.read_text(), f"--spec {spec_file}")
         if set(spec) == {SPEC_VAR}:

@@ -117,6 +117,13 @@ vars_option = click.option(
     help="dbt vars as dbt takes them (a YAML or JSON mapping); its top-level keys replace "
     "the project's, e.g. `{northstar__as_of: 2024-06-30}`.",
 )
+vars_file_option = click.option(
+    "--vars-file",
+    type=SafePath(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="A YAML file of dbt vars (what `northstar init` writes); --vars goes over it.",
+)
 spec_option = click.option(
     "--spec",
     "spec_file",

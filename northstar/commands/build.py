@@ -13,6 +13,7 @@ from northstar.commands._common import (
     progress,
     skip_validation_option,
     spec_option,
+    vars_file_option,
     vars_option,
     wait_option,
 )
@@ -46,6 +47,7 @@ from northstar.commands.params import SafePath
     "choice. Data tests and validation still run.",
 )
 @vars_option
+@vars_file_option
 @spec_option
 @click.option(
     "--no-regenerate",
@@ -66,6 +68,7 @@ def build(
     full_refresh: bool,
     skip_unit_tests: bool,
     vars_text: str | None,
+    vars_file: Path | None,
     spec_file: Path | None,
     no_regenerate: bool,
     keep: int,
@@ -97,7 +100,7 @@ def build(
         exports=parse_exports(exports),
         wait=wait,
         dbt_args=dbt_build_args(full_refresh=full_refresh, skip_unit_tests=skip_unit_tests),
-        variables=cli_vars(vars_text, spec_file),
+        variables=cli_vars(vars_text, spec_file, vars_file),
         regenerate=not no_regenerate,
         progress=progress,
     )

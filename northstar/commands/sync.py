@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from northstar.commands._common import handle_errors, spec_option, vars_option
+from northstar.commands._common import handle_errors, spec_option, vars_file_option, vars_option
 from northstar.errors import NorthstarError
 
 
@@ -17,9 +17,12 @@ from northstar.errors import NorthstarError
     help="Write nothing; exit 1 naming the files that are not what the spec generates.",
 )
 @vars_option
+@vars_file_option
 @spec_option
 @handle_errors
-def sync(check: bool, vars_text: str | None, spec_file: Path | None) -> None:
+def sync(
+    check: bool, vars_text: str | None, vars_file: Path | None, spec_file: Path | None
+) -> None:
     """Write the semantic-layer YAML and the expectation suites from the spec.
 
     Both are committed beside the models; `northstar build` regenerates them by itself
@@ -31,7 +34,7 @@ def sync(check: bool, vars_text: str | None, spec_file: Path | None) -> None:
     from northstar.spec import load_spec
 
     paths = Paths.discover()
-    variables = cli_vars(vars_text, spec_file)
+    variables = cli_vars(vars_text, spec_file, vars_file)
     spec = load_spec(paths.project_dir, variables=variables)
     files = GeneratedFiles.from_spec(spec, paths.project_dir, variables)
     stale = files.stale(paths.project_dir)

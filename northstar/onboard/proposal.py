@@ -1,0 +1,269 @@
+"""From a profiled export to a starter vars file: the raw-input mapping, the dates, and a
+North Star spec proposed from the data (every proposal marked as one, with why).
+
+The file is a dbt vars file (what `dbt build --vars "$(cat FILE)"` and
+`northstar build --vars-file FILE` take): the same keys a project sets in
+dbt_project.yml, docs/raw-event-contract.md and docs/spec.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from northstar.onboard.profile import Profile, ident, normalize_event_name
+
+AHA_WINDOW_DAYS = 14
+MAX_EVENTS = 200
+
+
+@dataclass(frozen=True)
+class Proposal:
+    variables: dict[str, Any]
+    notes: list[str]  # what the reader should check, one line each
+
+    def to_yaml(self, source: str) -> str:
+        """The vars file, with a header and a comment above each proposal."""
+        header = [
+            f"# Written by `northstar init {source}`: the mapping of your export, the dates,",
+            "# and a North Star spec PROPOSED from the data. Read the comments, then:",
+            "#   northstar build --vars-file THIS_FILE",
+            "# docs/raw-event-contract.md (the mapping) and docs/spec.md (the spec).",
+            "",
+        ]
+        blocks = []
+        for key, value in self.variables.items():
+            comment = COMMENTS.get(key)
+            text = yaml.safe_dump({key: value}, sort_keys=False, width=100)
+            blocks.append((f"# {comment}\n" if comment else "") + text)
+        return "\n".join(header) + "\n".join(blocks)
+
+
+COMMENTS = {
+    "northstar__raw_events_path": "Where the events are.",
+    "northstar__raw_events_reader": "How the file is read (the extension is only a default).",
+    "northstar__raw_event_columns": "Where each contract column comes from in your export.",
+    "northstar__raw_accounts_path": "No accounts or users table: attributes come from the events.",
+    "northstar__start_date": "Events before this day are rejected: the first day of the data.",
+    "northstar__as_of": "The data's clock (its last event): freshness is judged against it. "
+    "Remove it once the export is live.",
+    "northstar": "PROPOSED from the data: the North Star counts the most frequent event; "
+    "the aha moment is the median entity's count of it in its first "
+    f"{AHA_WINDOW_DAYS} days. Change the names, owners and thresholds to yours.",
+}
+
+
+def _timestamp_sql(profile: Profile) -> str:
+    """The event time in the sample as a TIMESTAMP, for the dates and the aha proposal."""
+    occurred = profile.roles["occurred_at"]
+    column = ident(occurred["column"])
+    digits = occurred["digits"]
+    if digits == 8:
+        return f"strptime(cast({column} as varchar), '%Y%m%d')"
+    if digits == 10:
+        return f"to_timestamp(cast({column} as bigint))::timestamp"
+    if digits == 13:
+        return f"epoch_ms(cast({column} as bigint))"
+    if profile.column(occurred["column"]).is_temporal:
+        return f"cast({column} as timestamp)"
+    return f"try_cast({column} as timestamp)"
+
+
+def constant_event_name(source: str) -> str:
+    """The one event of an export without an event name: its file's name, singular
+    (orders.txt -> order), else `event`."""
+    stem = normalize_event_name(re.sub(r"\W+", " ", Path(source).name.split(".")[0]))
+    stem = stem.strip("_")
+    if len(stem) > 3 and stem.endswith("s") and not stem.endswith("ss"):
+        stem = stem[:-1]
+    return stem if re.fullmatch(r"[a-z][a-z0-9_]*", stem or "") else "event"
+
+
+def _mapping(profile: Profile) -> dict[str, Any]:
+    roles = profile.roles
+    columns: dict[str, Any] = {"event_id": roles["event_id"]}
+    if roles["event_name"] is None:
+        columns["event_name"] = {"value": constant_event_name(profile.source)}
+    elif roles["event_name"] != "event_name":
+        columns["event_name"] = roles["event_name"]
+    occurred = roles["occurred_at"]
+    if occurred["digits"] == 8:
+        columns["occurred_at"] = {"column": occurred["column"], "format": "%Y%m%d"}
+    elif occurred["column"] != "occurred_at":
+        columns["occurred_at"] = occurred["column"]
+    entity_key = f"{roles['entity']}_id"
+    if roles["entity_column"] != entity_key:
+        columns[entity_key] = roles["entity_column"]
+    if roles.get("other_entity_column"):
+        other_key = "user_id" if roles["entity"] == "account" else "account_id"
+        if roles["other_entity_column"] != other_key:
+            columns[other_key] = roles["other_entity_column"]
+    for attribute in ("platform", "country"):
+        if roles[attribute] and roles[attribute] != attribute:
+            columns[attribute] = roles[attribute]
+    if roles["received_at"] and roles["received_at"] != "received_at":
+        columns["received_at"] = roles["received_at"]
+    if not roles.get("properties_column") and roles["properties"]:
+        columns["properties"] = {
+            "columns": {
+                normalize_event_name(name).replace(".", "_"): {"column": name, "type": kind}
+                for name, kind in roles["properties"].items()
+            }
+        }
+    return {key: value for key, value in columns.items() if key == "event_id" or value}
+
+
+def _event_counts(profile: Profile, con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    name = profile.roles["event_name"]
+    if name is None:
+        return [(constant_event_name(profile.source), profile.rows)]
+    column = ident(name)
+    sql = f"select cast({column} as varchar), count(*) from sample where {column} is not null"  # noqa: S608
+    counts: dict[str, int] = {}
+    for raw, count in con.execute(sql + " group by 1 order by 2 desc, 1").fetchall():
+        normalized = normalize_event_name(raw)
+        if normalized:
+            counts[normalized] = counts.get(normalized, 0) + count
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _aha_threshold(profile: Profile, con: duckdb.DuckDBPyConnection, event: str) -> int:
+    """The median entity's count of `event` in its first AHA_WINDOW_DAYS days (at least 1)."""
+    entity = '"' + profile.roles["entity_column"].replace('"', '""') + '"'
+    name = profile.roles["event_name"]
+    is_event = "true"
+    if name is not None:
+        ident = '"' + name.replace('"', '""') + '"'
+        is_event = f"regexp_replace(lower(trim(cast({ident} as varchar))), '[ \\-]+', '_', 'g') = ?"
+    at, window = _timestamp_sql(profile), f"interval {AHA_WINDOW_DAYS} day"
+    sql = f"""
+        with events as (
+            select {entity} as entity_id, {at} as event_at, {is_event} as is_event
+            from sample where {entity} is not null
+        ),
+        firsts as (select entity_id, min(event_at) as first_at from events group by 1)
+        select median(n) from (
+            select firsts.entity_id, count(*) filter (
+                where events.is_event and events.event_at < firsts.first_at + {window}
+            ) as n
+            from firsts join events using (entity_id)
+            group by 1
+        )
+    """  # noqa: S608 (quoted identifiers, see ident; the event name is bound)
+    found = con.execute(sql, [event] if name is not None else []).fetchone()[0]
+    return max(1, round(float(found or 1)))
+
+
+def propose(
+    profile: Profile, con: duckdb.DuckDBPyConnection, *, raw_path: str, reader: dict
+) -> Proposal:
+    """The vars a newcomer needs to build their export, spec proposed from the data."""
+    notes = []
+    at = _timestamp_sql(profile)
+    dates = f"select cast(min({at}) as date), max({at}) from sample"  # noqa: S608
+    first_day, last_moment = con.execute(dates).fetchone()
+    if first_day is None:
+        raise ValueError(f"no value of {profile.roles['occurred_at']['column']} reads as a time")
+    profile.first_day, profile.last_moment = str(first_day), str(last_moment)
+    profile.event_counts = _event_counts(profile, con)
+    declared = profile.event_counts[:MAX_EVENTS]
+    if len(profile.event_counts) > MAX_EVENTS:
+        notes.append(
+            f"{len(profile.event_counts)} event names: the {MAX_EVENTS} most frequent are "
+            "declared; the others will be rejected as unknown_event_name until you declare them"
+        )
+    if profile.rows >= 200_000:
+        notes.append(
+            "profiled the first 200,000 rows: event names and dates beyond them are not seen"
+        )
+    top = declared[0][0]
+    entity = profile.roles["entity"]
+    properties = {
+        normalize_event_name(name).replace(".", "_"): kind
+        for name, kind in profile.roles["properties"].items()
+    }
+    events = {name: ({"properties": properties} if properties else {}) for name, _ in declared}
+    segments = [
+        {"name": attribute, "source": "first_event"}
+        for attribute in ("platform", "country")
+        if profile.roles[attribute]
+    ]
+    threshold = _aha_threshold(profile, con, top)
+    spec: dict[str, Any] = {
+        "entity": entity,
+        "grains": ["day", "week", "month"],
+    }
+    if segments:
+        spec["segments"] = segments
+    spec["events"] = events
+    spec["aha"] = {"events": [top], "threshold": threshold, "window_days": AHA_WINDOW_DAYS}
+    spec["north_star"] = _metric(
+        f"{top}_count",
+        f"{top.replace('_', ' ').capitalize()} events",
+        "events",
+        "count",
+        events=[top],
+    )
+    plural = f"{entity}s"
+    spec["inputs"] = [
+        _metric(f"new_{plural}", f"New {plural}", plural, "new_entities"),
+        _metric(
+            f"{entity}_activation_rate",
+            f"{entity.capitalize()}s reaching the aha moment within {AHA_WINDOW_DAYS} days",
+            "ratio",
+            "activation",
+            within_days=AHA_WINDOW_DAYS,
+        ),
+        _metric(
+            f"{entity}_resurrection_rate", "Dormant entities active again", "ratio", "resurrection"
+        ),
+    ]
+    spec["guardrails"] = [
+        _metric(
+            f"{entity}_churn_rate",
+            f"Share of last period's active {plural} not active now",
+            "ratio",
+            "churn",
+            direction="lower_is_better",
+        )
+    ]
+    spec["outputs"] = []
+    notes.append(
+        f"North Star proposed: the count of {top} ({declared[0][1]:,} of {profile.rows:,} rows); "
+        "a North Star should measure value your customers get: change it if another event "
+        "(or a property's sum) says that better"
+    )
+    notes.append(
+        f"aha proposed: {threshold}+ {top} within {AHA_WINDOW_DAYS} days (the median "
+        f"{entity}); after a build, marts.rpt_aha_discovery measures every threshold"
+    )
+    notes.append("owners are `unassigned` and the churn guardrail has no warn/breach: set yours")
+    variables: dict[str, Any] = {"northstar__raw_events_path": raw_path}
+    if reader:
+        variables["northstar__raw_events_reader"] = reader
+    # No accounts or users file: '' reads the optional source table, absent here, so those
+    # staging models are empty and segments come from the events (never the demo's files).
+    variables["northstar__raw_accounts_path"] = ""
+    variables["northstar__raw_users_path"] = ""
+    variables["northstar__raw_event_columns"] = _mapping(profile)
+    variables["northstar__start_date"] = str(first_day)
+    variables["northstar__as_of"] = last_moment.isoformat(timespec="seconds") + "Z"
+    variables["northstar"] = spec
+    return Proposal(variables=variables, notes=notes)
+
+
+def _metric(name: str, label: str, unit: str, kind: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": label,
+        "owner": "unassigned",
+        "unit": unit,
+        "definition_version": 1,
+        "kind": kind,
+        **extra,
+    }
