@@ -159,6 +159,35 @@ def _aha_threshold(profile: Profile, con: duckdb.DuckDBPyConnection, event: str)
     return max(1, round(float(found or 1)))
 
 
+def _churn_thresholds(profile: Profile, con: duckdb.DuckDBPyConnection) -> tuple[float, float]:
+    """warn and breach for the proposed churn guardrail: the 75th and 95th percentiles of
+    the data's own weekly churn (the share of a week's active entities not active the
+    next week), so a new deployment starts with about one warning week in four."""
+    entity, at = ident(profile.roles["entity_column"]), _timestamp_sql(profile)
+    sql = f"""
+        with weeks as (
+            select distinct {entity} as entity_id, date_trunc('week', {at}) as week
+            from sample where {entity} is not null
+        ),
+        churn as (
+            select
+                this.week,
+                count(*) filter (where next.entity_id is null) / count(*) as churn_rate
+            from weeks as this
+            left join weeks as next
+                on this.entity_id = next.entity_id and next.week = this.week + interval 7 day
+            where this.week < (select max(week) from weeks)
+            group by 1
+        )
+        select quantile_cont(churn_rate, 0.75), quantile_cont(churn_rate, 0.95) from churn
+    """  # noqa: S608 (quoted identifiers, see ident)
+    warn, breach = con.execute(sql).fetchone()
+    if warn is None:  # a single week: nothing to learn from
+        return 0.5, 0.8
+    warn = round(min(float(warn), 0.98), 2)
+    return warn, round(min(max(float(breach), warn + 0.01), 0.99), 2)
+
+
 def propose(
     profile: Profile, con: duckdb.DuckDBPyConnection, *, raw_path: str, reader: dict
 ) -> Proposal:
@@ -223,6 +252,7 @@ def propose(
             f"{entity}_resurrection_rate", "Dormant entities active again", "ratio", "resurrection"
         ),
     ]
+    warn, breach = _churn_thresholds(profile, con)
     spec["guardrails"] = [
         _metric(
             f"{entity}_churn_rate",
@@ -230,6 +260,8 @@ def propose(
             "ratio",
             "churn",
             direction="lower_is_better",
+            warn=warn,
+            breach=breach,
         )
     ]
     spec["outputs"] = []
@@ -242,7 +274,10 @@ def propose(
         f"aha proposed: {threshold}+ {top} within {AHA_WINDOW_DAYS} days (the median "
         f"{entity}); after a build, marts.rpt_aha_discovery measures every threshold"
     )
-    notes.append("owners are `unassigned` and the churn guardrail has no warn/breach: set yours")
+    notes.append(
+        f"churn guardrail proposed: warn {warn:g}, breach {breach:g} (the 75th and 95th "
+        "percentiles of the data's weekly churn); owners are `unassigned`: set yours"
+    )
     variables: dict[str, Any] = {"northstar__raw_events_path": raw_path}
     if reader:
         variables["northstar__raw_events_reader"] = reader
