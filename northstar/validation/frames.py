@@ -229,12 +229,14 @@ order by grain
 # null without $history_weeks weeks of the same weekday before it, over a median of 0,
 # and on the latest day, which is usually still arriving.
 #
-# The robust band works on ln(volume_ratio), where a halving and a doubling are the same
-# size: volume_robust_z is how many robust standard deviations (as for the North Star
-# above) it lies from the median of the previous
-# 7 x $history days' log ratios (null with fewer than 7 x $min_history of them); the scale
-# has a floor of 0.1 (at 6 MADs, a ratio in at least [0.55, 1.8] passes). A day with no
-# events is ln(1e-9), far below any band.
+# The robust band works on ln((rows + 1) / (weekday median + 1)): in log a halving and a
+# doubling are the same size, and the + 1 (the usual count transform) keeps a day with no
+# events finite and judges it by how many were expected: 0 against a median of 2 is an
+# ordinary quiet day of a small shop, 0 against 500 is a load that never came.
+# volume_robust_z is how many robust standard deviations (as for the North Star above) it
+# lies from the median of the previous 7 x $history days' values (null with fewer than
+# 7 x $min_history of them); the scale has a floor of 0.1 (at 6, a ratio in at least
+# [0.55, 1.8] passes).
 EVENT_VOLUME_SQL = """
 with
 
@@ -279,6 +281,7 @@ weekday_history as (
 ratios as (
     select
         days.*,
+        weekday_history.median_accepted_rows,
         case
             when
                 weekday_history.weeks_of_history = $history_weeks
@@ -293,8 +296,10 @@ ratios as (
 logged as (
     select
         *,
-        case when volume_ratio is not null then ln(greatest(volume_ratio, 1e-9)) end
-            as log_volume_ratio
+        case
+            when volume_ratio is not null
+                then ln((accepted_rows + 1) / (median_accepted_rows + 1))
+        end as log_volume_ratio
     from ratios
 ),
 

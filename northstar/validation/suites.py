@@ -356,9 +356,10 @@ def _event_volume_suite(settings: ValidationSettings) -> SuiteBuilder:
         )
         suite.add(
             "volume_within_band",
-            f"ln(accepted rows per day / the median of the same weekday over the previous "
-            f"{weeks} weeks) within {_fmt(mads)} scaled MADs of its median over the previous "
-            f"{history} weeks of days (not judged with fewer than {least} weeks)",
+            f"ln((accepted rows per day + 1) / (the median of the same weekday over the "
+            f"previous {weeks} weeks + 1)) within {_fmt(mads)} robust standard deviations of "
+            f"its median over the previous {history} weeks of days (not judged with fewer "
+            f"than {least} weeks)",
             gxe.ExpectColumnValuesToBeBetween(
                 column="volume_robust_z", min_value=-mads, max_value=mads
             ),
