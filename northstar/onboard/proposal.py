@@ -8,6 +8,7 @@ dbt_project.yml, docs/raw-event-contract.md and docs/spec.md.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,8 @@ COMMENTS = {
     "northstar__start_date": "Events before this day are rejected: the first day of the data.",
     "northstar__as_of": "The data's clock (its last event): freshness is judged against it. "
     "Remove it once the export is live.",
+    "northstar__validation": "PROPOSED: the gate's bands, wide enough for this history's "
+    "own moves (see init's report; the defaults are in dbt_project.yml).",
     "northstar": "PROPOSED from the data: the North Star counts the most frequent event; "
     "the aha moment is the median entity's count of it in its first "
     f"{AHA_WINDOW_DAYS} days. Change the names, owners and thresholds to yours.",
@@ -82,6 +85,20 @@ def constant_event_name(source: str) -> str:
     if len(stem) > 3 and stem.endswith("s") and not stem.endswith("ss"):
         stem = stem[:-1]
     return stem if re.fullmatch(r"[a-z][a-z0-9_]*", stem or "") else "event"
+
+
+def _is_event_sql(profile: Profile) -> str:
+    """True on the sample's rows of the event bound as $event (names normalized as staging
+    does); every row when the export has one kind of event."""
+    name = profile.roles["event_name"]
+    if name is None:
+        return "true"
+    column = f"lower(trim(cast({ident(name)} as varchar)))"
+    return f"regexp_replace({column}, '[ \\-]+', '_', 'g') = $event"
+
+
+def _event_parameter(is_event: str, event: str) -> dict[str, str]:
+    return {"event": event} if "$event" in is_event else {}
 
 
 def _mapping(profile: Profile) -> dict[str, Any]:
@@ -134,12 +151,7 @@ def _event_counts(profile: Profile, con: duckdb.DuckDBPyConnection) -> list[tupl
 
 def _aha_threshold(profile: Profile, con: duckdb.DuckDBPyConnection, event: str) -> int:
     """The median entity's count of `event` in its first AHA_WINDOW_DAYS days (at least 1)."""
-    entity = '"' + profile.roles["entity_column"].replace('"', '""') + '"'
-    name = profile.roles["event_name"]
-    is_event = "true"
-    if name is not None:
-        ident = '"' + name.replace('"', '""') + '"'
-        is_event = f"regexp_replace(lower(trim(cast({ident} as varchar))), '[ \\-]+', '_', 'g') = ?"
+    entity, is_event = ident(profile.roles["entity_column"]), _is_event_sql(profile)
     at, window = _timestamp_sql(profile), f"interval {AHA_WINDOW_DAYS} day"
     sql = f"""
         with events as (
@@ -155,7 +167,7 @@ def _aha_threshold(profile: Profile, con: duckdb.DuckDBPyConnection, event: str)
             group by 1
         )
     """  # noqa: S608 (quoted identifiers, see ident; the event name is bound)
-    found = con.execute(sql, [event] if name is not None else []).fetchone()[0]
+    found = con.execute(sql, _event_parameter(is_event, event)).fetchone()[0]
     return max(1, round(float(found or 1)))
 
 
@@ -186,6 +198,75 @@ def _churn_thresholds(profile: Profile, con: duckdb.DuckDBPyConnection) -> tuple
         return 0.5, 0.8
     warn = round(min(float(warn), 0.98), 2)
     return warn, round(min(max(float(breach), warn + 0.01), 0.99), 2)
+
+
+def _gate_fit(
+    profile: Profile, con: duckdb.DuckDBPyConnection, event: str
+) -> tuple[int, list[str]] | None:
+    """Judge the history by the gate's own robust bands (the same SQL, on the sample's
+    weekly North Star and daily volume, northstar/validation/frames.py). When a past move
+    lies outside them, history is history: propose the `robust_mads` that accepts it, and
+    say which periods asked for it. None when the defaults accept the whole history."""
+    from northstar.validation import frames
+    from northstar.validation.settings import ValidationSettings
+
+    defaults = ValidationSettings()
+    at, is_event = _timestamp_sql(profile), _is_event_sql(profile)
+    con.execute("create schema if not exists marts")
+    weekly = f"""
+        create or replace table marts.fct_metric_values as
+        with counted as (
+            select date_trunc('week', {at}) as week, count(*) filter (where {is_event}) as n
+            from sample group by 1
+        ),
+        spine as (
+            select cast(week as date) as week
+            from range((select min(week) from counted), (select max(week) from counted)
+                + interval 7 day, interval 7 day) as t(week)
+        )
+        select
+            'north_star' as metric_name, 'week' as grain, spine.week as period_start,
+            'all' as segment_name, 'all' as segment_value,
+            cast(coalesce(counted.n, 0) as double) as value,
+            spine.week < (select max(week) from spine) as is_complete_period
+        from spine left join counted on spine.week = cast(counted.week as date)
+    """  # noqa: S608 (quoted identifiers, see ident; the event name is bound)
+    con.execute(weekly, _event_parameter(is_event, event))
+    daily = f"select cast({at} as date) as event_date, count(*) as accepted_rows from sample"  # noqa: S608
+    con.execute(f"create or replace table marts.fct_event_quality_daily as {daily} group by 1")
+    shared = {"history": defaults.robust_history, "min_history": defaults.robust_min_history}
+    changes = con.execute(
+        frames.NORTH_STAR_CHANGES_SQL,
+        {
+            **shared,
+            "metric_name": "north_star",
+            "warmup_periods": defaults.nsm_change_warmup_periods,
+        },
+    ).df()
+    volume = con.execute(
+        frames.EVENT_VOLUME_SQL, {**shared, "history_weeks": defaults.volume_history_weeks}
+    ).df()
+    outside = []
+    for row in changes[changes.change_robust_z.abs() > defaults.robust_mads].itertuples():
+        outside.append(
+            (
+                abs(row.change_robust_z),
+                f"the week of {row.period_start:%Y-%m-%d} moved "
+                f"{row.change_vs_previous_complete:+.0%} ({row.change_robust_z:+.1f})",
+            )
+        )
+    for row in volume[volume.volume_robust_z.abs() > defaults.robust_mads].itertuples():
+        outside.append(
+            (
+                abs(row.volume_robust_z),
+                f"{row.event_date:%Y-%m-%d} had {row.accepted_rows:,.0f} "
+                f"events ({row.volume_robust_z:+.1f})",
+            )
+        )
+    if not outside:
+        return None
+    outside.sort(reverse=True)
+    return math.ceil(outside[0][0]), [text for _, text in outside]
 
 
 def propose(
@@ -288,6 +369,19 @@ def propose(
     variables["northstar__raw_event_columns"] = _mapping(profile)
     variables["northstar__start_date"] = str(first_day)
     variables["northstar__as_of"] = last_moment.isoformat(timespec="seconds") + "Z"
+    fit = _gate_fit(profile, con, top)
+    if fit is not None:
+        mads, periods = fit
+        variables["northstar__validation"] = {"robust_mads": mads}
+        shown = "; ".join(periods[:3]) + (
+            f"; and {len(periods) - 3} more" if len(periods) > 3 else ""
+        )
+        notes.append(
+            f"the gate's bands, learned from the data's own past, flag {len(periods)} "
+            f"period(s) of this history ({shown}; in robust standard deviations): if these "
+            f"are real (a campaign, a season, a launch), keep robust_mads: {mads}, proposed; "
+            "else look at those days in the export"
+        )
     variables["northstar"] = spec
     return Proposal(variables=variables, notes=notes)
 

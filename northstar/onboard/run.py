@@ -35,6 +35,7 @@ def profile_source(source: str, fmt: str | None) -> tuple[Profile, Proposal]:
             con.execute("attach ? as warehouse (read_only)", [str(Paths.discover().warehouse)])
             con.execute("use warehouse")
             profile = read_profile(source, None, con)
+            con.execute("use memory")  # the sample is a temp table; the rest is scratch
             reader, raw_path = {}, ""
         guess_roles(profile)
         return profile, propose(profile, con, raw_path=raw_path, reader=reader)
