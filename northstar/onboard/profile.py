@@ -31,11 +31,13 @@ SAMPLE_ROWS = 200_000
 # Names a column is recognised by, most specific first (matched after lower-casing and
 # dropping everything but letters and digits).
 EVENT_ID_NAMES = ("eventid", "messageid", "insertid", "eventuuid", "uuid", "id")
+# All-digit times: YYYYMMDD, epoch seconds, milliseconds, microseconds (GA4).
+TIME_DIGITS = (8, 10, 13, 16)
 TIME_NAMES = (
     "occurredat",
     "eventtime",
-    "timestamp",
     "eventtimestamp",
+    "timestamp",
     "time",
     "ts",
     "createdat",
@@ -46,11 +48,21 @@ TIME_NAMES = (
 )
 EVENT_NAME_NAMES = ("eventname", "event", "eventtype", "action", "type", "name")
 ACCOUNT_HINTS = ("account", "team", "org", "company", "workspace", "group", "tenant")
-USER_HINTS = ("user", "customer", "client", "member", "visitor", "person", "anonymous")
+USER_HINTS = (
+    "user",
+    "customer",
+    "client",
+    "member",
+    "visitor",
+    "person",
+    "anonymous",
+    "distinct",  # Mixpanel's distinct_id
+)
+PROPERTIES_NAMES = ("properties", "eventproperties")
 RECEIVED_NAMES = ("receivedat", "loadedat", "ingestedat")
 ATTRIBUTE_NAMES = {
     "platform": ("platform", "os", "contextos", "contextosname", "deviceos", "devicetype"),
-    "country": ("country", "countrycode", "geocountry", "contextlocationcountry"),
+    "country": ("country", "countrycode", "geocountry", "mpcountrycode"),
 }
 
 
@@ -72,12 +84,26 @@ def _key(name: str) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    name: str
+    name: str  # a nested field is `parent.field`
     type: str
     non_null: int
     distinct: int
     digits: int | None  # the length of its values when every one is all digits, else None
     examples: tuple[str, ...]
+    sql: str  # how SQL reads it: the quoted name, or the parent's field ("p"."f")
+
+    @property
+    def is_nested(self) -> bool:
+        return "." in self.name
+
+    @property
+    def key(self) -> str:
+        """The name a role is recognised by: a nested field's own name."""
+        return _key(self.name.rsplit(".", 1)[-1])
+
+    @property
+    def is_struct(self) -> bool:
+        return self.type.startswith(("STRUCT", "MAP", "JSON"))
 
     @property
     def is_numeric(self) -> bool:
@@ -113,6 +139,9 @@ class Profile:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def sql(self, name: str) -> str:
+        return self.column(name).sql
 
 
 def detect_format(path: Path, given: str | None) -> str:
@@ -159,16 +188,24 @@ def read_profile(source: str, fmt: str | None, con: duckdb.DuckDBPyConnection) -
     rows = con.execute("select count(*) from sample").fetchone()[0]
     if not rows:
         raise InvalidInputError(f"{source} has no rows to profile")
-    columns = [_column(con, name, kind) for name, kind, *_ in described]
+    columns = []
+    for name, kind, *_ in described:
+        columns.append(_column(con, name, kind, ident(name)))
+        if kind.startswith("STRUCT") and not kind.endswith("]"):
+            # One level of nesting: Mixpanel keeps everything under `properties`, GA4 its
+            # country under `geo`; each field can then play a role through SQL.
+            fields = con.execute(f"describe select {ident(name)}.* from sample").fetchall()  # noqa: S608
+            for field_name, field_kind, *_ in fields:
+                accessor = f"{ident(name)}.{ident(field_name)}"
+                columns.append(_column(con, f"{name}.{field_name}", field_kind, accessor))
     return Profile(source=source, format=fmt, rows=rows, columns=columns)
 
 
-def _column(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> Column:
-    quoted = ident(name)
+def _column(con: duckdb.DuckDBPyConnection, name: str, kind: str, quoted: str) -> Column:
     stats = f"""
         select
             count({quoted}),
-            approx_count_distinct({quoted}),
+            count(distinct {quoted}),
             min(length(cast({quoted} as varchar))),
             max(length(cast({quoted} as varchar))),
             bool_and(regexp_full_match(trim(cast({quoted} as varchar)), '[0-9]+'))
@@ -178,13 +215,25 @@ def _column(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> Column:
     sample = f"select distinct cast({quoted} as varchar) from sample where {quoted} is not null"  # noqa: S608
     examples = [str(row[0]) for row in con.execute(sample + " limit 3").fetchall()]
     digits = min_len if all_digits and min_len == max_len else None
-    return Column(name, kind, non_null, distinct or 0, digits, tuple(examples))
+    return Column(name, kind, non_null, distinct or 0, digits, tuple(examples), quoted)
 
 
 def guess_roles(profile: Profile) -> dict[str, Any]:
-    """Which column plays each contract role, with the reason; None where none does."""
-    by_key = {_key(c.name): c for c in profile.columns}
+    """Which column (or nested field) plays each contract role; None where none does.
+
+    Top-level columns win over nested fields of the same name. A struct named like a
+    properties column (properties, event_properties) is the events' properties as it is."""
+    by_key: dict[str, Column] = {}
+    for column in sorted(profile.columns, key=lambda c: c.is_nested):
+        by_key.setdefault(column.key, column)
     used: set[str] = set()
+    roles: dict[str, Any] = {}
+
+    properties = next(
+        (c for c in profile.columns if c.key in PROPERTIES_NAMES and c.is_struct), None
+    )
+    if properties is not None:
+        roles["properties_column"] = properties.name
 
     def first(names: tuple[str, ...], accept=lambda c: True) -> Column | None:
         for name in names:
@@ -194,12 +243,14 @@ def guess_roles(profile: Profile) -> dict[str, Any]:
                 return column
         return None
 
-    roles: dict[str, Any] = {}
-    event_id = first(EVENT_ID_NAMES, lambda c: c.distinct >= 0.98 * profile.rows)
+    def scalar(column: Column) -> bool:
+        return not column.is_struct and not column.type.endswith("]")
+
+    event_id = first(EVENT_ID_NAMES, lambda c: scalar(c) and c.distinct >= 0.98 * c.non_null)
     roles["event_id"] = event_id.name if event_id else None
 
     def timelike(column: Column) -> bool:
-        return column.is_temporal or column.digits in (8, 10, 13) or column.type == "VARCHAR"
+        return column.is_temporal or column.digits in TIME_DIGITS or column.type == "VARCHAR"
 
     occurred = first(TIME_NAMES, timelike) or next(
         (c for c in profile.columns if c.is_temporal and c.name not in used), None
@@ -212,17 +263,22 @@ def guess_roles(profile: Profile) -> dict[str, Any]:
         )
     used.add(occurred.name)
     roles["occurred_at"] = {"column": occurred.name, "digits": occurred.digits}
+    # A dated day beside a finer timestamp (GA4's event_date) plays no role of its own.
+    used.update(c.name for c in profile.columns if c.key in TIME_NAMES and c.digits == 8)
     received = first(RECEIVED_NAMES)
     roles["received_at"] = received.name if received else None
 
-    event_name = first(EVENT_NAME_NAMES, lambda c: not c.is_numeric and c.distinct <= 500)
+    event_name = first(
+        EVENT_NAME_NAMES, lambda c: scalar(c) and not c.is_numeric and c.distinct <= 500
+    )
     roles["event_name"] = event_name.name if event_name else None
 
     candidates = [
         c
         for c in profile.columns
         if c.name not in used
-        and (_key(c.name).endswith("id") or _has_hint(c, ACCOUNT_HINTS + USER_HINTS))
+        and scalar(c)
+        and (c.key.endswith("id") or _has_hint(c, ACCOUNT_HINTS + USER_HINTS))
         and not c.is_temporal
         # an id repeats across events; in a handful of rows it may not yet
         and (c.distinct < c.non_null or profile.rows < 100)
@@ -244,20 +300,28 @@ def guess_roles(profile: Profile) -> dict[str, Any]:
         used.add(other.name)
         roles["other_entity_column"] = other.name
     for attribute, names in ATTRIBUTE_NAMES.items():
-        column = first(names, lambda c: not c.is_numeric)
+        column = first(names, lambda c: scalar(c) and not c.is_numeric)
         roles[attribute] = column.name if column else None
-    roles["properties"] = {
-        c.name: "number" if c.is_numeric else "string"
-        for c in profile.columns
-        if c.name not in used
-        and _key(c.name) not in {"properties", "sessionid"}
-        and (c.is_numeric or (c.type == "VARCHAR" and c.distinct <= 50))
-    }
-    if "properties" in by_key and by_key["properties"].name not in used:
-        roles["properties_column"] = by_key["properties"].name
+    if properties is not None:
+        # The struct is mapped whole; its own fields are the properties the spec declares.
+        inside = [c for c in profile.columns if c.name.startswith(properties.name + ".")]
+        roles["properties"] = {
+            c.name.split(".", 1)[1]: "number" if c.is_numeric else "string"
+            for c in inside
+            if c.name not in used and (c.is_numeric or (c.type == "VARCHAR" and c.distinct <= 50))
+        }
+    else:
+        roles["properties"] = {
+            c.name: "number" if c.is_numeric else "string"
+            for c in profile.columns
+            if c.name not in used
+            and not c.is_nested
+            and c.key not in {"sessionid", *PROPERTIES_NAMES}
+            and (c.is_numeric or (c.type == "VARCHAR" and c.distinct <= 50))
+        }
     profile.roles = roles
     return roles
 
 
 def _has_hint(column: Column, hints: tuple[str, ...]) -> bool:
-    return any(hint in _key(column.name) for hint in hints)
+    return any(hint in column.key for hint in hints)

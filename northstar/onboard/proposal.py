@@ -17,9 +17,10 @@ from typing import Any
 import duckdb
 import yaml
 
-from northstar.onboard.profile import Profile, ident, normalize_event_name
+from northstar.onboard.profile import Profile, normalize_event_name
 
 AHA_WINDOW_DAYS = 14
+TIME_FORMATS = {8: "%Y%m%d", 10: "epoch_seconds", 13: "epoch_milliseconds"}
 MAX_EVENTS = 200
 
 
@@ -64,7 +65,7 @@ COMMENTS = {
 def _timestamp_sql(profile: Profile) -> str:
     """The event time in the sample as a TIMESTAMP, for the dates and the aha proposal."""
     occurred = profile.roles["occurred_at"]
-    column = ident(occurred["column"])
+    column = profile.sql(occurred["column"])
     digits = occurred["digits"]
     if digits == 8:
         return f"strptime(cast({column} as varchar), '%Y%m%d')"
@@ -72,6 +73,8 @@ def _timestamp_sql(profile: Profile) -> str:
         return f"to_timestamp(cast({column} as bigint))::timestamp"
     if digits == 13:
         return f"epoch_ms(cast({column} as bigint))"
+    if digits == 16:
+        return f"make_timestamp(cast({column} as bigint))"
     if profile.column(occurred["column"]).is_temporal:
         return f"cast({column} as timestamp)"
     return f"try_cast({column} as timestamp)"
@@ -93,7 +96,7 @@ def _is_event_sql(profile: Profile) -> str:
     name = profile.roles["event_name"]
     if name is None:
         return "true"
-    column = f"lower(trim(cast({ident(name)} as varchar)))"
+    column = f"lower(trim(cast({profile.sql(name)} as varchar)))"
     return f"regexp_replace({column}, '[ \\-]+', '_', 'g') = $event"
 
 
@@ -101,45 +104,66 @@ def _event_parameter(is_event: str, event: str) -> dict[str, str]:
     return {"event": event} if "$event" in is_event else {}
 
 
+def _source(profile: Profile, name: str) -> str | dict[str, str]:
+    """How the mapping names a column: its name, or SQL for a field nested in a struct."""
+    return {"sql": profile.sql(name)} if profile.column(name).is_nested else name
+
+
+def _time_source(profile: Profile) -> str | dict[str, str]:
+    """occurred_at's mapping: all-digit times get their unit said, not guessed."""
+    occurred = profile.roles["occurred_at"]
+    name, digits = occurred["column"], occurred["digits"]
+    source = _source(profile, name)
+    if digits in TIME_FORMATS:
+        setting = {"sql": profile.sql(name)} if isinstance(source, dict) else {"column": name}
+        return {**setting, "format": TIME_FORMATS[digits]}
+    if digits == 16:  # microseconds: to milliseconds in SQL, then a unit the reader knows
+        return {
+            "sql": f"cast({profile.sql(name)} / 1000 as bigint)",
+            "format": "epoch_milliseconds",
+        }
+    return source
+
+
 def _mapping(profile: Profile) -> dict[str, Any]:
     roles = profile.roles
-    columns: dict[str, Any] = {"event_id": roles["event_id"]}
+    columns: dict[str, Any] = {
+        "event_id": _source(profile, roles["event_id"]) if roles["event_id"] else None
+    }
     if roles["event_name"] is None:
         columns["event_name"] = {"value": constant_event_name(profile.source)}
-    elif roles["event_name"] != "event_name":
-        columns["event_name"] = roles["event_name"]
-    occurred = roles["occurred_at"]
-    if occurred["digits"] == 8:
-        columns["occurred_at"] = {"column": occurred["column"], "format": "%Y%m%d"}
-    elif occurred["column"] != "occurred_at":
-        columns["occurred_at"] = occurred["column"]
-    entity_key = f"{roles['entity']}_id"
-    if roles["entity_column"] != entity_key:
-        columns[entity_key] = roles["entity_column"]
+    else:
+        columns["event_name"] = _source(profile, roles["event_name"])
+    columns["occurred_at"] = _time_source(profile)
+    columns[f"{roles['entity']}_id"] = _source(profile, roles["entity_column"])
     if roles.get("other_entity_column"):
         other_key = "user_id" if roles["entity"] == "account" else "account_id"
-        if roles["other_entity_column"] != other_key:
-            columns[other_key] = roles["other_entity_column"]
-    for attribute in ("platform", "country"):
-        if roles[attribute] and roles[attribute] != attribute:
-            columns[attribute] = roles[attribute]
-    if roles["received_at"] and roles["received_at"] != "received_at":
-        columns["received_at"] = roles["received_at"]
-    if not roles.get("properties_column") and roles["properties"]:
+        columns[other_key] = _source(profile, roles["other_entity_column"])
+    for key in ("platform", "country", "received_at"):
+        if roles[key]:
+            columns[key] = _source(profile, roles[key])
+    if roles.get("properties_column"):
+        columns["properties"] = _source(profile, roles["properties_column"])
+    elif roles["properties"]:
         columns["properties"] = {
             "columns": {
                 normalize_event_name(name).replace(".", "_"): {"column": name, "type": kind}
                 for name, kind in roles["properties"].items()
             }
         }
-    return {key: value for key, value in columns.items() if key == "event_id" or value}
+    # A column already named as the contract names it needs no line.
+    return {
+        key: value
+        for key, value in columns.items()
+        if key == "event_id" or (value is not None and value != key)
+    }
 
 
 def _event_counts(profile: Profile, con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     name = profile.roles["event_name"]
     if name is None:
         return [(constant_event_name(profile.source), profile.rows)]
-    column = ident(name)
+    column = profile.sql(name)
     sql = f"select cast({column} as varchar), count(*) from sample where {column} is not null"  # noqa: S608
     counts: dict[str, int] = {}
     for raw, count in con.execute(sql + " group by 1 order by 2 desc, 1").fetchall():
@@ -151,7 +175,7 @@ def _event_counts(profile: Profile, con: duckdb.DuckDBPyConnection) -> list[tupl
 
 def _aha_threshold(profile: Profile, con: duckdb.DuckDBPyConnection, event: str) -> int:
     """The median entity's count of `event` in its first AHA_WINDOW_DAYS days (at least 1)."""
-    entity, is_event = ident(profile.roles["entity_column"]), _is_event_sql(profile)
+    entity, is_event = profile.sql(profile.roles["entity_column"]), _is_event_sql(profile)
     at, window = _timestamp_sql(profile), f"interval {AHA_WINDOW_DAYS} day"
     sql = f"""
         with events as (
@@ -175,7 +199,7 @@ def _churn_thresholds(profile: Profile, con: duckdb.DuckDBPyConnection) -> tuple
     """warn and breach for the proposed churn guardrail: the 75th and 95th percentiles of
     the data's own weekly churn (the share of a week's active entities not active the
     next week), so a new deployment starts with about one warning week in four."""
-    entity, at = ident(profile.roles["entity_column"]), _timestamp_sql(profile)
+    entity, at = profile.sql(profile.roles["entity_column"]), _timestamp_sql(profile)
     sql = f"""
         with weeks as (
             select distinct {entity} as entity_id, date_trunc('week', {at}) as week
