@@ -101,9 +101,8 @@ def test_init_then_build_publishes_the_right_numbers(shape, project, tmp_path):
     assert "validation passed" in build.stdout + build.stderr
     variables = yaml.safe_load((tmp_path / "northstar.yml").read_text())
     spec = variables["northstar"]
-    print(
-        f"\n{shape}: init + build {seconds:.0f} s; mapping {variables['northstar__raw_event_columns']}"
-    )
+    mapping = variables["northstar__raw_event_columns"]
+    print(f"\n{shape}: init + build {seconds:.0f} s; mapping {mapping}")
 
     north_star, new_entities = _truth(shape, spec["north_star"]["events"][0])
     snapshot = tmp_path / "snapshots" / "current" / "northstar.duckdb"
@@ -111,7 +110,7 @@ def test_init_then_build_publishes_the_right_numbers(shape, project, tmp_path):
         rows = con.execute(
             """
             select metric_name, period_start, value
-            from marts.fct_metric_values
+            from fct_metric_values
             where grain = 'week' and segment_name = 'all' and is_complete_period
             """
         ).fetchall()
