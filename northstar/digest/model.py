@@ -76,8 +76,14 @@ def _entry(
         "previous_value": number(row.get("previous_value")),
         "change_abs": number(row.get("change_abs")),
         "change_pct": number(row.get("change_pct")),
+        # A period's own target (fct_metric_values); the catalog's is only a fallback for
+        # snapshots from before rows carried one: for a time-bound target it is the goal.
         "target": number(row.get("target", metric.get("target"))),
         "gap_to_target": number(row.get("gap_to_target")),
+        "target_kind": row.get("target_kind"),
+        "target_goal": number(row.get("target_goal")),
+        "target_deadline": plain(row.get("target_deadline")),
+        "is_on_pace": row.get("is_on_pace"),
         "warn_threshold": number(metric.get("warn_threshold")),
         "breach_threshold": number(metric.get("breach_threshold")),
         "status": row.get("status") or "none",
@@ -190,10 +196,19 @@ def headline(nsm: dict[str, Any], period: str, grain: str) -> str:
     if nsm["target"] is None:
         return text + ", no target set."
     text += f", target {d['target']}"
+    time_bound = nsm.get("target_kind") == "time_bound"
+    if time_bound:
+        goal = fmt_value(nsm.get("target_goal"), nsm.get("unit"))
+        text += f" on the way to {goal} by {nsm.get('target_deadline')}"
     if nsm["value"] is not None:
-        lower = nsm["direction"] == "lower_is_better"
-        met = nsm["value"] <= nsm["target"] if lower else nsm["value"] >= nsm["target"]
-        text += " (met)" if met else " (not met)"
+        on_pace = nsm.get("is_on_pace")
+        if on_pace is None:  # a snapshot from before rows said so
+            lower = nsm["direction"] == "lower_is_better"
+            on_pace = nsm["value"] <= nsm["target"] if lower else nsm["value"] >= nsm["target"]
+        if time_bound:
+            text += " (on pace)" if on_pace else " (behind pace)"
+        else:
+            text += " (met)" if on_pace else " (not met)"
     return text + "."
 
 
