@@ -131,6 +131,22 @@ order by metric_values.metric_name, metric_values.grain, metric_values.period_st
     metric_values.segment_name, metric_values.segment_value
 """
 
+
+def _robust_spread(column: str, floor: float) -> str:
+    """SQL for a robust standard deviation of `column` over the window `past`: the larger of
+    1.4826 x MAD and IQR / 1.349 (both estimate a normal sigma; MAD alone collapses to 0
+    when most past values sit in one of two regimes, the IQR spans both), at least
+    `floor`."""
+    return f"""greatest(
+            1.4826 * mad({column}) over past,
+            (
+                quantile_cont({column}, 0.75) over past
+                - quantile_cont({column}, 0.25) over past
+            ) / 1.349,
+            {floor}
+        )"""
+
+
 # Recomputed from `value` rather than read from change_pct: a corrupted value must not
 # hide behind a change column computed before it was corrupted. A move from 0 has no
 # relative size and stays null, as change_pct does in the tables; so does the move out of
@@ -143,7 +159,7 @@ order by metric_values.metric_name, metric_values.grain, metric_values.period_st
 # regimes (busy and quiet weeks alternating), the IQR spans both. It has a floor of 0.05
 # (5 points of change; at 6 a band of at least +/-30% around the median), so a series
 # that moved steadily for a while does not fail on its first ordinary jump.
-NORTH_STAR_CHANGES_SQL = """
+NORTH_STAR_CHANGES_SQL = f"""
 with
 
 complete_periods as (
@@ -178,14 +194,7 @@ history as (
         *,
         count(change_vs_previous_complete) over past as history_changes,
         median(change_vs_previous_complete) over past as band_center,
-        greatest(
-            1.4826 * mad(change_vs_previous_complete) over past,
-            (
-                quantile_cont(change_vs_previous_complete, 0.75) over past
-                - quantile_cont(change_vs_previous_complete, 0.25) over past
-            ) / 1.349,
-            0.05
-        ) as band_spread
+        {_robust_spread("change_vs_previous_complete", 0.05)} as band_spread
     from changes
     window past as (
         partition by grain order by period_start
@@ -209,7 +218,7 @@ select
     end as change_robust_z
 from history
 order by grain, period_start
-"""
+"""  # noqa: S608 (constant SQL: the spread is built from literals, values are bound)
 
 # Negative while the latest period is still running.
 METRIC_VALUES_FRESHNESS_SQL = """
@@ -237,7 +246,7 @@ order by grain
 # lies from the median of the previous 7 x $history days' values (null with fewer than
 # 7 x $min_history of them); the scale has a floor of 0.1 (at 6, a ratio in at least
 # [0.55, 1.8] passes).
-EVENT_VOLUME_SQL = """
+EVENT_VOLUME_SQL = f"""
 with
 
 dated as (
@@ -308,14 +317,7 @@ history as (
         *,
         count(log_volume_ratio) over past as history_days,
         median(log_volume_ratio) over past as band_center,
-        greatest(
-            1.4826 * mad(log_volume_ratio) over past,
-            (
-                quantile_cont(log_volume_ratio, 0.75) over past
-                - quantile_cont(log_volume_ratio, 0.25) over past
-            ) / 1.349,
-            0.1
-        ) as band_spread
+        {_robust_spread("log_volume_ratio", 0.1)} as band_spread
     from logged
     window past as (order by event_date rows between 7 * $history preceding and 1 preceding)
 )
@@ -333,7 +335,7 @@ select
     end as volume_robust_z
 from history
 order by event_date
-"""
+"""  # noqa: S608 (constant SQL: the spread is built from literals, values are bound)
 
 # dbt tests raw = accepted + duplicates + rejected on each row of the mart; this holds the
 # mart against the staging tables it summarizes, so a mart built before a staging table
