@@ -6,7 +6,8 @@
     - events: required. No matching file is an error.
     - accounts, users: optional. No matching file is not an error: stg_accounts / stg_users
       are then empty (with their columns), and a line in the log says so.
-    - Files that match but are neither Parquet nor CSV are an error.
+    - The files' format (var northstar__raw_<kind>_reader, else the path's extension) must
+      be known; without the var, matched files of another extension are an error.
     - Events files that hold no rows (a header only) are an error that says so.
 
     DuckDB only: it is the adapter that reads files by path here. On other adapters (and
@@ -44,35 +45,36 @@
         {{ return(none) }}
     {%- endif -%}
 
-    {%- set expected = '.csv' if northstar_raw_file_format(path) == 'csv' else '.parquet' -%}
-    {%- set wrong = [] -%}
-    {%- for name in names -%}
-        {%- set lowered = name | lower -%}
-        {%- if expected == '.parquet' and not lowered.endswith('.parquet') -%}
+    {#- The format comes from the var northstar__raw_<kind>_reader, else from the path's
+        extension; only then must every matched file carry an extension of that format
+        (a glob such as `events/*` may match files of another kind). -#}
+    {%- set reader = northstar_raw_file_reader(kind) -%}
+    {%- if not reader.configured -%}
+        {%- set wrong = [] -%}
+        {%- for name in names if northstar_raw_format_from_extension(name) != reader.format -%}
             {%- do wrong.append(name) -%}
-        {%- elif expected == '.csv' and not (lowered.endswith('.csv') or lowered.endswith('.csv.gz')
-            or lowered.endswith('.tsv')) -%}
-            {%- do wrong.append(name) -%}
+        {%- endfor -%}
+        {%- if wrong -%}
+            {{ exceptions.raise_compiler_error(
+                "northstar: " ~ northstar_raw_contract(kind).path_var ~ " = '" ~ path ~ "' matches "
+                ~ wrong | length ~ " file(s) whose extension is not that of " ~ reader.format
+                ~ " files (the format the path implies), e.g. '" ~ wrong[0] ~ "'. Narrow the glob"
+                ~ " (e.g. '.../*." ~ reader.format ~ "'), or set the format of the files in var "
+                ~ reader.var ~ ", e.g. {format: csv} (csv | parquet | json | ndjson);"
+                ~ " see docs/raw-event-contract.md."
+            ) }}
         {%- endif -%}
-    {%- endfor -%}
-    {%- if wrong -%}
-        {{ exceptions.raise_compiler_error(
-            "northstar: " ~ northstar_raw_contract(kind).path_var ~ " = '" ~ path ~ "' matches "
-            ~ wrong | length ~ " file(s) that are not " ~ ('Parquet' if expected == '.parquet' else 'CSV')
-            ~ " (" ~ expected ~ "), e.g. '" ~ wrong[0] ~ "'. Expected "
-            ~ ('Parquet files (*.parquet)' if expected == '.parquet' else 'CSV files with a header')
-            ~ ": narrow the glob, e.g. '.../*" ~ expected ~ "'."
-        ) }}
     {%- endif -%}
 
     {#- Reads the file footers / headers: an unreadable file fails here, naming itself. -#}
-    {%- do northstar_resolve_raw_columns(kind, northstar_read_raw_files(path)) -%}
+    {%- set files_reader = northstar_read_raw_files(path, none, reader) -%}
+    {%- do northstar_resolve_raw_columns(kind, files_reader) -%}
 
     {#- Events files with a header (or a Parquet schema) and no rows would build every model
         empty and then fail on whichever data test first needs a row, far from the cause.
         `limit 1` stops at the first row, so a large feed costs one row group or buffer. -#}
     {%- if kind == 'events' -%}
-        {%- set first_row = run_query("select 1 from " ~ northstar_read_raw_files(path) ~ " limit 1") -%}
+        {%- set first_row = run_query("select 1 from " ~ files_reader ~ " limit 1") -%}
         {%- if first_row.rows | length == 0 -%}
             {{ exceptions.raise_compiler_error(
                 "northstar: the raw events at " ~ northstar_raw_contract(kind).path_var ~ " = '"

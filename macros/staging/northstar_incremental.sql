@@ -47,6 +47,7 @@
         'northstar', 'northstar__start_date', 'northstar__max_future_hours',
         'northstar__reject_unknown_events', 'northstar__late_arrival_hours',
         'northstar__max_row_chars', 'northstar__raw_event_columns',
+        'northstar__raw_events_reader',
     ]) }}
 {%- endmacro %}
 

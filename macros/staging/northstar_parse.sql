@@ -89,74 +89,177 @@
 
 
 {#-
-    A timestamp in UTC without time zone, from text:
-    - ISO 8601 / SQL text with a zone after the time: an offset or Z
-      ('2024-05-01T10:00:00+02:00', '...Z'), or a zone name ('... UTC', '... Europe/Paris'):
-      converted to UTC;
-    - the same without a zone ('2024-05-01 10:00:00', '2024-05-01'): taken as UTC;
-    - all digits: epoch seconds (up to 11 digits) or epoch milliseconds (12 to 14 digits);
-      digits with a decimal part: epoch seconds with a fraction;
-    - anything else: null (the caller rejects it as unparseable).
+    A timestamp in UTC without time zone, from text. `setting` is a timestamp column's
+    {format, time_zone} (northstar_raw_timestamp_setting; none = auto, UTC):
+    - format auto:
+      - ISO 8601 / SQL text with a zone after the time: an offset or Z
+        ('2024-05-01T10:00:00+02:00', '...Z'), or a zone name ('... UTC', '... Europe/Paris'):
+        converted to UTC;
+      - the same without a zone ('2024-05-01 10:00:00', '2024-05-01'): local time in
+        `time_zone`;
+      - all digits, read by their length, where it is unambiguous: 10 digits are epoch
+        seconds (also with a decimal part), 13 digits epoch milliseconds, 8 digits a date
+        YYYYMMDD (ISO 8601's basic form: '19970101' is 1997-01-01, never 1970-08-20); any
+        other run of digits is null (unparseable): configure its format;
+    - format epoch_seconds / epoch_milliseconds: digits (with an optional decimal part) in
+      that unit; anything else is null;
+    - a strptime pattern ('%d/%m/%Y %H:%M'): the text must match it; local time in
+      `time_zone` unless the pattern reads an offset (%z);
+    - anything that does not parse: null (the caller rejects it as unparseable).
     Text from TIMESTAMP columns ('2024-05-01 10:00:00') and TIMESTAMPTZ columns
     ('2024-05-01 10:00:00+00') reads back to the same instant.
 -#}
-{% macro northstar_parse_timestamp_utc(expr) -%}
-    {{ return(adapter.dispatch('northstar_parse_timestamp_utc', 'northstar')(expr)) }}
+{% macro northstar_parse_timestamp_utc(expr, setting=none) -%}
+    {%- set setting = setting or {'format': 'auto', 'time_zone': 'UTC'} -%}
+    {{ return(adapter.dispatch('northstar_parse_timestamp_utc', 'northstar')(expr, setting)) }}
+{%- endmacro %}
+
+{#- The regular expressions of the auto rules, shared by the engines. -#}
+{% macro northstar_timestamp_patterns() -%}
+    {{ return({
+        'utc_iso': '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z',
+        'epoch_seconds': '[0-9]{10}',
+        'epoch_milliseconds': '[0-9]{13}',
+        'epoch_seconds_fraction': '[0-9]{10}\\.[0-9]+',
+        'yyyymmdd': '[0-9]{8}',
+        'number': '[0-9]+(\\.[0-9]+)?',
+        'zone_after_time': '[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]*)?)? *[A-Z+-][A-Z0-9_/:+-]*$',
+    }) }}
 {%- endmacro %}
 
 {#- DuckDB: casting text with an offset to TIMESTAMP drops the offset, so zoned text goes
     through TIMESTAMPTZ and timezone('UTC', ...), which does not depend on the session's
-    TimeZone setting. Zone-less text is cast straight to TIMESTAMP (no session zone). -#}
+    TimeZone setting. Zone-less text is cast straight to TIMESTAMP (no session zone), then
+    read in the configured zone when it is not UTC. -#}
 {#- The first branch is a fast path for the shape most feeds send
     ('2024-05-01T10:00:00.123Z'): it gives what the zoned branch would, about three times
     cheaper, because UTC text needs no zone conversion. -#}
-{% macro duckdb__northstar_parse_timestamp_utc(expr) -%}
+{% macro duckdb__northstar_parse_timestamp_utc(expr, setting) -%}
+    {%- set patterns = northstar_timestamp_patterns() -%}
+    {%- set zone = setting.time_zone -%}
+    {%- set format = setting.format -%}
+    {%- if format in ['epoch_seconds', 'epoch_milliseconds'] -%}
     (
         case
-            when
-                regexp_full_match(
-                    {{ expr }}, '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z'
-                )
-                then try_cast(left({{ expr }}, -1) as timestamp)
-            when regexp_full_match({{ expr }}, '[0-9]{1,11}')
-                then timezone('UTC', to_timestamp(cast({{ expr }} as bigint)))
-            when regexp_full_match({{ expr }}, '[0-9]{12,14}')
-                then epoch_ms(cast({{ expr }} as bigint))
-            when regexp_full_match({{ expr }}, '[0-9]{1,11}\.[0-9]+')
-                then timezone('UTC', to_timestamp(cast({{ expr }} as double)))
-            when
-                regexp_matches(
-                    upper({{ expr }}),
-                    '[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)? *[A-Z+-][A-Z0-9_/:+-]*$'
-                )
-                then timezone('UTC', try_cast(upper({{ expr }}) as timestamptz))
-            else try_cast(upper({{ expr }}) as timestamp)
+            when regexp_full_match({{ expr }}, '{{ patterns.number }}')
+                then make_timestamp(cast(round(
+                    cast({{ expr }} as decimal(38, 6))
+                    * {{ 1000000 if format == 'epoch_seconds' else 1000 }}
+                ) as bigint))
         end
     )
+    {%- elif format != 'auto' and ('%z' in format or '%Z' in format) -%}
+    timezone('UTC', try_strptime({{ expr }}, {{ northstar_sql_string(format) }}))
+    {%- elif format != 'auto' -%}
+    {{ northstar_local_to_utc('try_strptime(' ~ expr ~ ', ' ~ northstar_sql_string(format) ~ ')', zone) }}
+    {%- else -%}
+    (
+        case
+            when regexp_full_match({{ expr }}, '{{ patterns.utc_iso }}')
+                then try_cast(left({{ expr }}, -1) as timestamp)
+            when regexp_full_match({{ expr }}, '{{ patterns.epoch_seconds }}')
+                then timezone('UTC', to_timestamp(cast({{ expr }} as bigint)))
+            when regexp_full_match({{ expr }}, '{{ patterns.epoch_milliseconds }}')
+                then epoch_ms(cast({{ expr }} as bigint))
+            when regexp_full_match({{ expr }}, '{{ patterns.epoch_seconds_fraction }}')
+                then timezone('UTC', to_timestamp(cast({{ expr }} as double)))
+            when regexp_full_match({{ expr }}, '{{ patterns.yyyymmdd }}')
+                then {{ northstar_local_to_utc("try_strptime(" ~ expr ~ ", '%Y%m%d')", zone) }}
+            {#- Other runs of digits have no unambiguous reading. #}
+            when regexp_full_match({{ expr }}, '{{ patterns.number }}') then null
+            when regexp_matches(upper({{ expr }}), '{{ patterns.zone_after_time }}')
+                then timezone('UTC', try_cast(upper({{ expr }}) as timestamptz))
+            else {{ northstar_local_to_utc('try_cast(upper(' ~ expr ~ ') as timestamp)', zone) }}
+        end
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A zone-less timestamp read as local time in `zone`, as UTC (unchanged for UTC). -#}
+{% macro northstar_local_to_utc(timestamp_expr, zone) -%}
+    {{ return(adapter.dispatch('northstar_local_to_utc', 'northstar')(timestamp_expr, zone)) }}
+{%- endmacro %}
+
+{% macro default__northstar_local_to_utc(timestamp_expr, zone) -%}
+    {{ northstar_not_on_this_adapter('northstar_local_to_utc', 'timestamp_expr, zone') }}
+{%- endmacro %}
+
+{% macro duckdb__northstar_local_to_utc(timestamp_expr, zone) -%}
+    {%- if zone == 'UTC' -%}
+        {{ timestamp_expr }}
+    {%- else -%}
+        timezone('UTC', timezone({{ northstar_sql_string(zone) }}, {{ timestamp_expr }}))
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Spark: assumes spark.sql.session.timeZone = UTC (as DuckDB's output is UTC). Its cast
     honours offsets, Z and zone names ('Europe/Paris', case-sensitive there); a lower-case
-    t or z is upper-cased first. -#}
-{% macro spark__northstar_parse_timestamp_utc(expr) -%}
+    t or z is upper-cased first. Its cast reads bare digits as a year ('2024'), so those
+    are settled before it. Patterns go through Java's DateTimeFormatter
+    (northstar_strptime_to_java). -#}
+{% macro spark__northstar_parse_timestamp_utc(expr, setting) -%}
+    {#- Spark's string literals take backslash escapes: each one in a pattern is doubled. -#}
+    {%- set patterns = {} -%}
+    {%- for name, pattern in northstar_timestamp_patterns().items() -%}
+        {%- do patterns.update({name: pattern | replace('\\', '\\\\')}) -%}
+    {%- endfor -%}
+    {%- set zone = setting.time_zone -%}
+    {%- set format = setting.format -%}
+    {%- if format in ['epoch_seconds', 'epoch_milliseconds'] -%}
     (
         case
-            when {{ expr }} rlike '^[0-9]{1,11}$'
-                then timestamp_seconds(cast({{ expr }} as bigint))
-            when {{ expr }} rlike '^[0-9]{12,14}$'
-                then timestamp_millis(cast({{ expr }} as bigint))
-            when {{ expr }} rlike '^[0-9]{1,11}\\.[0-9]+$'
-                then timestamp_micros(cast(cast({{ expr }} as double) * 1000000 as bigint))
-            else try_cast(
-                regexp_replace(regexp_replace({{ expr }}, 'z$', 'Z'), '([0-9])t([0-9])', '$1T$2')
-                as timestamp
-            )
+            when {{ expr }} rlike '^{{ patterns.number }}$'
+                then timestamp_micros(cast(
+                    cast({{ expr }} as decimal(38, 6))
+                    * {{ 1000000 if format == 'epoch_seconds' else 1000 }}
+                as bigint))
         end
     )
+    {%- elif format != 'auto' and '%z' in format -%}
+    try_to_timestamp({{ expr }}, {{ northstar_sql_string(northstar_strptime_to_java(format)) }})
+    {%- elif format != 'auto' -%}
+    {{ northstar_local_to_utc(
+        'try_to_timestamp(' ~ expr ~ ', ' ~ northstar_sql_string(northstar_strptime_to_java(format)) ~ ')', zone
+    ) }}
+    {%- else -%}
+    {%- set cast_text -%}
+        try_cast(
+            regexp_replace(regexp_replace({{ expr }}, 'z$', 'Z'), '([0-9])t([0-9])', '$1T$2')
+            as timestamp
+        )
+    {%- endset -%}
+    (
+        case
+            when {{ expr }} rlike '^{{ patterns.epoch_seconds }}$'
+                then timestamp_seconds(cast({{ expr }} as bigint))
+            when {{ expr }} rlike '^{{ patterns.epoch_milliseconds }}$'
+                then timestamp_millis(cast({{ expr }} as bigint))
+            when {{ expr }} rlike '^{{ patterns.epoch_seconds_fraction }}$'
+                then timestamp_micros(cast(cast({{ expr }} as double) * 1000000 as bigint))
+            when {{ expr }} rlike '^{{ patterns.yyyymmdd }}$'
+                then {{ northstar_local_to_utc("try_to_timestamp(" ~ expr ~ ", 'yyyyMMdd')", zone) }}
+            when {{ expr }} rlike '^{{ patterns.number }}$' then null
+            {%- if zone != 'UTC' %}
+            when upper({{ expr }}) rlike '{{ patterns.zone_after_time }}' then {{ cast_text }}
+            else {{ northstar_local_to_utc(cast_text, zone) }}
+            {%- else %}
+            else {{ cast_text }}
+            {%- endif %}
+        end
+    )
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro default__northstar_parse_timestamp_utc(expr) -%}
-    {{ northstar_not_on_this_adapter('northstar_parse_timestamp_utc', 'expr') }}
+{% macro spark__northstar_local_to_utc(timestamp_expr, zone) -%}
+    {%- if zone == 'UTC' -%}
+        {{ timestamp_expr }}
+    {%- else -%}
+        to_utc_timestamp({{ timestamp_expr }}, {{ northstar_sql_string(zone) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__northstar_parse_timestamp_utc(expr, setting) -%}
+    {{ northstar_not_on_this_adapter('northstar_parse_timestamp_utc', 'expr, setting') }}
 {%- endmacro %}
 
 

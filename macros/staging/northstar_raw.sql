@@ -3,8 +3,10 @@
 
     Three raw inputs: events (required), accounts and users (optional). Each comes from
     either files at a path (var northstar__raw_<kind>_path: Parquet or CSV, globs allowed)
-    or, when that path is '', the dbt source northstar_raw.<kind>. Users' column names are
-    mapped onto the contract by var northstar__raw_<kind>_columns ({contract: theirs}).
+    or, when that path is '', the dbt source northstar_raw.<kind>. How the files are read
+    (var northstar__raw_<kind>_reader) and where each contract column comes from (var
+    northstar__raw_<singular>_columns: a column, a constant, an expression, named property
+    columns, a derived event id) are configuration, validated in northstar_raw_settings.sql.
 
     northstar_select_raw(kind) is the one entry point the staging models use: it returns a
     select with one text column raw_<contract column> per contract column (null where an
@@ -69,37 +71,6 @@
 {%- endmacro %}
 
 
-{#- 'csv' for .csv, .csv.gz and .tsv paths, otherwise 'parquet'. -#}
-{% macro northstar_raw_file_format(path) -%}
-    {%- set lowered = path | lower -%}
-    {%- if lowered.endswith('.csv') or lowered.endswith('.csv.gz') or lowered.endswith('.tsv') -%}
-        {{ return('csv') }}
-    {%- endif -%}
-    {{ return('parquet') }}
-{%- endmacro %}
-
-
-{#- The user's column names for the contract columns, validated. -#}
-{% macro northstar_raw_column_mapping(kind) -%}
-    {%- set contract = northstar_raw_contract(kind) -%}
-    {%- set column_map = var(contract.mapping_var, {}) or {} -%}
-    {%- if column_map is not mapping -%}
-        {{ exceptions.raise_compiler_error(
-            contract.mapping_var ~ " must be a mapping {contract column: your column}, got " ~ column_map
-        ) }}
-    {%- endif -%}
-    {%- for key in column_map -%}
-        {%- if key not in contract.columns -%}
-            {{ exceptions.raise_compiler_error(
-                contract.mapping_var ~ ": '" ~ key ~ "' is not a contract column of the raw " ~ kind
-                ~ "; the contract columns are " ~ contract.columns | join(', ')
-            ) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(column_map) }}
-{%- endmacro %}
-
-
 {#- What to select from: a file reader expression or a source relation; none when an
     optional input (accounts, users) is absent. -#}
 {% macro northstar_raw_from(kind, files=none) -%}
@@ -125,7 +96,7 @@
     {%- if files is not none and files | length == 0 -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(northstar_read_raw_files(path, files)) }}
+    {{ return(northstar_read_raw_files(path, files, northstar_raw_file_reader(kind))) }}
 {%- endmacro %}
 
 
@@ -134,10 +105,12 @@
     {%- set contract = northstar_raw_contract(kind) -%}
     {{ return(
         "northstar: no raw " ~ kind ~ " files match " ~ contract.path_var ~ " = '" ~ path ~ "'"
-        ~ " (relative paths are read from the dbt project directory). Expected Parquet files"
-        ~ " (or CSV files with a header: .csv, .csv.gz, .tsv) with the contract columns "
+        ~ " (relative paths are read from the dbt project directory). Expected files with"
+        ~ " the contract columns "
         ~ contract.required | join(', ') ~ " (required) and "
-        ~ contract.columns | reject('in', contract.required) | join(', ') ~ " (optional)."
+        ~ contract.columns | reject('in', contract.required) | join(', ') ~ " (optional),"
+        ~ " as Parquet, CSV, JSON or NDJSON (the format from the extension, or var"
+        ~ " northstar__raw_" ~ kind ~ "_reader: {format: csv | parquet | json | ndjson})."
         ~ " Generate the demo data with `northstar generate`, point the var (or NORTHSTAR_RAW_DIR)"
         ~ " at your files, or set it to '' to read the dbt source northstar_raw." ~ kind
         ~ " (docs/raw-event-contract.md)."
@@ -166,10 +139,13 @@
 {%- endmacro %}
 
 
-{#- The file reader. Columns it adds: _northstar_raw_file and, where the reader can
-    number rows, file_row_number (DuckDB; Spark has _metadata.row_index instead). -#}
-{% macro northstar_read_raw_files(path, files=none) -%}
-    {{ return(adapter.dispatch('northstar_read_raw_files', 'northstar')(path, files)) }}
+{#- The file reader for a reader setting (northstar_raw_file_reader). Columns it adds:
+    _northstar_raw_file and, where the reader can number rows, file_row_number (DuckDB's
+    Parquet reader; Spark has _metadata.row_index instead). -#}
+{% macro northstar_read_raw_files(path, files=none, reader=none) -%}
+    {%- set reader = reader or {'format': 'parquet', 'delimiter': none, 'header': true,
+        'quote': none, 'compression': 'auto'} -%}
+    {{ return(adapter.dispatch('northstar_read_raw_files', 'northstar')(path, files, reader)) }}
 {%- endmacro %}
 
 {#- DuckDB's CSV reader fails the whole read on a line longer than max_line_size (2 MB by
@@ -181,7 +157,7 @@
     {{ return([67108864, 4 * northstar_max_row_chars()] | max) }}
 {%- endmacro %}
 
-{% macro duckdb__northstar_read_raw_files(path, files=none) -%}
+{% macro duckdb__northstar_read_raw_files(path, files=none, reader=none) -%}
     {%- if files is none -%}
         {%- set paths = northstar_sql_string(path) -%}
     {%- else -%}
@@ -191,14 +167,36 @@
         {%- endfor -%}
         {%- set paths = '[' ~ quoted | join(', ') ~ ']' -%}
     {%- endif -%}
-    {%- if northstar_raw_file_format(path) == 'csv' -%}
+    {%- if reader.format == 'csv' and reader.delimiter == 'whitespace' -%}
+        {{ return(northstar_read_aligned_text(paths, reader)) }}
+    {%- elif reader.format == 'csv' -%}
         read_csv(
             {{ paths }},
-            header = true,
+            header = {{ reader.header }},
+            {%- if reader.delimiter is not none %}
+            delim = {{ northstar_sql_string(reader.delimiter) }},
+            {%- endif %}
+            {%- if reader.quote is not none %}
+            quote = {{ northstar_sql_string(reader.quote) }},
+            {%- endif %}
+            compression = '{{ reader.compression }}',
             all_varchar = true,
             union_by_name = true,
             max_line_size = {{ northstar_csv_max_line_bytes() }},
             buffer_size = {{ northstar_csv_max_line_bytes() }},
+            filename = '_northstar_raw_file'
+        )
+    {%- elif reader.format in ['json', 'ndjson'] -%}
+        {#- Every record is read for the column types (sample_size -1): a value of another
+            type far into the file would otherwise fail the read. #}
+        read_json(
+            {{ paths }},
+            format = '{{ 'newline_delimited' if reader.format == 'ndjson' else 'auto' }}',
+            records = true,
+            compression = '{{ reader.compression }}',
+            sample_size = -1,
+            maximum_object_size = {{ northstar_csv_max_line_bytes() }},
+            union_by_name = true,
             filename = '_northstar_raw_file'
         )
     {%- else -%}
@@ -211,23 +209,83 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Spark SQL reads Parquet by path; its CSV-by-path reader has no header option, so CSV
-    on Spark goes through a table declared as the source instead. -#}
-{% macro spark__northstar_read_raw_files(path, files=none) -%}
-    {%- if northstar_raw_file_format(path) == 'csv' -%}
+{#- Spark SQL reads Parquet and JSON Lines by path; its CSV-by-path reader has no header
+    option, so CSV and JSON arrays on Spark go through a table declared as the source. -#}
+{% macro spark__northstar_read_raw_files(path, files=none, reader=none) -%}
+    {%- if reader.format == 'ndjson' -%}
+        json.`{{ path }}`
+    {%- elif reader.format == 'parquet' -%}
+        parquet.`{{ path }}`
+    {%- else -%}
         {{ exceptions.raise_compiler_error(
-            "northstar on Spark reads raw files as Parquet only; '" ~ path ~ "' looks like CSV. "
-            ~ "Load it into a table and set the path var to '' to read source('northstar_raw', ...)."
+            "northstar on Spark reads raw files as Parquet or NDJSON only; '" ~ path ~ "' is read as "
+            ~ reader.format ~ ". Load it into a table and set the path var to '' to read"
+            ~ " source('northstar_raw', ...)."
         ) }}
     {%- endif -%}
-    parquet.`{{ path }}`
 {%- endmacro %}
 
-{% macro default__northstar_read_raw_files(path, files=none) -%}
+{% macro default__northstar_read_raw_files(path, files=none, reader=none) -%}
     {{ exceptions.raise_compiler_error(
         "northstar cannot read raw files by path on the '" ~ target.type ~ "' adapter ('" ~ path ~ "'). "
         ~ "Load them into a table and set the path var to '' to read source('northstar_raw', ...)."
     ) }}
+{%- endmacro %}
+
+
+{#- Whitespace-aligned text (DuckDB): each line is read whole and split on runs of spaces
+    and tabs; the first line names the columns (header: true, the same in every file) or
+    they are column0, column1, ... The last column takes the rest of the line, its runs of
+    blanks written as one space. Blank lines are not rows. -#}
+{% macro northstar_read_aligned_text(paths, reader) -%}
+    {%- set lines -%}
+        read_csv(
+            {{ paths }},
+            columns = {'line': 'VARCHAR'},
+            header = {header},
+            delim = E'\x01',
+            quote = '',
+            escape = '',
+            compression = '{{ reader.compression }}',
+            max_line_size = {{ northstar_csv_max_line_bytes() }},
+            buffer_size = {{ northstar_csv_max_line_bytes() }},
+            filename = '_northstar_raw_file'
+        )
+    {%- endset -%}
+    {%- set split = "regexp_split_to_array(trim(line, E' \\t\\r'), '[ \\t]+')" -%}
+    {%- set names = [] -%}
+    {%- if execute -%}
+        {#- One row per field of the first line, in order (a list would come back as text). -#}
+        {%- set first = run_query(
+            'select unnest(fields) from (select ' ~ split ~ ' as fields from '
+            ~ lines | replace('{header}', 'false')
+            ~ " where trim(coalesce(line, ''), E' \\t\\r') <> '' limit 1) as first_line"
+        ) -%}
+        {%- set tokens = first.columns[0].values() | list -%}
+        {%- for token in tokens -%}
+            {%- do names.append(token if reader.header else 'column' ~ loop.index0) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set columns = [] -%}
+    {%- for name in names -%}
+        {%- if loop.last -%}
+            {%- do columns.append('array_to_string(fields[' ~ loop.index ~ ':], \' \') as ' ~ adapter.quote(name)) -%}
+        {%- else -%}
+            {%- do columns.append('fields[' ~ loop.index ~ '] as ' ~ adapter.quote(name)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    (
+        select
+            {%- for column in columns %}
+            {{ column }},
+            {%- endfor %}
+            _northstar_raw_file
+        from (
+            select {{ split }} as fields, _northstar_raw_file
+            from {{ lines | replace('{header}', 'true' if reader.header else 'false') }}
+            where trim(coalesce(line, ''), E' \t\r') <> ''
+        ) as aligned_lines
+    )
 {%- endmacro %}
 
 
@@ -283,28 +341,42 @@
 {%- endmacro %}
 
 
-{#- Resolve each contract column to the input's column (or none when absent); raise when
-    a required column, or a column named in the mapping, is missing. -#}
+{#- Resolve the input's columns that the settings read (northstar_raw_column_settings):
+    {contract column: the input's column ({'name', 'type'}) or none, '_properties': {key:
+    column}, '_input_columns': every column of the input}. Raises when a required column,
+    or a column the settings name, is missing. -#}
 {% macro northstar_resolve_raw_columns(kind, from) -%}
     {%- set contract = northstar_raw_contract(kind) -%}
-    {%- set mapping = northstar_raw_column_mapping(kind) -%}
+    {%- set settings = northstar_raw_column_settings(kind) -%}
+    {%- set input_columns = northstar_raw_input_columns(from) -%}
     {%- set available = {} -%}
-    {%- for column in northstar_raw_input_columns(from) -%}
+    {%- for column in input_columns -%}
         {%- do available.update({column.name | lower: column}) -%}
     {%- endfor -%}
 
-    {%- set resolved = {} -%}
+    {%- set resolved = {'_properties': {}, '_input_columns': input_columns} -%}
     {%- set missing_required = [] -%}
     {%- set missing_mapped = [] -%}
     {%- for name in contract.columns -%}
-        {%- set wanted = (mapping.get(name) or name) | string -%}
-        {%- set found = available.get(wanted | lower) -%}
-        {%- do resolved.update({name: found}) -%}
-        {%- if found is none and name in mapping -%}
-            {%- do missing_mapped.append(name ~ ' -> ' ~ wanted) -%}
-        {%- elif found is none and name in contract.required -%}
-            {%- do missing_required.append(name) -%}
+        {%- set setting = settings[name] -%}
+        {%- set found = none -%}
+        {%- if setting.source == 'column' -%}
+            {%- set found = available.get(setting.column | lower) -%}
+            {%- if found is none and setting.mapped -%}
+                {%- do missing_mapped.append(name ~ ' -> ' ~ setting.column) -%}
+            {%- elif found is none and name in contract.required -%}
+                {%- do missing_required.append(name) -%}
+            {%- endif -%}
+        {%- elif setting.source == 'columns' -%}
+            {%- for property in setting.properties -%}
+                {%- set property_column = available.get(property.column | lower) -%}
+                {%- if property_column is none -%}
+                    {%- do missing_mapped.append(name ~ '.' ~ property.key ~ ' -> ' ~ property.column) -%}
+                {%- endif -%}
+                {%- do resolved._properties.update({property.key: property_column}) -%}
+            {%- endfor -%}
         {%- endif -%}
+        {%- do resolved.update({name: found}) -%}
     {%- endfor -%}
 
     {%- if missing_required or missing_mapped -%}
@@ -314,12 +386,40 @@
             ~ ("required contract column(s) " ~ missing_required | join(', ') if missing_required else "")
             ~ ("; " if missing_required and missing_mapped else "")
             ~ ("mapped column(s) " ~ missing_mapped | join(', ') if missing_mapped else "")
-            ~ ". Found columns: " ~ available.keys() | list | join(', ')
+            ~ ". Found columns: " ~ available.keys() | list | reject('in', ['_northstar_raw_file', 'file_row_number']) | join(', ')
             ~ ". Map differently named columns with var " ~ contract.mapping_var
-            ~ " ({contract column: your column}); see docs/raw-event-contract.md."
+            ~ " ({contract column: your column}, or {value: ...}, {sql: ...}"
+            ~ ("; event_id: null derives an id from each row" if 'event_id' in missing_required else "")
+            ~ "); see docs/raw-event-contract.md."
         ) }}
     {%- endif -%}
     {{ return(resolved) }}
+{%- endmacro %}
+
+
+{#- The text of one contract column, as its setting says: the input's column, a constant,
+    an expression over the input's columns, a JSON object of typed property columns, or,
+    for an absent event_id, an id derived from the row; null when absent. -#}
+{% macro northstar_raw_column_text(name, setting, resolved) -%}
+    {%- set null_text = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
+    {%- if setting.source == 'value' -%}
+        {{ return(northstar_sql_string(setting.value)) }}
+    {%- elif setting.source == 'sql' -%}
+        {{ return('cast((' ~ setting.sql ~ ') as ' ~ dbt.type_string() ~ ')') }}
+    {%- elif setting.source == 'columns' -%}
+        {%- set pairs = [] -%}
+        {%- for property in setting.properties -%}
+            {%- do pairs.append((property.key, northstar_raw_typed_property(
+                northstar_raw_as_text(resolved._properties[property.key]), property.type
+            ))) -%}
+        {%- endfor -%}
+        {{ return(northstar_json_object(pairs)) }}
+    {%- elif setting.source == 'absent' and name == 'event_id' -%}
+        {{ return(northstar_raw_derived_id(resolved._input_columns)) }}
+    {%- elif resolved[name] is none -%}
+        {{ return(null_text) }}
+    {%- endif -%}
+    {{ return(northstar_raw_as_text(resolved[name])) }}
 {%- endmacro %}
 
 
@@ -331,8 +431,15 @@
 
 {% macro duckdb__northstar_raw_as_text(column) -%}
     {%- set data_type = column.type | upper -%}
-    {%- if data_type.startswith('STRUCT') or data_type.startswith('MAP') or data_type.endswith(']')
-        or data_type == 'JSON' -%}
+    {%- if data_type == 'JSON' -%}
+        {#- A JSON string is its text, unquoted (the JSON reader types a field that holds
+            numbers in some records and text in others as JSON); other values are JSON text. #}
+        case
+            when json_type({{ adapter.quote(column.name) }}) = 'VARCHAR'
+                then json_extract_string({{ adapter.quote(column.name) }}, '$')
+            else cast({{ adapter.quote(column.name) }} as {{ dbt.type_string() }})
+        end
+    {%- elif data_type.startswith('STRUCT') or data_type.startswith('MAP') or data_type.endswith(']') -%}
         cast(to_json({{ adapter.quote(column.name) }}) as {{ dbt.type_string() }})
     {%- else -%}
         cast({{ adapter.quote(column.name) }} as {{ dbt.type_string() }})
@@ -361,18 +468,15 @@
         where 1 = 0
     {%- else -%}
         {%- set resolved = northstar_resolve_raw_columns(kind, from) -%}
+        {%- set settings = northstar_raw_column_settings(kind) -%}
         {%- set text_columns = [] -%}
         {%- for name in contract.columns -%}
-            {%- if resolved[name] is none -%}
-                {%- do text_columns.append('cast(null as ' ~ dbt.type_string() ~ ')') -%}
-            {%- else -%}
-                {%- do text_columns.append(northstar_raw_as_text(resolved[name])) -%}
-            {%- endif -%}
+            {%- do text_columns.append(northstar_raw_column_text(name, settings[name], resolved)) -%}
         {%- endfor -%}
         {%- set reads_files = from is string -%}
         {%- set row_index = northstar_raw_row_index() if reads_files else none -%}
         {%- set numbered_by_reader = row_index is not none
-            and northstar_raw_file_format(northstar_raw_path(kind)) == 'parquet' -%}
+            and northstar_raw_file_reader(kind).format == 'parquet' -%}
         {%- if not reads_files -%}
             {%- set file_expr = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
         {%- elif target.type == 'duckdb' -%}

@@ -931,7 +931,8 @@ select
                 + floor(ud(he, 42) * 365 * ${day_ms})::bigint),
             '%Y-%m-%dT%H:%M:%S.%gZ')
         when bad_kind = 'before_start_occurred_at' then pick(
-            ['1970-01-01T00:00:00Z', '0', '2019-12-31T23:59:59.999Z', '2012-06-15T10:00:00Z'],
+            ['1970-01-01T00:00:00Z', '0000000000', '2019-12-31T23:59:59.999Z',
+             '2012-06-15T10:00:00Z'],
             ud(he, 42))
         when bad_kind = 'all_null' then null
         else occurred_at

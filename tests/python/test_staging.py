@@ -447,8 +447,9 @@ def test_missing_events_path_fails_naming_the_path(tmp_path: Path) -> None:
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert str(missing) in output
-    assert "Expected Parquet files" in output
+    assert "Expected files with the contract columns" in output
     assert "northstar__raw_events_path" in output
+    assert "northstar__raw_events_reader: {format: csv | parquet | json | ndjson}" in output
 
 
 def test_missing_required_column_fails_naming_the_column(tmp_path: Path) -> None:

@@ -17,6 +17,9 @@
 {%- for name in attributes -%}
 {%- do attribute_casts.append('cast(' ~ name ~ ' as ' ~ dbt.type_string() ~ ') as ' ~ name) -%}
 {%- endfor %}
+{%- set created_at = northstar_parse_timestamp_utc(
+    'created_at_text', northstar_raw_timestamp_setting('accounts', 'created_at')
+) %}
 
 with
 
@@ -44,11 +47,11 @@ ranked as (
 
     select
         *,
-        {{ northstar_parse_timestamp_utc('created_at_text') }} as created_at,
+        {{ created_at }} as created_at,
         row_number() over (
             partition by account_id
             order by
-                {{ northstar_parse_timestamp_utc('created_at_text') }} asc nulls last,
+                {{ created_at }} asc nulls last,
                 raw_file asc,
                 raw_file_row_number asc
         ) as account_id_rank

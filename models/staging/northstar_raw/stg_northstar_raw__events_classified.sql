@@ -126,8 +126,12 @@ parsed as (
 
     select
         *,
-        {{ northstar_parse_timestamp_utc('occurred_at_text') }} as occurred_at,
-        {{ northstar_parse_timestamp_utc('received_at_text') }} as received_at,
+        {{ northstar_parse_timestamp_utc(
+            'occurred_at_text', northstar_raw_timestamp_setting('events', 'occurred_at')
+        ) }} as occurred_at,
+        {{ northstar_parse_timestamp_utc(
+            'received_at_text', northstar_raw_timestamp_setting('events', 'received_at')
+        ) }} as received_at,
         {{ northstar_is_json_object('properties') }} as is_properties_json_object
     from cleaned
 

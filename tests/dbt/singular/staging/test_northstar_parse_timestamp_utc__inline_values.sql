@@ -1,5 +1,7 @@
-{#- northstar_parse_timestamp_utc on inline values: fails with each input whose parsed
-    value differs from the expected UTC timestamp (null = unparseable). -#}
+{#- northstar_parse_timestamp_utc on inline values (the auto rules, UTC): fails with each
+    input whose parsed value differs from the expected UTC timestamp (null = unparseable).
+    Digits are epoch only at lengths that say so (10: seconds, 13: milliseconds); 8 digits
+    are a date YYYYMMDD, never epoch seconds (19970101 is not 1970-08-20). -#}
 
 with
 
@@ -21,7 +23,13 @@ cases as (
         ('1709287200', '2024-03-01 10:00:00'),
         ('1709287200123', '2024-03-01 10:00:00.123'),
         ('1709287200.5', '2024-03-01 10:00:00.5'),
-        ('0', '1970-01-01 00:00:00'),
+        ('19970101', '1997-01-01 00:00:00'),
+        ('19971332', null),
+        ('0', null),
+        ('170928720', null),
+        ('17092872001', null),
+        ('170928720012', null),
+        ('20240301100000', null),
         ('1709287200000000', null),
         ('2024-02-30T10:00:00Z', null),
         ('yesterday', null),
