@@ -139,6 +139,27 @@ def test_order_log_rejects_keep_their_reasons_and_nothing_is_lost(orders: Path) 
     assert accepted + duplicates + rejected_rows == raw_rows
 
 
+def test_all_rows_before_start_date_stop_the_build_naming_the_setting(tmp_path: Path) -> None:
+    """The order log against the default northstar__start_date (2020-01-01): the build stops
+    in staging, with the counts by reason, instead of a metric test failing downstream."""
+    path = write_orders(tmp_path / "export")
+    dbt_vars = {**ORDERS_VARS, "northstar__raw_events_path": str(path)}
+    del dbt_vars["northstar__start_date"]
+    result = run_dbt(
+        ["build", "--select", "stg_northstar_raw__events_classified+"], tmp_path, dbt_vars
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "none of the 7 raw event rows of this load was accepted" in output
+    assert "before_start_date: 6 row(s), occurred_at from 1997-01-01 05:00:00" in output
+    assert "northstar__start_date = '2020-01-01'" in output
+    assert "set it on or before 1997-01-01" in output
+    assert "unparseable_occurred_at: 1 row(s), values such as '199701'" in output
+    # Stopped in staging: no model downstream of it ran, no metric test failed.
+    assert "OK created sql view model staging.stg_events" not in output
+    assert "ERROR=1 " in output and "FAIL" not in output
+
+
 def test_a_txt_file_without_a_format_fails_naming_the_format_setting(tmp_path: Path) -> None:
     path = write_orders(tmp_path / "export")
     dbt_vars = {**ORDERS_VARS, "northstar__raw_events_path": str(path)}

@@ -4,7 +4,10 @@
         incremental_strategy='append',
         on_schema_change='sync_all_columns',
         pre_hook="{{ northstar_raw_events_pre_hook() }}",
-        post_hook="{{ northstar_raw_events_post_hook() }}",
+        post_hook=[
+            "{{ northstar_check_accepted_rows() }}",
+            "{{ northstar_raw_events_post_hook() }}",
+        ],
         tags=['northstar_reads_raw_events'],
     )
 }}
