@@ -1,12 +1,14 @@
 {#-
     post-hook of stg_northstar_raw__events_classified: stop the build when this load's raw
-    rows are all rejected, with the count of each reject reason, the values that failed
+    rows are all rejected, or more of them than var northstar__max_reject_share (a
+    fraction; default 1: only when none is accepted), with the count of each reject reason, the values that failed
     and the setting that decides each reason. Without it the metric models build empty and
     the first sign is a downstream test ("test_fct_metric_values__covers_every_metric FAIL
     12"), far from the cause (an old export against the default northstar__start_date, a
     date format read wrongly).
 
-    Costs one `limit 1` query when any row is accepted: the scan stops at the first one.
+    Costs one `limit 1` query when any row is accepted (the scan stops at the first one),
+    and one count of this load's rows when a share below 1 is configured.
     Raising here fails the model, so nothing downstream runs and the load is not recorded
     as staged (the next run reads the files again).
 -#}
@@ -18,8 +20,27 @@
     {%- set accepted = run_query(
         'select 1 from ' ~ this ~ ' where ' ~ this_load ~ ' and reject_reason is null limit 1'
     ) -%}
+    {%- set max_share = var('northstar__max_reject_share', 1) -%}
+    {%- if max_share is not number or max_share is boolean or max_share < 0 or max_share > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "northstar__max_reject_share must be a fraction between 0 and 1 (0.2 = stop when more"
+            ~ " than 20% of a load's rows are rejected), got '" ~ max_share ~ "'"
+        ) }}
+    {%- endif -%}
+    {%- set share_note = '' -%}
     {%- if accepted.rows | length > 0 -%}
-        {{ return('') }}
+        {%- if max_share >= 1 -%}
+            {{ return('') }}
+        {%- endif -%}
+        {%- set counts = run_query(
+            'select count(*), count(reject_reason) from ' ~ this ~ ' where ' ~ this_load
+        ).rows[0] -%}
+        {%- if counts[1] <= max_share * counts[0] -%}
+            {{ return('') }}
+        {%- endif -%}
+        {%- set share_note = '{:,}'.format(counts[1] | int) ~ ' of the ' ~ '{:,}'.format(counts[0] | int)
+            ~ ' raw event rows of this load were rejected, more than var northstar__max_reject_share = '
+            ~ max_share ~ ' of them (raise it, or fix the causes below)' -%}
     {%- endif -%}
     {%- set entity_column = northstar_spec().entity_column -%}
     {%- set evidence = {
@@ -48,7 +69,7 @@
     {%- endif -%}
     {%- set lines = [] -%}
     {%- set total = [] -%}
-    {%- for reason, rows, first_at, last_at, low, high in by_reason.rows -%}
+    {%- for reason, rows, first_at, last_at, low, high in by_reason.rows if reason is not none -%}
         {%- do total.append(rows | int) -%}
         {%- set line = '  ' ~ reason ~ ': ' ~ '{:,}'.format(rows | int) ~ ' row(s)' -%}
         {%- if first_at is not none -%}
@@ -61,9 +82,10 @@
         {%- do lines.append(line ~ '. ' ~ northstar_reject_reason_hint(reason, first_at)) -%}
     {%- endfor -%}
     {{ exceptions.raise_compiler_error(
-        "northstar: none of the " ~ '{:,}'.format(total | sum) ~ " raw event rows of this load was"
-        ~ " accepted; every metric would be empty. Rejected rows by reason (the rows are"
-        ~ " counted in stg_northstar_raw__events_classified.reject_reason):\n"
+        "northstar: "
+        ~ (share_note if share_note else "none of the " ~ '{:,}'.format(total | sum)
+            ~ " raw event rows of this load was accepted; every metric would be empty")
+        ~ ". Rows by reason (counted in stg_northstar_raw__events_classified.reject_reason):\n"
         ~ lines | join('\n')
         ~ "\nFix the settings named above and build again (docs/raw-event-contract.md)."
     ) }}

@@ -160,6 +160,27 @@ def test_all_rows_before_start_date_stop_the_build_naming_the_setting(tmp_path: 
     assert "ERROR=1 " in output and "FAIL" not in output
 
 
+def test_a_reject_share_above_the_configured_one_stops_the_build(tmp_path: Path) -> None:
+    """2 of the 7 rows rejected (29%) is more than northstar__max_reject_share = 0.2."""
+    path = write_orders(tmp_path / "export")
+    dbt_vars = {
+        **ORDERS_VARS,
+        "northstar__raw_events_path": str(path),
+        "northstar__max_reject_share": 0.2,
+    }
+    result = run_dbt(
+        ["run", "--select", "stg_northstar_raw__events_classified"], tmp_path, dbt_vars
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert (
+        "2 of the 7 raw event rows of this load were rejected, "
+        "more than var northstar__max_reject_share = 0.2" in output
+    )
+    assert "missing_entity_id: 1 row(s), occurred_at from 1997-01-05 05:00:00" in output
+    assert "unparseable_occurred_at: 1 row(s), values such as '199701'" in output
+
+
 def test_a_txt_file_without_a_format_fails_naming_the_format_setting(tmp_path: Path) -> None:
     path = write_orders(tmp_path / "export")
     dbt_vars = {**ORDERS_VARS, "northstar__raw_events_path": str(path)}
