@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from project_copy import copy_project
 from snapshot_helpers import make_warehouse, setup_env
 from spec_yaml import raw_spec
 
@@ -31,7 +32,6 @@ from northstar.spec import load_spec
 from northstar.validation import validate_warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-COPIED = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests", "expectations"]
 DUCKDB = ProfileTarget(profile="northstar", target="duckdb", type="duckdb", path=None)
 
 
@@ -46,15 +46,7 @@ def _narrower_spec() -> dict:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A real copy of the project: these tests rewrite its generated files."""
-    root = tmp_path_factory.mktemp("generated") / "project"
-    root.mkdir()
-    for entry in COPIED:
-        source = PROJECT_DIR / entry
-        if source.is_dir():
-            shutil.copytree(source, root / entry, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, root / entry)
-    return root
+    return copy_project(tmp_path_factory.mktemp("generated"))
 
 
 def _paths(project: Path, tmp: Path, warehouse: Path | None = None) -> Paths:

@@ -12,7 +12,6 @@ entities equal a recomputation from the generated events themselves (never from 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -24,10 +23,10 @@ import duckdb
 import foreign_exports as shapes
 import pytest
 import yaml
+from project_copy import copy_project
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 NORTHSTAR = str(Path(sys.executable).with_name("northstar"))
-COPIED = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests", "expectations"]
 
 PRODUCT = shapes.product_events()
 ORDERS = shapes.retail_orders()
@@ -43,15 +42,7 @@ SHAPES = {
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A real copy: a build with another spec regenerates the project's generated files."""
-    root = tmp_path_factory.mktemp("onboarding") / "project"
-    root.mkdir()
-    for entry in COPIED:
-        source = PROJECT_DIR / entry
-        if source.is_dir():
-            shutil.copytree(source, root / entry, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, root / entry)
-    return root
+    return copy_project(tmp_path_factory.mktemp("onboarding"))
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
