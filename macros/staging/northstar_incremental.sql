@@ -203,7 +203,8 @@
 {#- A model's filter: on an incremental run, `column` among the keys the new loads touched:
     `days` (northstar_raw_events_post_hook), `event_ids` (those with copies to rank), `loads`
     (the new rows themselves; column: the load id), `periods` (int_entity_periods' written
-    rows, northstar_incremental_periods.sql) or `aha_entities` / `aha_days` (the entities
+    rows, northstar_incremental_periods.sql), `period_changes` (int_north_star_entity_changes'
+    written rows: two periods after each touched one, and the tail) or `aha_entities` / `aha_days` (the entities
     int_aha_moments recomputes and the days their windows read,
     northstar_incremental_aha.sql); else true. -#}
 {% macro northstar_incremental_filter(plan, column, keys) -%}
@@ -253,6 +254,10 @@
         {%- endif -%}
     {%- elif plan.mode == 'incremental' and keys == 'periods' -%}
         {{ northstar_period_filter(plan, northstar_period_keys(plan), 'written', column) }}
+    {%- elif plan.mode == 'incremental' and keys == 'period_changes' -%}
+        {{ northstar_period_filter(
+            plan, northstar_period_keys(plan, after=2, tail=true), 'written', column
+        ) }}
     {%- elif plan.mode == 'incremental' and keys in ('aha_entities', 'aha_days') -%}
         {%- set values = northstar_aha_keys(plan)[keys] -%}
         {%- if values | length == 0 -%}

@@ -5,23 +5,64 @@
     northstar_incremental.sql's.
 -#}
 
-{#- The periods an incremental run of a model keyed by entity x grain x period recomputes
-    (int_entity_periods), from the days the new loads touched:
-      `written`: per grain, each touched period and the one after it (whose lifecycle reads
-                 whether the entity was active in the touched one);
+{#- The periods an incremental run of a model keyed by entity x grain x period recomputes,
+    from the days the new loads touched:
+      `written`: per grain, each touched period and the `after` periods following it (whose
+                 rows read the touched one: 1 for int_entity_periods' lifecycle, 2 for
+                 int_north_star_entity_changes, which compares each period with the one
+                 before, on lifecycle states that look back one period themselves);
       `read`:    date ranges [start, end) of the written periods and the ones before them,
-                 which the computation of the written rows reads;
+                 which the computation of the written rows reads (end none: open);
       `entities`: the entities whose first-seen period moved (an earlier event landed late,
-                 or their first event's copy was displaced): every row of theirs is written.
-    Compared with int_entities, the up-to-date first-seen times. -#}
-{% macro northstar_period_keys(plan) -%}
-    {%- if 'periods' in plan -%}
-        {{ return(plan.periods) }}
+                 or their first event's copy was displaced): every row of theirs is written;
+      `tail`:    with tail=true, per grain, the first period from which every period is
+                 written: the last one this model holds (or the spine's last, if the
+                 reference time went back), so that a period the spine gained holds the
+                 rows of the entities active only before it. Empty otherwise.
+    Compared with int_entities, the up-to-date first-seen times; the model must keep a
+    `first_seen_period` column. -#}
+{% macro northstar_period_keys(plan, after=1, tail=false) -%}
+    {%- set cache = 'periods_' ~ after ~ ('_tail' if tail else '') -%}
+    {%- if cache in plan -%}
+        {{ return(plan[cache]) }}
     {%- endif -%}
     {%- set grains = northstar_spec().grains -%}
     {%- set entity_source = ref('int_entities') -%}
-    {%- set keys = {'written': {}, 'read': [], 'entities': []} -%}
+    {%- set keys = {'written': {}, 'read': [], 'entities': [], 'tail': {}} -%}
     {%- if plan.mode == 'incremental' -%}
+        {%- if tail -%}
+            {%- set tails -%}
+                select
+                    grain,
+                    cast(tail_start as varchar),
+                    cast({{ northstar_period_start_shift_case(grains, -1, 'tail_start') }} as varchar)
+                from (
+                    select
+                        spine.grain,
+                        least(
+                            coalesce(stored.last_period_start, spine.first_period_start),
+                            spine.last_period_start
+                        ) as tail_start
+                    from (
+                        select grain, min(period_start) as first_period_start,
+                            max(period_start) as last_period_start
+                        from {{ ref('int_period_spine') }}
+                        group by grain
+                    ) as spine
+                    left join (
+                        select grain, max(period_start) as last_period_start
+                        from {{ this }}
+                        group by grain
+                    ) as stored
+                        on spine.grain = stored.grain
+                ) as tails
+                order by 1
+            {%- endset -%}
+            {%- for row in run_query(tails).rows -%}
+                {%- do keys.tail.update({row[0]: row[1]}) -%}
+                {%- do keys.read.append((row[2], none)) -%}
+            {%- endfor -%}
+        {%- endif -%}
         {%- set query -%}
             with days as (
                 select distinct event_date as day
@@ -38,12 +79,13 @@
             periods as (
                 {%- set selects = [] %}
                 {%- for grain in grains %}
-                {%- for shift, written in [(-1, 'false'), (0, 'true'), (1, 'true')] %}
+                {%- for shift in range(-1, after + 1) %}
                 {%- do selects.append(
                     "select grain, "
                     ~ northstar_period_shift(grain, shift, 'period_start') ~ " as period_start, "
                     ~ northstar_period_shift(grain, shift + 1, 'period_start') ~ " as period_end, "
-                    ~ written ~ " as is_written from touched where grain = '" ~ grain ~ "'"
+                    ~ ('true' if shift >= 0 else 'false') ~ " as is_written from touched"
+                    ~ " where grain = '" ~ grain ~ "'"
                 ) %}
                 {%- endfor %}
                 {%- endfor %}
@@ -81,8 +123,18 @@
         {%- endset -%}
         {%- do keys.update({'entities': run_query(moved).columns[0].values() | list}) -%}
     {%- endif -%}
-    {%- do plan.update({'periods': keys}) -%}
+    {%- do plan.update({cache: keys}) -%}
     {{ return(keys) }}
+{%- endmacro %}
+
+
+{#- `expr` (a date) shifted by `periods` of the row's own grain (a column `grain`). -#}
+{% macro northstar_period_start_shift_case(grains, periods, expr) -%}
+    case grain
+        {%- for grain in grains %}
+        when '{{ grain }}' then {{ northstar_period_shift(grain, periods, expr) }}
+        {%- endfor %}
+    end
 {%- endmacro %}
 
 
@@ -97,8 +149,9 @@
         {%- if side == 'read' -%}
             {%- for start, end in keys.read -%}
                 {%- do terms.append(
-                    '(' ~ column ~ " >= cast('" ~ start ~ "' as date) and " ~ column
-                    ~ " < cast('" ~ end ~ "' as date))"
+                    '(' ~ column ~ " >= cast('" ~ start ~ "' as date)"
+                    ~ (" and " ~ column ~ " < cast('" ~ end ~ "' as date)" if end is not none else '')
+                    ~ ')'
                 ) -%}
             {%- endfor -%}
         {%- else -%}
@@ -109,6 +162,11 @@
                 {%- endfor -%}
                 {%- do terms.append(
                     "(grain = '" ~ grain ~ "' and " ~ column ~ ' in (' ~ literals | join(', ') ~ '))'
+                ) -%}
+            {%- endfor -%}
+            {%- for grain, start in keys.tail.items() -%}
+                {%- do terms.append(
+                    "(grain = '" ~ grain ~ "' and " ~ column ~ " >= cast('" ~ start ~ "' as date))"
                 ) -%}
             {%- endfor -%}
         {%- endif -%}

@@ -91,7 +91,8 @@ def compare_relation(
     return problems[:5]
 
 
-def compare_warehouses(incremental: Path, full: Path) -> list[str]:
+def compare_warehouses(incremental: Path, full: Path, extra: tuple[str, ...] = ()) -> list[str]:
+    """Differences over the public relations and the `extra` (internal) ones."""
     with (
         duckdb.connect(str(incremental), read_only=True) as inc,
         duckdb.connect(str(full), read_only=True) as ref,
@@ -99,4 +100,5 @@ def compare_warehouses(incremental: Path, full: Path) -> list[str]:
         relations = public_relations(ref)
         assert set(relations) == set(public_relations(inc)), "different public relations"
         assert len(relations) >= 8
+        relations += list(extra)
         return [p for relation in relations for p in compare_relation(inc, ref, relation)]
