@@ -14,6 +14,15 @@
 -#}
 {% macro northstar_spec() %}
     {%- set raw = var('northstar', none) -%}
+    {#- Normalizing takes tens of milliseconds of Jinja, and a run calls this from about 30
+        models and macros: while dbt executes, the result is kept for the run in dbt's
+        `graph` (one dict shared by every node's context, rebuilt by each invocation after
+        parsing) and reused for the same raw spec; a unit test's overridden spec is another
+        raw spec. Callers treat the returned dict as read-only. -#}
+    {%- set cached = graph.get('northstar_spec_cache') if execute else none -%}
+    {%- if cached is not none and cached.raw == raw -%}
+        {{ return(cached.spec) }}
+    {%- endif -%}
     {%- if raw is not mapping -%}
         {{ northstar_spec_error('northstar', 'the North Star spec is missing (dbt_project.yml vars.northstar)', raw) }}
     {%- endif -%}
@@ -118,7 +127,7 @@
         {%- endif -%}
     {%- endfor -%}
 
-    {{ return({
+    {%- set normalized = {
         'entity': spec.entity,
         'entity_column': spec.entity ~ '_id',
         'grains': grains,
@@ -129,7 +138,11 @@
         'aha': spec.aha,
         'metrics': metrics,
         'diagnostics': diagnostics,
-    }) }}
+    } -%}
+    {%- if execute -%}
+        {%- do graph.update({'northstar_spec_cache': {'raw': raw, 'spec': normalized}}) -%}
+    {%- endif -%}
+    {{ return(normalized) }}
 {% endmacro %}
 
 
