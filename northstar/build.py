@@ -13,8 +13,10 @@ one step. A dbt parse that fails on dbt's saved parse state is retried once from
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -92,6 +94,23 @@ def dbt_build_args(*, full_refresh: bool = False, skip_unit_tests: bool = False)
     return args
 
 
+def warm_validation() -> threading.Thread:
+    """Import the validation gate in the background: Great Expectations alone takes about
+    3 s of CPU to import, which a build would otherwise pay after dbt, on its critical path.
+    dbt runs in a subprocess meanwhile, mostly on one core (its threads share a GIL), so the
+    import overlaps it; the gate's own import then finds the modules loaded (or waits for
+    this one to finish, under Python's import lock)."""
+
+    def load() -> None:
+        # a broken install fails the gate's own import later, with its message in order
+        with contextlib.suppress(Exception):
+            import northstar.validation.gx  # noqa: F401
+
+    thread = threading.Thread(target=load, name="northstar-warm-validation", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_build(
     paths: Paths | None = None,
     *,
@@ -143,6 +162,8 @@ def run_build(
         say(
             f"==> [1/2] dbt build (profile {profile.profile}, target {profile.target or 'default'})"
         )
+        if publish_snapshot and not skip_validation and validator is None and dbt is None:
+            warm_validation()
         started = time.monotonic()
         vars_args = vars_argument(variables) if variables else []
 
