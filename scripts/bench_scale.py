@@ -21,9 +21,12 @@ on a shared machine hits every step alike:
   result must equal marts.rpt_north_star on every week (checked after every floor run, against
   the warehouse built on the same files), or the benchmark fails.
 
-The build command is `northstar build` (dbt build with every unit and data test, the
-validation gate and a published snapshot: what a scheduler runs) or, with --runner dbt,
+The build command is what a scheduler runs: `northstar build --skip-unit-tests` (dbt build
+with every model and data test, the validation gate and a published snapshot; unit tests
+test the SQL, not the data, and are CI's) or, with --runner dbt,
 `dbt build --exclude-resource-type unit_test` (the models and data tests only).
+--with-unit-tests adds the unit tests to both. With --keep, each build's dbt
+run_results.json (node timings) is kept beside its log as <step>-<round>.run_results.json.
 
 Every step runs as a child process. Wall time; CPU time (user + sys of the child and every
 descendant it waited for, from wait4); peak RSS (the largest single process of the tree, from
@@ -152,10 +155,13 @@ def northstar(*args: str) -> list[str]:
     return [str(BIN / "northstar"), *args]
 
 
-def build_command(runner: str) -> list[str]:
+def build_command(runner: str, unit_tests: bool = False) -> list[str]:
+    """What a scheduler runs: unit tests test the SQL, not the data, and are left to CI
+    (docs/incremental.md, Scheduled runs) unless --with-unit-tests."""
+    skip = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
     if runner == "dbt":
-        return [str(BIN / "dbt"), "build", "--exclude-resource-type", "unit_test", "--quiet"]
-    return northstar("build")
+        return [str(BIN / "dbt"), "build", *skip, "--quiet"]
+    return northstar("build", *([] if unit_tests else ["--skip-unit-tests"]))
 
 
 def raw_rows(raw: Path) -> int:
@@ -202,7 +208,7 @@ def bench_size(events: float, args: argparse.Namespace) -> dict:
         flush=True,
     )
 
-    build = build_command(args.runner)
+    build = build_command(args.runner, args.with_unit_tests)
     results: dict[str, list[tuple[Run, int]]] = {step: [] for step in STEPS}
     appends: list[Run] = []
     built_once = False
@@ -248,6 +254,8 @@ def bench_size(events: float, args: argparse.Namespace) -> dict:
             # (tiny data sets trip the volume band); the build's cost is still what it is
             if run.code not in (0, 4):
                 raise SystemExit(f"{step} build failed (exit {run.code}): see {log}")
+            if step != "floor":
+                keep_node_timings(work, f"{step}-{round_no}")
             note = " validation FAILED, not published" if run.code == 4 else ""
             built_once = True
             rows = raw_rows(work / "raw")
@@ -261,6 +269,13 @@ def bench_size(events: float, args: argparse.Namespace) -> dict:
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return {"label": label, "rows": rows0, "generate": gen, "appends": appends, "steps": results}
+
+
+def keep_node_timings(work: Path, name: str) -> None:
+    """Keep the build's dbt/run_results.json beside its log (the next build overwrites it)."""
+    results = work / "target" / "run_results.json"
+    if results.is_file():
+        shutil.copy(results, work / f"{name}.run_results.json")
 
 
 def median(runs: list[tuple[Run, int]], attr: str) -> float:
@@ -277,7 +292,7 @@ def _generated(raw: Path, accounts: int) -> bool:
 
 
 def report(sizes: list[dict], args: argparse.Namespace) -> None:
-    command = " ".join(Path(part).name for part in build_command(args.runner))
+    command = " ".join(Path(part).name for part in build_command(args.runner, args.with_unit_tests))
     print(f"\nbuild command: {command}; medians of {args.repeat} rounds")
     print(
         "incremental = append one day with the generator, then the normal build on the last "
@@ -327,7 +342,16 @@ def main() -> None:
     parser.add_argument(
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "northstar-bench-scale"
     )
-    parser.add_argument("--keep", action="store_true", help="keep each size's data and logs")
+    parser.add_argument(
+        "--with-unit-tests",
+        action="store_true",
+        help="run dbt's unit tests in every build too (a scheduled build leaves them to CI)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep each size's data, logs and dbt run_results.json per step",
+    )
     parser.add_argument(
         "--reuse", action="store_true", help="reuse data a kept run generated (implies --keep)"
     )
