@@ -44,6 +44,7 @@ DOWNSTREAM = (
     "int_raw_rows_daily",
     "int_entity_user_daily",
     "int_metric_events",
+    "int_north_star_entity_changes",
 )
 SCHEDULED = ("build", "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test")
 
@@ -266,3 +267,34 @@ def test_late_events_inside_an_old_aha_window_recompute_that_entity(case):
             [entity_id],
         ).fetchone()
     assert reached == (True,)
+
+
+def test_a_reference_time_past_the_data_gives_the_new_periods_their_dormant_rows(case):
+    # No new file, but the clock moved on by more than a month: the spine gains weeks and a
+    # month that no load touched, where every entity active before is dormant. The entity
+    # changes write them anyway (the tail of northstar_period_keys), as a full refresh does.
+    raw, incremental, run = case
+    as_of = dt.datetime.fromisoformat(
+        json.loads((raw / "_manifest.json").read_text())["as_of"].replace("Z", "+00:00")
+    )
+    later = (as_of + dt.timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    output = run(northstar__as_of=later)
+
+    assert mode(output, "int_north_star_entity_changes").startswith("incremental (loads after")
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        rows = con.execute(
+            "select lifecycle_component, count(*) from intermediate.int_north_star_entity_changes "
+            "where grain = 'week' and period_start = ("
+            "select max(period_start) + 7 from intermediate.int_entity_periods where grain = 'week'"
+            ") group by 1"
+        ).fetchall()
+        (weeks_after,) = con.execute(
+            "select count(*) from intermediate.int_period_spine where grain = 'week' and "
+            "period_start > (select max(period_start) from intermediate.int_entity_periods)"
+        ).fetchone()
+    # the week after the last one with events holds a row for every entity of that week:
+    # dormant if it was active, not_active if it only had other events
+    assert weeks_after >= 5
+    counts = dict(rows)
+    assert set(counts) <= {"dormant", "not_active"} and counts.get("dormant", 0) > 0, rows
