@@ -43,4 +43,4 @@ fi
 echo "==> pytest"
 # Two workers, one test file each at a time (module fixtures are built once); most tests
 # wait on dbt subprocesses, so two files overlap well on two cores.
-pytest -q -n "${NORTHSTAR_TEST_WORKERS:-2}" --dist loadfile
+pytest -q -n "${NORTHSTAR_TEST_WORKERS:-2}" --dist loadfile --durations=15
