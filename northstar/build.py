@@ -162,7 +162,9 @@ def run_build(
         say(
             f"==> [1/2] dbt build (profile {profile.profile}, target {profile.target or 'default'})"
         )
-        if publish_snapshot and not skip_validation and validator is None and dbt is None:
+        if dbt is None:
+            # Also without publishing: the generated-files check after dbt builds the
+            # suites, which needs the same import.
             warm_validation()
         started = time.monotonic()
         vars_args = vars_argument(variables) if variables else []

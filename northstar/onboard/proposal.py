@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from northstar.onboard.profile import Profile, normalize_event_name
+from northstar.onboard.profile import SAMPLE_ROWS, Profile, normalize_event_name
 
 AHA_WINDOW_DAYS = 14
 TIME_FORMATS = {8: "%Y%m%d", 10: "epoch_seconds", 13: "epoch_milliseconds"}
@@ -311,9 +311,10 @@ def propose(
             f"{len(profile.event_counts)} event names: the {MAX_EVENTS} most frequent are "
             "declared; the others will be rejected as unknown_event_name until you declare them"
         )
-    if profile.rows >= 200_000:
+    if profile.rows >= SAMPLE_ROWS:
         notes.append(
-            "profiled the first 200,000 rows: event names and dates beyond them are not seen"
+            f"profiled the first {SAMPLE_ROWS:,} rows: event names and dates beyond them are "
+            "not seen"
         )
     top = declared[0][0]
     entity = profile.roles["entity"]

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import duckdb
 
-from northstar.onboard.profile import Profile, detect_format, guess_roles, ident, read_profile
+from northstar.onboard.profile import (
+    SAMPLE_ROWS,
+    Profile,
+    detect_format,
+    guess_roles,
+    ident,
+    read_profile,
+)
 from northstar.onboard.proposal import Proposal, propose
 
 # A whitespace-aligned text file: no usual delimiter on the header line, and two or more
@@ -54,7 +61,7 @@ def _read_aligned(path: Path, con: duckdb.DuckDBPyConnection) -> Profile:
     of whitespace here, for the sample only (the build reads the file itself)."""
     import pandas as pd
 
-    frame = pd.read_csv(path, sep=r"\s+", dtype=str, nrows=200_000, engine="python")
+    frame = pd.read_csv(path, sep=r"\s+", dtype=str, nrows=SAMPLE_ROWS, engine="python")
     con.register("aligned", frame)
     columns = []
     for name in frame.columns:
