@@ -72,8 +72,10 @@
 
 
 {#- dbt's own macro (dbt/include/global_project/macros/materializations/tests/where_subquery.sql),
-    with the placeholder replaced. -#}
-{% macro get_where_subquery(relation) -%}
+    with the placeholder replaced. The dispatched name, so that a host project that installs
+    northstar as a package can list northstar in its `dbt` dispatch search order (README,
+    "Add northstar to your dbt project"); standalone, dbt finds it in the root project. -#}
+{% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
         {%- if '__northstar_unverified_loads__' in where -%}

@@ -14,10 +14,18 @@
 -#}
 
 
-{#- In the marts' own schema, where the gate finds it whatever the target's schema is. -#}
+{#- In the marts' own schema, where the gate finds it whatever the target's schema is:
+    the schema dbt gives fct_metric_values (`marts` standalone; in a host project, whatever
+    its generate_schema_name and +schema configs make of it). -#}
 {% macro northstar_tested_marts_relation() -%}
+    {%- set schema = namespace(name='marts') -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.package_name == 'northstar'
+        and node.name == 'fct_metric_values' -%}
+        {%- set schema.name = node.schema -%}
+    {%- endfor -%}
     {{ return(api.Relation.create(
-        database=target.database, schema='marts', identifier='_northstar_mart_checks'
+        database=target.database, schema=schema.name, identifier='_northstar_mart_checks'
     )) }}
 {%- endmacro %}
 
