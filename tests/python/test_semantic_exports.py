@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from pathlib import Path
 
+import duckdb
 import jsonschema
 import pytest
 import yaml
@@ -232,3 +234,95 @@ def test_the_command_writes_both_exports(spec, tmp_path, monkeypatch):
 def test_write_export_creates_the_directories(plan, tmp_path):
     paths = write_export(cube.render(plan), tmp_path / "new")
     assert [p.relative_to(tmp_path / "new").as_posix() for p in paths] == [cube.FILE]
+
+
+# --- numbers ----------------------------------------------------------------------------
+# Neither Lightdash nor Cube runs here, so their query compilation is done by hand, the
+# way each documents it (an aggregate metric wraps its SQL in its aggregate; a `number`
+# metric inlines the metrics it references), and run on the demo build: every exported
+# metric must give fct_metric_values' number for every complete week.
+
+AGGREGATES = {
+    "sum": "sum({sql})",
+    "count_distinct": "count(distinct {sql})",
+    "number": "{sql}",
+    # Lightdash's percentile metric, as DuckDB spells a continuous percentile
+    "percentile": "quantile_cont({sql}, {fraction})",
+}
+
+
+def _compile(fields: dict[str, dict], name: str, reference: str) -> str:
+    """A metric's aggregate SQL with the metrics it references inlined."""
+    field = fields[name]
+    sql = AGGREGATES[field["type"]].format(
+        sql=field["sql"], fraction=field.get("percentile", 0) / 100
+    )
+    return re.sub(reference, lambda m: f"({_compile(fields, m.group(1), reference)})", sql)
+
+
+def _weekly(demo, table: str, time_column: str, expressions: dict[str, str]) -> dict:
+    columns = ", ".join(f"{sql} as {name}" for name, sql in expressions.items())
+    query = (
+        f"select cast(date_trunc('week', t.{time_column}) as date) as week, {columns} "
+        f"from marts.{table} as t group by 1"
+    )
+    with duckdb.connect(str(demo.warehouse), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        frame = con.sql(query).df()
+    return {
+        (name, str(row["week"])[:10]): row[name]
+        for _, row in frame.iterrows()
+        for name in expressions
+    }
+
+
+def _assert_weekly_agree(demo, actual: dict, metrics: list[str]) -> None:
+    expected = demo.fct("week", "all", metrics)
+    complete = expected[expected.is_complete_period]
+    assert set(complete.metric_name) == set(metrics)
+    assert complete.period_start.nunique() >= 5
+    wrong = []
+    for _, row in complete.iterrows():
+        value = actual.get((row.metric_name, row.period_start))
+        if value is None or value != value:  # no row, or a null rate
+            ok = row.value == 0 or row.value != row.value
+        else:
+            ok = row.value == row.value and math.isclose(value, row.value, rel_tol=1e-9)
+        if not ok:
+            wrong.append((row.metric_name, row.period_start, row.value, value))
+    assert not wrong, wrong[:10]
+
+
+@pytest.mark.dbt
+def test_cube_measures_give_fct_metric_values_numbers(demo, plan):
+    result = cube.render(plan)
+    actual = {}
+    for item in _document(result)["cubes"]:
+        fields = {
+            m["name"]: {**m, "sql": m["sql"].replace("{CUBE}", "t")}
+            for m in item.get("measures", [])
+        }
+        if not fields:
+            continue
+        time_column = next(d["name"] for d in item["dimensions"] if d["type"] == "time")
+        expressions = {name: _compile(fields, name, r"\{(\w+)\}") for name in fields}
+        table = item["sql_table"].split(".")[1]
+        actual.update(_weekly(demo, table, time_column, expressions))
+    _assert_weekly_agree(demo, actual, result.included)
+
+
+@pytest.mark.dbt
+def test_lightdash_metrics_give_fct_metric_values_numbers(demo, plan):
+    result = lightdash.render(plan)
+    actual = {}
+    for model in _document(result)["models"]:
+        fields = {
+            name: {**metric, "sql": metric["sql"].replace("${TABLE}", "t")}
+            for name, metric in model["config"]["meta"]["metrics"].items()
+        }
+        if not fields:
+            continue
+        time_column = model["columns"][0]["name"]
+        expressions = {name: _compile(fields, name, r"\$\{(\w+)\}") for name in fields}
+        actual.update(_weekly(demo, model["name"], time_column, expressions))
+    _assert_weekly_agree(demo, actual, result.included)
