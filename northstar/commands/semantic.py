@@ -99,7 +99,9 @@ def semantic(check: bool, override: Path | None, target: str | None, out: Path |
 def _export(target: str, out: Path, override: Path | None) -> None:
     from northstar.semantic.exports import export, write_export
 
-    result = export(target, find_project_dir(), override)
+    project_dir = find_project_dir()
+    out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails before dbt runs
+    result = export(target, project_dir, override)
     for path in write_export(result, out):
         click.echo(f"wrote {path}")
     click.echo(f"in the {target} export: {', '.join(result.included)}")

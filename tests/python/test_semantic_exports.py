@@ -20,11 +20,12 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from test_semantic import demo_spec
 
 from northstar.errors import InvalidInputError
 from northstar.semantic.exports import TARGETS, cube, export, lightdash, write_export
 from northstar.semantic.plan import ENTITY_MODEL, plan_semantic_layer
-from northstar.spec import catalog_metrics, load_spec
+from northstar.spec import catalog_metrics
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SCHEMAS = PROJECT_DIR / "tests" / "fixtures" / "semantic_exports"
@@ -32,8 +33,9 @@ SCHEMAS = PROJECT_DIR / "tests" / "fixtures" / "semantic_exports"
 
 @pytest.fixture(scope="module")
 def spec() -> dict:
-    """The demo spec, normalized by dbt (one run-operation for the module)."""
-    return load_spec(PROJECT_DIR)
+    """The demo spec, normalized by dbt: test_semantic.py's, so one run-operation serves
+    both modules in a session."""
+    return demo_spec()
 
 
 @pytest.fixture(scope="module")
