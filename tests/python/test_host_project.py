@@ -89,14 +89,14 @@ def host(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def standalone(host, tmp_path_factory) -> Path:
-    """northstar's own build of the host's spec and raw files (unit tests are the host's
-    to run: the same files, already run there)."""
+    """northstar's own build of the host's spec and raw files: `dbt run` (the tests are
+    the same files the host's build ran)."""
     variables = yaml.safe_load((host / "dbt_project.yml").read_text())["vars"]
     for key, value in variables.items():
         if key.endswith("_path") and value:
             variables[key] = str(host / value)
     build = run_dbt(
-        ["build", "--exclude-resource-type", "unit_test"],
+        ["run"],
         tmp_path_factory.mktemp("standalone"),
         yaml.safe_dump(variables),
     )
