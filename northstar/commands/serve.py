@@ -1,0 +1,54 @@
+"""`northstar serve`: the read-only HTTP JSON API over the current snapshot."""
+
+from __future__ import annotations
+
+import click
+
+from northstar.commands._common import handle_errors, progress
+from northstar.commands.params import NonEmpty
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@click.command()
+@click.option(
+    "--host",
+    type=NonEmpty(),
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but loopback exposes the API (it has no "
+    "authentication) to the network: said on stderr at start.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+    help="uvicorn's log level (info logs one line per request).",
+)
+@handle_errors
+def serve(host: str, port: int, log_level: str) -> None:
+    """Serve the current snapshot as a read-only JSON API (and the digest as HTML).
+
+    A publish or a rollback is picked up by the next request, without a restart. Every
+    endpoint, parameter and status: docs/serve.md. Stop with Ctrl-C.
+    """
+    import uvicorn
+
+    from northstar.paths import Paths
+    from northstar.serve import create_app
+
+    paths = Paths.discover()
+    app = create_app(paths.snapshots_dir)
+    current = app.state.source.current_run_id()
+    if current is None:
+        progress(
+            f"warning: no snapshot in {paths.snapshots_dir} yet: every endpoint answers 503 "
+            "until one is published"
+        )
+    else:
+        progress(f"serving snapshot {current} from {paths.snapshots_dir}")
+    if host not in LOOPBACK:
+        progress(f"warning: listening on {host}: the API has no authentication")
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "info")

@@ -1,0 +1,130 @@
+"""The `northstar serve` ASGI app (Starlette): read-only GET routes over the current
+snapshot. docs/serve.md lists every endpoint, its parameters and its answers.
+
+Handlers are plain functions, so Starlette runs them in its thread pool: a DuckDB query
+never blocks the event loop, and each request reads through its own cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from northstar.errors import NorthstarError
+from northstar.serve import endpoints
+from northstar.serve.http import (
+    HTML_TYPE,
+    JSON_TYPE,
+    NO_STORE,
+    SNAPSHOT_HEADER,
+    error,
+    error_response,
+    etag,
+    json_body,
+    matches,
+    message_of,
+    not_modified,
+    ok,
+)
+from northstar.serve.params import read_params
+from northstar.serve.source import SnapshotSource
+
+Produce = Callable[..., Any]
+
+# path -> (what answers, its query parameters, its media type)
+ROUTES: dict[str, tuple[Produce, tuple[str, ...], str]] = {
+    "/api/snapshot": (endpoints.snapshot, (), JSON_TYPE),
+    "/api/metrics": (endpoints.metrics, (), JSON_TYPE),
+    "/api/metrics/{name}": (endpoints.metric, (), JSON_TYPE),
+    "/api/series/{metric}": (
+        endpoints.series,
+        ("grain", "segment", "from", "to", "complete_only"),
+        JSON_TYPE,
+    ),
+    "/api/latest": (endpoints.latest, ("grain",), JSON_TYPE),
+    "/api/decomposition": (endpoints.decomposition, ("metric", "grain", "period"), JSON_TYPE),
+    "/api/digest": (endpoints.digest, ("grain", "period", "owner"), HTML_TYPE),
+}
+
+
+def snapshot_endpoint(produce: Produce, allowed: tuple[str, ...], media_type: str) -> Callable:
+    def handle(request: Request) -> Response:
+        source: SnapshotSource = request.app.state.source
+        try:
+            params = read_params(request, allowed)
+            # Revalidation costs one readlink: no connection, no query.
+            current = source.current_run_id()
+            if current is not None and matches(request, etag(current, request)):
+                return not_modified(current, etag(current, request))
+            with source.reading() as reading:
+                payload = produce(reading, dict(request.path_params), params)
+            return ok(payload, reading.run_id, etag(reading.run_id, request), media_type)
+        except (NorthstarError, duckdb.Error) as err:
+            return error_response(err)
+
+    handle.__name__ = produce.__name__
+    return handle
+
+
+def healthz(request: Request) -> Response:
+    """200 when the current snapshot opens and its catalog reads; 503 (JSON) when not."""
+    source: SnapshotSource = request.app.state.source
+    try:
+        with source.reading() as reading:
+            reading.con.execute("select count(*) from dim_metrics").fetchone()
+            body = json_body({"status": "ok", "snapshot": reading.run_id})
+            headers = {"Cache-Control": NO_STORE, SNAPSHOT_HEADER: reading.run_id}
+    except (NorthstarError, duckdb.Error) as err:
+        return error(503, message_of(err))
+    return Response(body, media_type=JSON_TYPE, headers=headers)
+
+
+def index(request: Request) -> Response:
+    body = json_body({"endpoints": ["/healthz", *ROUTES], "docs": "docs/serve.md"})
+    return Response(body, media_type=JSON_TYPE, headers={"Cache-Control": NO_STORE})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer in JSON too, like every other error."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error(404, f"no endpoint {request.url.path!r}; GET /api lists them")
+    if exc.status_code == 405:
+        return error(405, f"{request.method} is not allowed: the API is read-only (GET)")
+    return error(exc.status_code, str(exc.detail))
+
+
+def create_app(snapshots_dir: Path | None = None) -> Starlette:
+    """The app over `snapshots_dir` (default: the project's, $NORTHSTAR_SNAPSHOTS_DIR)."""
+    if snapshots_dir is None:
+        from northstar.paths import Paths
+
+        snapshots_dir = Paths.discover().snapshots_dir
+    source = SnapshotSource(snapshots_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        source.close()
+
+    routes = [Route("/healthz", healthz), Route("/api", index)]
+    routes += [
+        Route(path, snapshot_endpoint(produce, allowed, media_type))
+        for path, (produce, allowed, media_type) in ROUTES.items()
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error},
+        lifespan=lifespan,
+    )
+    app.state.source = source
+    return app
