@@ -126,5 +126,8 @@ def create_app(snapshots_dir: Path | None = None) -> Starlette:
         exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )
+    # No redirect from /api/metrics/ to /api/metrics: a path is an endpoint or a 404,
+    # and a name never turns into another endpoint by way of a redirect.
+    app.router.redirect_slashes = False
     app.state.source = source
     return app

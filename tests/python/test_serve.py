@@ -1,0 +1,257 @@
+"""`northstar serve`: the read-only JSON API over the current snapshot, through Starlette's
+TestClient (no socket): the same answers and refusals as the CLI, caching keyed on the
+snapshot id, and a publish picked up by the next request without a restart."""
+
+from __future__ import annotations
+
+import json
+import threading
+import warnings
+from urllib.parse import quote
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from snapshot_helpers import make_warehouse, publish_ok, setup_env
+from test_cli_fuzz import HOSTILE
+
+from northstar.cli import cli
+from northstar.serve import create_app
+
+with warnings.catch_warnings():
+    # Starlette 1.10 asks for httpx2 (not pinned); the pinned httpx works as it is.
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One published snapshot for the read-only tests of this module (they never write)."""
+    root = tmp_path_factory.mktemp("serve")
+    with pytest.MonkeyPatch.context() as patch:
+        paths = setup_env(root, patch)
+        make_warehouse(paths)
+        result = publish_ok(paths)
+    return root, paths, result.run_id
+
+
+@pytest.fixture(scope="module")
+def client(shared):
+    with TestClient(create_app(shared[1].snapshots_dir)) as client:
+        yield client
+
+
+def error_of(response, status: int) -> str:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["status"] == status
+    return body["error"]
+
+
+def test_every_endpoint_answers_from_the_current_snapshot(client, shared):
+    run_id = shared[2]
+    assert client.get("/healthz").json() == {"status": "ok", "snapshot": run_id}
+    assert client.get("/api/snapshot").json()["run_id"] == run_id
+    for path in ["/api/metrics", "/api/metrics/churn_rate", "/api/latest"]:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text)
+        assert response.json()["snapshot"] == run_id
+        assert response.headers["x-northstar-snapshot"] == run_id
+    latest = client.get("/api/latest").json()["metrics"]
+    assert {row["metric_name"]: row["status"] for row in latest}["churn_rate"] == "breach"
+    digest = client.get("/api/digest")
+    assert digest.headers["content-type"] == "text/html; charset=utf-8"
+    assert digest.text.startswith("<!DOCTYPE html>")
+    assert "churn_rate" in digest.text or "Churn rate" in digest.text
+
+
+def test_the_snapshot_endpoint_keeps_server_paths_to_itself(client, shared):
+    body = client.get("/api/snapshot").text
+    assert str(shared[0]) not in body
+    assert "files" not in json.loads(body)
+
+
+def test_series_and_metrics_are_the_cli_json(client, shared, monkeypatch):
+    setup_env(shared[0], monkeypatch)
+    url = "/api/series/messages_sent?grain=week&segment=plan=pro&from=2026-09-07&to=2026-09-21"
+    served = client.get(url).json()
+    printed = CliRunner().invoke(
+        cli,
+        ["query", "messages_sent", "--segment", "plan=pro", "--from", "2026-09-07"]
+        + ["--to", "2026-09-21", "--format", "json"],
+    )
+    assert printed.exit_code == 0, printed.output
+    assert served.pop("snapshot") == shared[2]
+    assert served == json.loads(printed.stdout)
+    assert [row["period_start"] for row in served["rows"]] == [
+        "2026-09-07",
+        "2026-09-14",
+        "2026-09-21",
+    ]
+    assert {row["segment_value"] for row in served["rows"]} == {"pro"}
+
+    listed = CliRunner().invoke(cli, ["metrics", "--format", "json"])
+    assert json.loads(listed.stdout) == client.get("/api/metrics").json()
+
+
+def test_etag_and_cache_headers_give_304_without_a_query(client, shared):
+    first = client.get("/api/series/messages_sent")
+    tag = first.headers["etag"]
+    assert tag.startswith(f'"{shared[2]}.')
+    assert first.headers["cache-control"] == "no-cache"
+    again = client.get("/api/series/messages_sent", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == tag
+    weak_in_a_list = client.get(
+        "/api/series/messages_sent", headers={"If-None-Match": f'"other", W/{tag}'}
+    )
+    assert weak_in_a_list.status_code == 304
+    # Another query is another resource: its own tag, never a 304 for the first's.
+    other = client.get("/api/series/messages_sent?grain=week", headers={"If-None-Match": tag})
+    assert other.status_code == 200 and other.headers["etag"] != tag
+    # Errors are never cached.
+    assert client.get("/api/metrics/nope").headers["cache-control"] == "no-store"
+
+
+def test_refusals_are_json_naming_the_problem(client):
+    assert "unknown metric 'nope'" in error_of(client.get("/api/series/nope"), 404)
+    assert "unknown grain 'year'" in error_of(
+        client.get("/api/series/messages_sent?grain=year"), 404
+    )
+    assert "unknown segment 'country'" in error_of(
+        client.get("/api/series/messages_sent?segment=country"), 404
+    )
+    assert "from: '2026-02-30' is not a date" in error_of(
+        client.get("/api/series/messages_sent?from=2026-02-30"), 400
+    )
+    assert "--from 2026-09-21 is after --to 2026-09-07" in error_of(
+        client.get("/api/series/messages_sent?from=2026-09-21&to=2026-09-07"), 400
+    )
+    assert "unknown parameter 'segmnet'" in error_of(
+        client.get("/api/series/messages_sent?segmnet=plan"), 400
+    )
+    assert "'grain' given more than once" in error_of(
+        client.get("/api/latest?grain=week&grain=day"), 400
+    )
+    assert "complete_only: 'yes please'" in error_of(
+        client.get("/api/series/messages_sent?complete_only=yes please"), 400
+    )
+    assert "unknown owner" in error_of(client.get("/api/digest?owner=nobody"), 404)
+    assert "not one of week, month" in error_of(client.get("/api/digest?grain=day"), 400)
+    assert "read-only" in error_of(client.post("/api/metrics"), 405)
+    assert "GET /api lists them" in error_of(client.get("/api/nothing"), 404)
+
+
+def test_decomposition_when_it_exists_and_a_clear_404_when_not(client):
+    # The contract snapshot has no fct_north_star_decomposition (the North Star's)...
+    message = error_of(client.get("/api/decomposition"), 404)
+    assert "has no fct_north_star_decomposition" in message
+    # ... while another metric's split comes from fct_metric_values.
+    split = client.get("/api/decomposition?metric=activation_rate&period=2026-09-14").json()
+    assert split["metric"] == "activation_rate"
+    assert split["source"] == "fct_metric_values"
+    assert split["decompositions"]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_names_are_refused_as_by_query(client, value):
+    """Every hostile value of the CLI fuzz, as a path segment and as each name parameter:
+    a 4xx JSON answer (never a 500, never a redirect, never a file read), and the
+    snapshot unharmed. The 100 kB value is cut to 8 kB: no client sends a longer URL
+    (httpx refuses past 64 kB, and uvicorn's h11 refuses a request head over 16 kB)."""
+    value = value[:8000]
+    segment = quote(value, safe="")
+    for path, params in [
+        (f"/api/metrics/{segment}", None),
+        (f"/api/series/{segment}", None),
+        ("/api/series/messages_sent", {"grain": value}),
+        ("/api/series/messages_sent", {"segment": value}),
+        ("/api/series/messages_sent", {"segment": f"plan={value}", "from": value}),
+        ("/api/decomposition", {"metric": value}),
+        ("/api/digest", {"owner": value, "period": value}),
+    ]:
+        response = client.get(path, params=params, follow_redirects=False)
+        assert 400 <= response.status_code < 500, (path, params, response.text[:300])
+        assert response.json()["status"] == response.status_code
+        assert "root:" not in response.text
+    assert client.get("/api/metrics/churn_rate").status_code == 200
+
+
+def test_the_snapshot_is_opened_read_only(shared):
+    app = create_app(shared[1].snapshots_dir)
+    with app.state.source.reading() as reading, pytest.raises(duckdb.Error, match="read-only"):
+        reading.con.execute("create table written (i integer)")
+    app.state.source.close()
+    assert app.state.source.open_connections == 0
+
+
+def test_no_snapshot_yet_is_503_until_one_is_published(tmp_path, monkeypatch):
+    paths = setup_env(tmp_path, monkeypatch)
+    with TestClient(create_app(paths.snapshots_dir)) as client:
+        assert "no snapshot published yet" in error_of(client.get("/healthz"), 503)
+        assert "no snapshot published yet" in error_of(client.get("/api/metrics"), 503)
+        make_warehouse(paths)
+        run_id = publish_ok(paths).run_id
+        assert client.get("/healthz").json()["snapshot"] == run_id
+
+
+def test_a_publish_is_served_by_the_next_request_without_a_restart(tmp_path, monkeypatch):
+    paths = setup_env(tmp_path, monkeypatch)
+    make_warehouse(paths)
+    first = publish_ok(paths).run_id
+    app = create_app(paths.snapshots_dir)
+    source = app.state.source
+    with TestClient(app) as client:
+        old = client.get("/api/metrics")
+        assert old.json()["snapshot"] == first
+        old_connection = source._opened.con
+        # A request that started before the publish keeps reading its snapshot.
+        with source.reading() as in_flight:
+            second = publish_ok(paths).run_id
+            fresh = client.get("/api/metrics", headers={"If-None-Match": old.headers["etag"]})
+            assert fresh.status_code == 200  # the old tag no longer matches
+            assert fresh.json()["snapshot"] == second
+            assert fresh.headers["etag"].startswith(f'"{second}.')
+            assert in_flight.run_id == first
+            assert in_flight.con.execute("select count(*) from dim_metrics").fetchone()[0] > 0
+            assert source.open_connections == 2
+        # ... and the old snapshot's connection is closed once that request is done.
+        assert source.open_connections == 1
+        with pytest.raises(duckdb.ConnectionException, match="closed"):
+            old_connection.execute("select 1")
+
+        # Concurrent clients across a rollback: every answer whole, from one of the two.
+        seen: list[str] = []
+
+        def hammer() -> None:
+            for _ in range(5):
+                response = client.get("/api/latest")
+                assert response.status_code == 200
+                seen.append(response.json()["snapshot"])
+
+        threads = [threading.Thread(target=hammer) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        result = CliRunner().invoke(cli, ["rollback"])
+        assert result.exit_code == 0, result.output
+        for thread in threads:
+            thread.join()
+        assert len(seen) == 30 and set(seen) <= {first, second}
+        assert client.get("/healthz").json()["snapshot"] == first
+        assert source.open_connections == 1
+    assert source.open_connections == 0  # closed at shutdown
+
+
+def test_serve_binds_loopback_by_default(monkeypatch, shared):
+    setup_env(shared[0], monkeypatch)
+    calls = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: calls.append(kwargs))
+    result = CliRunner().invoke(cli, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert calls[0]["host"] == "127.0.0.1" and calls[0]["port"] == 8123
+    assert f"serving snapshot {shared[2]}" in result.stderr
+
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])  # noqa: S104
+    assert "warning: listening on 0.0.0.0: the API has no authentication" in result.stderr
+    assert CliRunner().invoke(cli, ["serve", "--port", "70000"]).exit_code == 2
