@@ -34,21 +34,26 @@ def serve(host: str, port: int, log_level: str) -> None:
     A publish or a rollback is picked up by the next request, without a restart. Every
     endpoint, parameter and status: docs/serve.md. Stop with Ctrl-C.
     """
-    import uvicorn
-
     from northstar.paths import Paths
-    from northstar.serve import create_app
+    from northstar.serve import create_app, server
 
     paths = Paths.discover()
-    app = create_app(paths.snapshots_dir)
-    current = app.state.source.current_run_id()
-    if current is None:
-        progress(
-            f"warning: no snapshot in {paths.snapshots_dir} yet: every endpoint answers 503 "
-            "until one is published"
-        )
-    else:
-        progress(f"serving snapshot {current} from {paths.snapshots_dir}")
-    if host not in LOOPBACK:
-        progress(f"warning: listening on {host}: the API has no authentication")
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "info")
+    sock = server.bind(host, port)
+    try:
+        app = create_app(paths.snapshots_dir)
+        current = app.state.source.current_run_id()
+        if current is None:
+            progress(
+                f"warning: no snapshot in {paths.snapshots_dir} yet: every endpoint answers "
+                "503 until one is published"
+            )
+        else:
+            progress(f"serving snapshot {current} from {paths.snapshots_dir}")
+        if host not in LOOPBACK:
+            progress(f"warning: listening on {host}: the API has no authentication")
+        bound_host, bound_port = sock.getsockname()[:2]
+        where = f"[{bound_host}]" if ":" in bound_host else bound_host
+        progress(f"listening on http://{where}:{bound_port} (GET /api lists the endpoints)")
+        server.run(app, sock, log_level)
+    finally:
+        sock.close()

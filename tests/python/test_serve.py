@@ -5,6 +5,7 @@ snapshot id, and a publish picked up by the next request without a restart."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import warnings
 from urllib.parse import quote
@@ -245,15 +246,30 @@ def test_a_publish_is_served_by_the_next_request_without_a_restart(tmp_path, mon
     assert source.open_connections == 0  # closed at shutdown
 
 
-def test_serve_binds_loopback_by_default(monkeypatch, shared):
+def test_serve_binds_loopback_by_default_and_says_why_it_cannot_listen(monkeypatch, shared):
     setup_env(shared[0], monkeypatch)
-    calls = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: calls.append(kwargs))
-    result = CliRunner().invoke(cli, ["serve", "--port", "8123"])
-    assert result.exit_code == 0, result.output
-    assert calls[0]["host"] == "127.0.0.1" and calls[0]["port"] == 8123
-    assert f"serving snapshot {shared[2]}" in result.stderr
+    bound = []
 
-    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
+    def no_server(app, sock, log_level):
+        bound.append(sock.getsockname())
+
+    monkeypatch.setattr("northstar.serve.server.run", no_server)
+    result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    host, port = bound[0]
+    assert host == "127.0.0.1" and port > 0
+    assert f"serving snapshot {shared[2]}" in result.stderr
+    assert f"listening on http://127.0.0.1:{port}" in result.stderr
+
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "0"])
     assert "warning: listening on 0.0.0.0: the API has no authentication" in result.stderr
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    result = CliRunner().invoke(cli, ["serve", "--host", "no-such-host.invalid"])
+    assert result.exit_code == 2
+    assert "error: --host: cannot listen on 'no-such-host.invalid'" in result.stderr
     assert CliRunner().invoke(cli, ["serve", "--port", "70000"]).exit_code == 2
