@@ -27,8 +27,15 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
     show_default=True,
     help="uvicorn's log level (info logs one line per request).",
 )
+@click.option(
+    "--cache-mb",
+    type=click.IntRange(min=0),
+    default=64,
+    show_default=True,
+    help="Memory for answers already made, per snapshot (0: run every query).",
+)
 @handle_errors
-def serve(host: str, port: int, log_level: str) -> None:
+def serve(host: str, port: int, log_level: str, cache_mb: int) -> None:
     """Serve the current snapshot as a read-only JSON API (and the digest as HTML).
 
     A publish or a rollback is picked up by the next request, without a restart. Every
@@ -40,7 +47,7 @@ def serve(host: str, port: int, log_level: str) -> None:
     paths = Paths.discover()
     sock = server.bind(host, port)
     try:
-        app = create_app(paths.snapshots_dir)
+        app = create_app(paths.snapshots_dir, cache_bytes=cache_mb * 1024 * 1024)
         current = app.state.source.current_run_id()
         if current is None:
             progress(

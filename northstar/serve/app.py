@@ -21,11 +21,13 @@ from starlette.routing import Route
 
 from northstar.errors import NorthstarError
 from northstar.serve import endpoints
+from northstar.serve.cache import ResponseCache
 from northstar.serve.http import (
     HTML_TYPE,
     JSON_TYPE,
     NO_STORE,
     SNAPSHOT_HEADER,
+    encode,
     error,
     error_response,
     etag,
@@ -59,15 +61,23 @@ ROUTES: dict[str, tuple[Produce, tuple[str, ...], str]] = {
 def snapshot_endpoint(produce: Produce, allowed: tuple[str, ...], media_type: str) -> Callable:
     def handle(request: Request) -> Response:
         source: SnapshotSource = request.app.state.source
+        cache: ResponseCache = request.app.state.cache
         try:
             params = read_params(request, allowed)
-            # Revalidation costs one readlink: no connection, no query.
+            # Revalidation and answers already made cost one readlink: no connection, no query.
             current = source.current_run_id()
-            if current is not None and matches(request, etag(current, request)):
-                return not_modified(current, etag(current, request))
+            if current is not None:
+                tag = etag(current, request)
+                if matches(request, tag):
+                    return not_modified(current, tag)
+                body = cache.get(tag)
+                if body is not None:
+                    return ok(body, current, tag, media_type)
             with source.reading() as reading:
-                payload = produce(reading, dict(request.path_params), params)
-            return ok(payload, reading.run_id, etag(reading.run_id, request), media_type)
+                body = encode(produce(reading, dict(request.path_params), params))
+            tag = etag(reading.run_id, request)
+            cache.put(reading.run_id, tag, body)
+            return ok(body, reading.run_id, tag, media_type)
         except (NorthstarError, duckdb.Error) as err:
             return error_response(err)
 
@@ -103,8 +113,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error(exc.status_code, str(exc.detail))
 
 
-def create_app(snapshots_dir: Path | None = None) -> Starlette:
-    """The app over `snapshots_dir` (default: the project's, $NORTHSTAR_SNAPSHOTS_DIR)."""
+CACHE_BYTES = 64 * 1024 * 1024
+
+
+def create_app(snapshots_dir: Path | None = None, cache_bytes: int = CACHE_BYTES) -> Starlette:
+    """The app over `snapshots_dir` (default: the project's, $NORTHSTAR_SNAPSHOTS_DIR),
+    keeping up to `cache_bytes` of answers in memory (0: none, every request queries)."""
     if snapshots_dir is None:
         from northstar.paths import Paths
 
@@ -130,4 +144,5 @@ def create_app(snapshots_dir: Path | None = None) -> Starlette:
     # and a name never turns into another endpoint by way of a redirect.
     app.router.redirect_slashes = False
     app.state.source = source
+    app.state.cache = ResponseCache(cache_bytes)
     return app

@@ -59,8 +59,12 @@ def json_body(payload: Any) -> bytes:
     return json.dumps(payload, default=plain, allow_nan=False, separators=(",", ":")).encode()
 
 
-def ok(payload: Any, run_id: str, tag: str, media_type: str = JSON_TYPE) -> Response:
-    body = payload.encode() if isinstance(payload, str) else json_body(payload)
+def encode(payload: Any) -> bytes:
+    """An endpoint's answer as bytes: HTML as it is, anything else as JSON."""
+    return payload.encode() if isinstance(payload, str) else json_body(payload)
+
+
+def ok(body: bytes, run_id: str, tag: str, media_type: str = JSON_TYPE) -> Response:
     return Response(body, media_type=media_type, headers=cache_headers(run_id, tag))
 
 

@@ -18,6 +18,7 @@ from test_cli_fuzz import HOSTILE
 
 from northstar.cli import cli
 from northstar.serve import create_app
+from northstar.serve.cache import ResponseCache
 
 with warnings.catch_warnings():
     # Starlette 1.10 asks for httpx2 (not pinned); the pinned httpx works as it is.
@@ -273,3 +274,30 @@ def test_serve_binds_loopback_by_default_and_says_why_it_cannot_listen(monkeypat
     assert result.exit_code == 2
     assert "error: --host: cannot listen on 'no-such-host.invalid'" in result.stderr
     assert CliRunner().invoke(cli, ["serve", "--port", "70000"]).exit_code == 2
+
+
+def test_answers_are_kept_per_snapshot_and_bounded(shared):
+    app = create_app(shared[1].snapshots_dir)
+    cache = app.state.cache
+    with TestClient(app) as client:
+        first = client.get("/api/series/messages_sent?segment=plan")
+        again = client.get("/api/series/messages_sent?segment=plan")
+        assert (cache.misses, cache.hits, len(cache)) == (1, 1, 1)
+        assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+        client.get("/api/series/nope")  # an error is never kept
+        assert len(cache) == 1
+
+    bounded = ResponseCache(max_bytes=10)
+    for tag in "abc":
+        bounded.put("run-1", tag, b"1234")
+    assert bounded.size == 8 and bounded.get("a") is None and bounded.get("c") == b"1234"
+    bounded.put("run-2", "d", b"12")  # another snapshot: the first one's answers go
+    assert (len(bounded), bounded.size) == (1, 2)
+    nothing = ResponseCache(max_bytes=0)
+    nothing.put("run-1", "a", b"x")
+    assert nothing.get("a") is None
+
+    with TestClient(create_app(shared[1].snapshots_dir, cache_bytes=0)) as client:
+        client.get("/api/latest")
+        client.get("/api/latest")
+        assert len(client.app.state.cache) == 0
