@@ -1,8 +1,10 @@
 """The `northstar serve` ASGI app (Starlette): read-only GET routes over the current
 snapshot. docs/serve.md lists every endpoint, its parameters and its answers.
 
-Handlers are plain functions, so Starlette runs them in its thread pool: a DuckDB query
-never blocks the event loop, and each request reads through its own cursor.
+A request for an answer already made (a 304, or one kept in the answer cache) is served
+on the event loop; anything that queries DuckDB runs in Starlette's thread pool, through
+the request's own cursor, so a query never blocks the loop; and concurrent requests for
+the same answer wait for one query instead of each running it (serve/cache.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from starlette.routing import Route
 
 from northstar.errors import NorthstarError
 from northstar.serve import endpoints
-from northstar.serve.cache import ResponseCache
+from northstar.serve.cache import Flights, ResponseCache
 from northstar.serve.http import (
     HTML_TYPE,
     JSON_TYPE,
@@ -59,13 +61,19 @@ ROUTES: dict[str, tuple[Produce, tuple[str, ...], str]] = {
 
 
 def snapshot_endpoint(produce: Produce, allowed: tuple[str, ...], media_type: str) -> Callable:
-    def handle(request: Request) -> Response:
+    def answer(request: Request, params: dict[str, str]) -> tuple[str, bytes]:
+        with request.app.state.source.reading() as reading:
+            return reading.run_id, encode(produce(reading, dict(request.path_params), params))
+
+    async def handle(request: Request) -> Response:
         source: SnapshotSource = request.app.state.source
         cache: ResponseCache = request.app.state.cache
         try:
             params = read_params(request, allowed)
-            # Revalidation and answers already made cost one readlink: no connection, no query.
+            # A revalidation or an answer already made costs one readlink, on the event
+            # loop: no thread, no connection, no query.
             current = source.current_run_id()
+            tag = None
             if current is not None:
                 tag = etag(current, request)
                 if matches(request, tag):
@@ -73,11 +81,10 @@ def snapshot_endpoint(produce: Produce, allowed: tuple[str, ...], media_type: st
                 body = cache.get(tag)
                 if body is not None:
                     return ok(body, current, tag, media_type)
-            with source.reading() as reading:
-                body = encode(produce(reading, dict(request.path_params), params))
-            tag = etag(reading.run_id, request)
-            cache.put(reading.run_id, tag, body)
-            return ok(body, reading.run_id, tag, media_type)
+            run_id, body = await request.app.state.flights.run(tag, answer, request, params)
+            tag = etag(run_id, request)
+            cache.put(run_id, tag, body)
+            return ok(body, run_id, tag, media_type)
         except (NorthstarError, duckdb.Error) as err:
             return error_response(err)
 
@@ -145,4 +152,5 @@ def create_app(snapshots_dir: Path | None = None, cache_bytes: int = CACHE_BYTES
     app.router.redirect_slashes = False
     app.state.source = source
     app.state.cache = ResponseCache(cache_bytes)
+    app.state.flights = Flights()
     return app

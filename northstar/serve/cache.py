@@ -4,12 +4,21 @@ not run the query again.
 
 Bounded by bytes (least recently used first out); only the current snapshot's answers are
 kept: the first answer from another snapshot empties the cache. Errors are never kept.
+
+`Flights` makes concurrent misses of one answer share one query: when 50 dashboards open
+at once after a publish, the first request of a URL runs it and the other 49 wait for its
+result, instead of 50 identical queries queueing for the thread pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 
 
 class ResponseCache:
@@ -50,3 +59,32 @@ class ResponseCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class Flights:
+    """Answers being made, by ETag (used on the event loop only, so no lock)."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, asyncio.Future[Any]] = {}
+
+    async def run(self, tag: str | None, work: Callable[..., Any], *args: Any) -> Any:
+        """`work(*args)` in the thread pool, or the result of the same tag's run already
+        under way. A run that fails shares nothing: each waiter then runs `work` itself,
+        so it gets its own error."""
+        if tag is None:
+            return await run_in_threadpool(work, *args)
+        running = self._running.get(tag)
+        if running is not None:
+            shared = await asyncio.shield(running)
+            if shared is not None:
+                return shared
+            return await run_in_threadpool(work, *args)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._running[tag] = future
+        result = None
+        try:
+            result = await run_in_threadpool(work, *args)
+            return result
+        finally:
+            del self._running[tag]
+            future.set_result(result)

@@ -4,6 +4,7 @@ snapshot id, and a publish picked up by the next request without a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -17,8 +18,9 @@ from snapshot_helpers import make_warehouse, publish_ok, setup_env
 from test_cli_fuzz import HOSTILE
 
 from northstar.cli import cli
+from northstar.errors import NotFoundError
 from northstar.serve import create_app
-from northstar.serve.cache import ResponseCache
+from northstar.serve.cache import Flights, ResponseCache
 
 with warnings.catch_warnings():
     # Starlette 1.10 asks for httpx2 (not pinned); the pinned httpx works as it is.
@@ -301,3 +303,31 @@ def test_answers_are_kept_per_snapshot_and_bounded(shared):
         client.get("/api/latest")
         client.get("/api/latest")
         assert len(client.app.state.cache) == 0
+
+
+def test_concurrent_misses_of_one_answer_share_one_query():
+    calls: list[int] = []
+    release = threading.Event()
+
+    def work(fail: bool) -> tuple[str, bytes]:
+        calls.append(1)
+        release.wait(5)
+        if fail:
+            raise NotFoundError("no such thing")
+        return "run-1", b"body"
+
+    async def ten_at_once(fail: bool) -> list:
+        flights = Flights()
+        tasks = [asyncio.create_task(flights.run("tag", work, fail)) for _ in range(10)]
+        await asyncio.sleep(0.2)  # all ten are waiting before the first run ends
+        release.set()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert asyncio.run(ten_at_once(False)) == [("run-1", b"body")] * 10
+    assert len(calls) == 1
+    calls.clear()
+    release.clear()
+    # A failed run shares nothing: every waiter runs it and gets its own error.
+    results = asyncio.run(ten_at_once(True))
+    assert all(isinstance(result, NotFoundError) for result in results)
+    assert len(calls) == 10
