@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import signal
 import statistics
@@ -159,6 +160,8 @@ def main() -> int:
     if args.clients < 1 or args.requests < args.clients:
         parser.error("--clients must be >= 1 and --requests >= --clients")
 
+    # The machine is the client's too, and maybe others': say how busy it was.
+    load_before = os.getloadavg()[0]
     server, base = start_server(args.cache_mb, timeout=120)
     publisher: subprocess.Popen[str] | None = None
     try:
@@ -191,7 +194,8 @@ def main() -> int:
     done = len(every)
     print(
         f"northstar serve (--cache-mb {args.cache_mb}), {args.clients} concurrent clients, "
-        f"{done} requests in {wall:.1f} s"
+        f"{done} requests in {wall:.1f} s; load average {load_before:.1f} at start, "
+        f"{os.getloadavg()[0]:.1f} at the end, {os.cpu_count()} CPUs"
     )
     print(f"  {'all':60s} {timings(every)}   {done / wall:.0f} req/s")
     for path, values in latencies.items():

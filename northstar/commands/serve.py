@@ -32,7 +32,8 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
     type=click.IntRange(min=0),
     default=64,
     show_default=True,
-    help="Memory for answers already made, per snapshot (0: run every query).",
+    help="Memory for answers already made, for the current snapshot (0: keep none; "
+    "concurrent requests for one answer still share one query).",
 )
 @handle_errors
 def serve(host: str, port: int, log_level: str, cache_mb: int) -> None:
