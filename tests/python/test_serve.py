@@ -64,10 +64,18 @@ def test_every_endpoint_answers_from_the_current_snapshot(client, shared):
         assert response.headers["x-northstar-snapshot"] == run_id
     latest = client.get("/api/latest").json()["metrics"]
     assert {row["metric_name"]: row["status"] for row in latest}["churn_rate"] == "breach"
-    digest = client.get("/api/digest")
-    assert digest.headers["content-type"] == "text/html; charset=utf-8"
-    assert digest.text.startswith("<!DOCTYPE html>")
-    assert "churn_rate" in digest.text or "Churn rate" in digest.text
+    head = client.head("/api/latest")
+    assert head.status_code == 200 and head.content == b""
+
+
+def test_the_digest_is_the_html_the_cli_writes(client, shared, monkeypatch, tmp_path):
+    setup_env(shared[0], monkeypatch)
+    written = CliRunner().invoke(cli, ["digest", "--out", str(tmp_path)])
+    assert written.exit_code == 0, written.output
+    [html] = tmp_path.glob("*.html")
+    served = client.get("/api/digest")
+    assert served.headers["content-type"] == "text/html; charset=utf-8"
+    assert served.content == html.read_bytes()
 
 
 def test_the_snapshot_endpoint_keeps_server_paths_to_itself(client, shared):
