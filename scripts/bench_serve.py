@@ -183,7 +183,7 @@ def main() -> int:
             if publisher.returncode != 0:
                 print(output[-3000:], file=sys.stderr)
                 raise SystemExit(f"northstar publish failed (exit {publisher.returncode})")
-            published = re.search(r"published snapshot (\S+)", output)
+            published = re.search(r"published snapshot ([A-Za-z0-9_-]+)", output)
         after = httpx.get(f"{base}/healthz", timeout=30).json()["snapshot"]
     finally:
         if publisher is not None and publisher.poll() is None:
