@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from northstar.errors import NorthstarError
+from northstar.query.catalog import shown
 from northstar.serve import endpoints
 from northstar.serve.cache import Flights, ResponseCache
 from northstar.serve.http import (
@@ -114,7 +115,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods answer in JSON too, like every other error."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return error(404, f"no endpoint {request.url.path!r}; GET /api lists them")
+        return error(404, f"no endpoint {shown(request.url.path)}; GET /api lists them")
     if exc.status_code == 405:
         return error(405, f"{request.method} is not allowed: the API is read-only (GET)")
     return error(exc.status_code, str(exc.detail))
@@ -125,7 +126,7 @@ CACHE_BYTES = 64 * 1024 * 1024
 
 def create_app(snapshots_dir: Path | None = None, cache_bytes: int = CACHE_BYTES) -> Starlette:
     """The app over `snapshots_dir` (default: the project's, $NORTHSTAR_SNAPSHOTS_DIR),
-    keeping up to `cache_bytes` of answers in memory (0: none, every request queries)."""
+    keeping up to `cache_bytes` of answers in memory (0: none)."""
     if snapshots_dir is None:
         from northstar.paths import Paths
 

@@ -52,9 +52,10 @@ def metric(reading: Reading, path: Params, params: Params) -> dict[str, Any]:
 
 
 def series(reading: Reading, path: Params, params: Params) -> dict[str, Any]:
-    # Checked here first so the message names the parameter as the URL spells it.
-    for key in ("from", "to"):
-        parse_date(params.get(key), key)
+    # Checked here first so the messages name the parameters as the URL spells them.
+    start, end = (parse_date(params.get(key), key) for key in ("from", "to"))
+    if start and end and start > end:
+        raise InvalidInputError(f"from {start} is after to {end}")
     found = query_series(
         reading.con,
         path["metric"],

@@ -139,7 +139,7 @@ def test_refusals_are_json_naming_the_problem(client):
     assert "from: '2026-02-30' is not a date" in error_of(
         client.get("/api/series/messages_sent?from=2026-02-30"), 400
     )
-    assert "--from 2026-09-21 is after --to 2026-09-07" in error_of(
+    assert "from 2026-09-21 is after to 2026-09-07" in error_of(
         client.get("/api/series/messages_sent?from=2026-09-21&to=2026-09-07"), 400
     )
     assert "unknown parameter 'segmnet'" in error_of(
