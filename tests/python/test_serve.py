@@ -219,6 +219,8 @@ def test_a_publish_is_served_by_the_next_request_without_a_restart(tmp_path, mon
     with TestClient(app) as client:
         old = client.get("/api/metrics")
         assert old.json()["snapshot"] == first
+        client.get("/api/latest")
+        assert source.opened_count == 1  # one connection per snapshot, not per request
         old_connection = source._opened.con
         # A request that started before the publish keeps reading its snapshot.
         with source.reading() as in_flight:
@@ -229,7 +231,7 @@ def test_a_publish_is_served_by_the_next_request_without_a_restart(tmp_path, mon
             assert fresh.headers["etag"].startswith(f'"{second}.')
             assert in_flight.run_id == first
             assert in_flight.con.execute("select count(*) from dim_metrics").fetchone()[0] > 0
-            assert source.open_connections == 2
+            assert source.open_connections == 2 and source.opened_count == 2
         # ... and the old snapshot's connection is closed once that request is done.
         assert source.open_connections == 1
         with pytest.raises(duckdb.ConnectionException, match="closed"):
