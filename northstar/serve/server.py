@@ -28,5 +28,9 @@ def run(app: object, sock: socket.socket, log_level: str) -> None:
     config = uvicorn.Config(app, log_level=log_level, access_log=log_level in ("info", "debug"))
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down cleanly on Ctrl-C / SIGINT, then raises it again for the
+        # caller: stopping the server is how it ends, not an error (exit 0, not Click's 1).
+        pass
     finally:
         sock.close()

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 import warnings
+from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
+import httpx
 import pytest
 from click.testing import CliRunner
 from snapshot_helpers import make_warehouse, publish_ok, setup_env
@@ -341,3 +347,32 @@ def test_concurrent_misses_of_one_answer_share_one_query():
     results = asyncio.run(ten_at_once(True))
     assert all(isinstance(result, NotFoundError) for result in results)
     assert len(calls) == 10
+
+
+def test_the_command_serves_over_a_real_socket_until_interrupted(shared, monkeypatch):
+    """End to end once: `northstar serve --port 0` under uvicorn, one request, Ctrl-C."""
+    setup_env(shared[0], monkeypatch)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "northstar"), "serve", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        for line in server.stderr:
+            if "listening on " in line:
+                base = line.split("listening on ")[1].split()[0]
+                break
+        else:
+            pytest.fail("the server never said where it listens")
+        for _ in range(100):
+            try:
+                answer = httpx.get(f"{base}/api/latest", timeout=10)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert answer.status_code == 200 and answer.json()["snapshot"] == shared[2]
+        assert base.startswith("http://127.0.0.1:")
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=20) == 0
