@@ -86,6 +86,15 @@ def stop(server: subprocess.Popen[str]) -> None:
             server.wait()
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """A process's user + system CPU time so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def mix(base: str) -> list[str]:
     """What a dashboard asks: the catalog, the latest statuses, the North Star's series
     (total and by its first segment), one metric's card and the snapshot."""
@@ -174,8 +183,14 @@ def main() -> int:
                 stderr=subprocess.STDOUT,
                 text=True,
             )
+        server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
         latencies, failures, snapshots, wall = asyncio.run(
             load(base, paths, args.clients, args.requests, args.timeout)
+        )
+        client_cpu = time.process_time() - client_cpu
+        server_after = cpu_seconds(server.pid)
+        server_cpu = (
+            None if server_cpu is None or server_after is None else server_after - server_cpu
         )
         published = None
         if publisher is not None:
@@ -200,6 +215,11 @@ def main() -> int:
     print(f"  {'all':60s} {timings(every)}   {done / wall:.0f} req/s")
     for path, values in latencies.items():
         print(f"  {path[:60]:60s} {timings(values)}   n={len(values)}")
+    if server_cpu is not None:
+        print(
+            f"  CPU during the run: server {server_cpu:.1f} s "
+            f"({server_cpu / max(done, 1) * 1000:.2f} ms a request), clients {client_cpu:.1f} s"
+        )
     print(f"  snapshots served: {dict(snapshots)} (before {before}, after {after})")
     if args.publish:
         new = published.group(1) if published else None
