@@ -214,6 +214,12 @@ def test_no_snapshot_yet_is_503_until_one_is_published(tmp_path, monkeypatch):
         make_warehouse(paths)
         run_id = publish_ok(paths).run_id
         assert client.get("/healthz").json()["snapshot"] == run_id
+        # `current` pointing at a snapshot that is not there: 503 naming the way out.
+        link = paths.snapshots_dir / "current"
+        link.unlink()
+        link.symlink_to("20990101T000000Z-000000")
+        message = error_of(client.get("/api/latest"), 503)
+        assert "missing or incomplete: run `northstar rollback`" in message
 
 
 def test_a_publish_is_served_by_the_next_request_without_a_restart(tmp_path, monkeypatch):
