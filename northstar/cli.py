@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "explain": "northstar.commands.explain:explain",
     "digest": "northstar.commands.digest:digest",
     "alerts": "northstar.commands.alerts:alerts",
+    "serve": "northstar.commands.serve:serve",
     "validate": "northstar.commands.validate:validate",
     "semantic": "northstar.commands.semantic:semantic",
     "sync": "northstar.commands.sync:sync",

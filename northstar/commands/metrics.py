@@ -20,7 +20,8 @@ def metrics(name: str | None, fmt: str, run_id: str | None) -> None:
     show one metric: NAME."""
     from northstar.publish import reader
     from northstar.query import Catalog, latest_values, metric_card, render_card, render_tree
-    from northstar.query.formats import plain, render_json
+    from northstar.query.catalog import catalog_payload
+    from northstar.query.formats import render_json
 
     snapshot = reader.resolve(run_id=run_id)
     con = reader.connect(snapshot)
@@ -30,21 +31,10 @@ def metrics(name: str | None, fmt: str, run_id: str | None) -> None:
             card = metric_card(con, catalog, name)
             click.echo(render_json(card) if fmt == "json" else render_card(card))
             return
-        latest = latest_values(con)
         if fmt == "json":
-            rows = [
-                {
-                    **{key: plain(value) for key, value in metric.items()},
-                    "latest": {
-                        key: plain(value)
-                        for key, value in (latest.get(metric["metric_name"]) or {}).items()
-                    }
-                    or None,
-                }
-                for metric in catalog.metrics
-            ]
+            rows = catalog_payload(con, catalog)
             click.echo(render_json({"snapshot": snapshot.run_id, "metrics": rows}))
         else:
-            click.echo(render_tree(catalog, latest))
+            click.echo(render_tree(catalog, latest_values(con)))
     finally:
         con.close()

@@ -105,6 +105,23 @@ def latest_values(con: duckdb.DuckDBPyConnection, grain: str | None = None) -> d
     return by_metric(read_latest(con, grain=grain))
 
 
+def catalog_payload(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> list[dict[str, Any]]:
+    """Every metric's definition with its latest complete week (or null), JSON-ready:
+    `metrics --format json` and `serve`'s /api/metrics."""
+    latest = latest_values(con)
+    return [
+        {
+            **{key: plain(value) for key, value in metric.items()},
+            "latest": {
+                key: plain(value)
+                for key, value in (latest.get(metric["metric_name"]) or {}).items()
+            }
+            or None,
+        }
+        for metric in catalog.metrics
+    ]
+
+
 def _describe(metric: dict[str, Any], latest: dict[str, Any] | None, tag: str = "") -> str:
     parts = [f"{metric['label']} ({metric['metric_name']}){tag}"]
     if metric.get("owner"):

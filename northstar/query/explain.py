@@ -406,47 +406,48 @@ def _signed(value: Any, unit: str | None) -> str:
     return ("-" if value < 0 and text.strip("0.,%") else "+") + text
 
 
+def explanation_payload(explanation: Explanation) -> dict[str, Any]:
+    """The explanation as JSON-ready data: `explain --json` and `serve`'s /api/decomposition."""
+    e = explanation
+    unit = e.metric.get("unit")
+    return {
+        "metric": e.metric["metric_name"],
+        "label": e.metric.get("label"),
+        "unit": unit,
+        "grain": e.grain,
+        "period_start": plain(e.period_start),
+        "previous_period_start": plain(e.previous_period_start),
+        "is_complete_period": e.is_complete_period,
+        "value": plain(e.value),
+        "previous_value": plain(e.previous_value),
+        "change_abs": plain(e.change_abs),
+        "decompositions": [
+            {
+                "decomposition": decomposition,
+                "breakdown": breakdown,
+                "components": [{key: plain(row[key]) for key in COMPONENT_COLUMNS} for row in rows],
+            }
+            for decomposition, breakdown, rows in e.sections
+        ],
+        "movers": [{key: plain(row[key]) for key in MOVER_COLUMNS} for row in e.movers],
+        "source": e.source,
+        "not_shown": e.notes,
+        # not a decomposition: each value's own change, which do not add up
+        "segment_changes": [
+            {
+                "breakdown": breakdown,
+                "values": [{key: plain(row[key]) for key in COMPONENT_COLUMNS} for row in rows],
+            }
+            for breakdown, rows in e.segment_changes
+        ],
+    }
+
+
 def render(explanation: Explanation, fmt: str = "table") -> str:
     e = explanation
     unit = e.metric.get("unit")
     if fmt == "json":
-        return render_json(
-            {
-                "metric": e.metric["metric_name"],
-                "label": e.metric.get("label"),
-                "unit": unit,
-                "grain": e.grain,
-                "period_start": plain(e.period_start),
-                "previous_period_start": plain(e.previous_period_start),
-                "is_complete_period": e.is_complete_period,
-                "value": plain(e.value),
-                "previous_value": plain(e.previous_value),
-                "change_abs": plain(e.change_abs),
-                "decompositions": [
-                    {
-                        "decomposition": decomposition,
-                        "breakdown": breakdown,
-                        "components": [
-                            {key: plain(row[key]) for key in COMPONENT_COLUMNS} for row in rows
-                        ],
-                    }
-                    for decomposition, breakdown, rows in e.sections
-                ],
-                "movers": [{key: plain(row[key]) for key in MOVER_COLUMNS} for row in e.movers],
-                "source": e.source,
-                "not_shown": e.notes,
-                # not a decomposition: each value's own change, which do not add up
-                "segment_changes": [
-                    {
-                        "breakdown": breakdown,
-                        "values": [
-                            {key: plain(row[key]) for key in COMPONENT_COLUMNS} for row in rows
-                        ],
-                    }
-                    for breakdown, rows in e.segment_changes
-                ],
-            }
-        )
+        return render_json(explanation_payload(e))
     label = e.metric.get("label") or e.metric["metric_name"]
     state = "" if e.is_complete_period else " (running, not complete)"
     lines = [

@@ -168,19 +168,22 @@ def query_series(
     return Series(definition, grain, segment_name, segment_value, rows_as_dicts(cursor))
 
 
+def series_payload(series: Series) -> dict[str, Any]:
+    """The series as JSON-ready data: `query --format json` and `serve`'s /api/series."""
+    return {
+        "metric": series.metric["metric_name"],
+        "label": series.metric["label"],
+        "unit": series.metric["unit"],
+        "grain": series.grain,
+        "segment_name": series.segment_name,
+        "segment_value": series.segment_value,
+        "rows": [{key: plain(row[key]) for key in COLUMNS} for row in series.rows],
+    }
+
+
 def render(series: Series, fmt: str) -> str:
     if fmt == "json":
-        return render_json(
-            {
-                "metric": series.metric["metric_name"],
-                "label": series.metric["label"],
-                "unit": series.metric["unit"],
-                "grain": series.grain,
-                "segment_name": series.segment_name,
-                "segment_value": series.segment_value,
-                "rows": [{key: plain(row[key]) for key in COLUMNS} for row in series.rows],
-            }
-        )
+        return render_json(series_payload(series))
     if fmt == "csv":
         return render_csv(COLUMNS, [[row[key] for key in COLUMNS] for row in series.rows])
     unit = series.metric.get("unit")

@@ -99,6 +99,7 @@ ENV_UNSAFE = {"a\x00b"}
 BASELINE: dict[str, list[str]] = {
     "generate": ["--accounts", "1", "--days", "1"],
     "demo": ["--accounts", "1", "--days", "1"],
+    "serve": ["--port", "0"],  # any free port: never one a real server holds
 }
 REQUIRED_ARGUMENTS: dict[str, list[str]] = {
     "query": ["messages_sent"],
@@ -106,7 +107,7 @@ REQUIRED_ARGUMENTS: dict[str, list[str]] = {
 }
 # Variables read from the environment (northstar.paths...), with commands that use them.
 LOCATIONS = {
-    "NORTHSTAR_SNAPSHOTS_DIR": ["snapshots", "metrics", "rollback"],
+    "NORTHSTAR_SNAPSHOTS_DIR": ["snapshots", "metrics", "rollback", "serve"],
     "NORTHSTAR_DUCKDB_PATH": ["publish", "build"],
     "NORTHSTAR_RAW_DIR": ["info"],
     "DBT_PROFILES_DIR": ["build"],
@@ -188,6 +189,11 @@ def stub_dbt(args, paths, **_kwargs):
     raise DbtError(args, 2, ["(the fuzz test's stub: no real dbt)"])
 
 
+def no_server(app, sock, log_level):
+    """`serve` gets as far as a bound socket, and never serves forever."""
+    sock.close()
+
+
 def refuse_semantic_write(*_args, **_kwargs):
     raise AssertionError("the fuzz test must never regenerate the semantic layer")
 
@@ -256,6 +262,7 @@ def test_every_command_and_option_survives_hostile_values(scratch, monkeypatch, 
 
     monkeypatch.setattr(northstar.build, "run_dbt", stub_dbt)
     monkeypatch.setattr(northstar.semantic, "write", refuse_semantic_write)
+    monkeypatch.setattr("northstar.serve.server.run", no_server)
     monkeypatch.setattr(northstar.generated.GeneratedFiles, "write", refuse_generated_write)
     monkeypatch.chdir(scratch["cwd"])
     for key, value in scratch["env"].items():
