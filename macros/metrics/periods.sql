@@ -43,3 +43,10 @@
 {% macro spark__northstar_timestamp_add(datepart, interval, expr) -%}
     timestampadd({{ datepart | upper }}, {{ interval }}, {{ expr }})
 {%- endmacro %}
+
+
+{#- northstar_day_is_complete(day: date sql, as_of_at: timestamp sql) -> boolean sql: the
+    day ended at or before the reference time, int_period_spine's rule for a period. -#}
+{% macro northstar_day_is_complete(day, as_of_at) -%}
+    cast({{ northstar_period_shift('day', 1, day) }} as {{ dbt.type_timestamp() }}) <= {{ as_of_at }}
+{%- endmacro %}
