@@ -45,8 +45,10 @@
 {%- endmacro %}
 
 
-{#- northstar_day_is_complete(day: date sql, as_of_at: timestamp sql) -> boolean sql: the
-    day ended at or before the reference time, int_period_spine's rule for a period. -#}
-{% macro northstar_day_is_complete(day, as_of_at) -%}
-    cast({{ northstar_period_shift('day', 1, day) }} as {{ dbt.type_timestamp() }}) <= {{ as_of_at }}
+
+{#- northstar_period_is_complete(grain: string, period_start: date sql, as_of_at: timestamp
+    sql) -> boolean sql: the period ended at or before the reference time. The one rule
+    for a complete period: int_period_spine's, and the cohort and stickiness marts'. -#}
+{% macro northstar_period_is_complete(grain, period_start, as_of_at) -%}
+    cast({{ northstar_period_shift(grain, 1, period_start) }} as {{ dbt.type_timestamp() }}) <= {{ as_of_at }}
 {%- endmacro %}

@@ -34,13 +34,13 @@ final as (
         cast(windows.window_days as {{ dbt.type_int() }}) as window_days,
         cast(windows.active_days as {{ dbt.type_int() }}) as active_days,
         cast(
-            case when {{ northstar_day_is_complete('days.day_date', 'days.as_of_at') }}
+            case when {{ northstar_period_is_complete('day', 'days.day_date', 'days.as_of_at') }}
                 then windows.entities
             end as {{ dbt.type_bigint() }}
         ) as entities,
         {{ northstar_period_shift('day', 'windows.window_days - 1', 'first_day.first_date') }}
         <= windows.day_date as is_full_window,
-        {{ northstar_day_is_complete('days.day_date', 'days.as_of_at') }} as is_complete
+        {{ northstar_period_is_complete('day', 'days.day_date', 'days.as_of_at') }} as is_complete
 
     from windows
 

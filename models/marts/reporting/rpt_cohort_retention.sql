@@ -1,25 +1,26 @@
 {#-
     The cohort x age retention matrix, one row per cell: of the entities first seen in a
-    cohort period (int_entities.first_seen_at, the metrics' "new"), how many are active
-    (an activity event) `age` periods later. Every grain of the spec but day gets
-    cohorts (weekly and monthly at the defaults). Every cell from age 0 to the current
-    period is present; a cell whose period is not over (int_period_spine, the metrics'
-    completeness) is flagged and its counts are null, so a partial period never reads as
-    a drop to zero. Cohort periods in which nobody was first seen have no rows.
+    week or month (int_entities.first_seen_at, as the metrics' new entities), how many
+    had an activity event `age` weeks or months later. Both grains whatever the spec's
+    grains are. Every cell from age 0 to the current period is present; a cell whose
+    period is not over (northstar_period_is_complete, the metrics' rule) is flagged and
+    its counts are null, so a partial period never reads as a drop to zero. A week or
+    month in which nobody was first seen has no cohort.
 
-    A table over the incremental entity-period table: it is cohorts x ages (about 500 rows
-    for 30 weeks) and one pass over int_entity_periods' active week and month rows, so
-    recomputing it costs less than tracking which cells a load touched.
+    A table over the compact tables: it is cohorts x ages (about 500 rows for 30 weeks)
+    and one pass over the active entity-days, so recomputing it costs less than tracking
+    which cells a load touched.
 -#}
-{%- set spec = northstar_spec() -%}
-{%- set cohort_grains = spec.grains | reject('equalto', 'day') | list -%}
-{%- if not cohort_grains -%}
-{%- do exceptions.raise_compiler_error(
-    'rpt_cohort_retention: northstar.grains has no grain above day (got: '
-    ~ spec.grains | join(', ') ~ '): add week or month for cohorts') -%}
-{%- endif %}
+{%- set cohort_grains = ['week', 'month'] %}
 
 with
+
+activity as (
+
+    select * from {{ ref('int_entity_activity_daily') }}
+    where activity_event_count > 0
+
+),
 
 entities as (
 
@@ -27,44 +28,76 @@ entities as (
 
 ),
 
-entity_periods as (
+days as (
 
-    select * from {{ ref('int_entity_periods') }}
-    where
-        is_active
-        and grain in ({% for grain in cohort_grains %}'{{ grain }}'{{ ', ' if not loop.last }}{% endfor %})
+    select * from {{ ref('int_day_spine') }}
 
 ),
 
-spine as (
+entity_cohorts as (
+    {% for grain in cohort_grains %}
+    select
+        entity_id,
+        '{{ grain }}' as cohort_grain,
+        {{ northstar_period_start(grain, 'first_seen_at') }} as cohort_start
 
-    select * from {{ ref('int_period_spine') }}
+    from entities
+    {{ 'union all' if not loop.last }}
+    {% endfor %}
+),
 
+active_periods as (
+    {% for grain in cohort_grains %}
+    select distinct
+        entity_id,
+        '{{ grain }}' as cohort_grain,
+        {{ northstar_period_start(grain, 'activity_date') }} as period_start
+
+    from activity
+    {{ 'union all' if not loop.last }}
+    {% endfor %}
+),
+
+periods as (
+    {% for grain in cohort_grains %}
+    select distinct
+        '{{ grain }}' as cohort_grain,
+        {{ northstar_period_start(grain, 'day_date') }} as period_start,
+        {{ northstar_period_is_complete(
+            grain, northstar_period_start(grain, 'day_date'), 'as_of_at') }} as is_complete
+
+    from days
+    {{ 'union all' if not loop.last }}
+    {% endfor %}
 ),
 
 cohorts as (
-    {% for grain in cohort_grains %}
+
     select
-        '{{ grain }}' as cohort_grain,
-        {{ northstar_period_start(grain, 'first_seen_at') }} as cohort_start,
+        cohort_grain,
+        cohort_start,
         count(*) as entities_in_cohort
 
-    from entities
+    from entity_cohorts
 
     group by 1, 2
-    {{ 'union all' if not loop.last }}
-    {% endfor %}
+
 ),
 
 retained as (
 
     select
-        grain as cohort_grain,
-        first_seen_period as cohort_start,
-        period_start,
+        entity_cohorts.cohort_grain,
+        entity_cohorts.cohort_start,
+        active_periods.period_start,
         count(*) as retained_entities
 
-    from entity_periods
+    from active_periods
+
+    inner join entity_cohorts
+        on
+            active_periods.entity_id = entity_cohorts.entity_id
+            and active_periods.cohort_grain = entity_cohorts.cohort_grain
 
     group by 1, 2, 3
 
@@ -78,26 +111,26 @@ cells as (
         case cohorts.cohort_grain
             {%- for grain in cohort_grains %}
             when '{{ grain }}'
-                then {{ dbt.datediff('cohorts.cohort_start', 'spine.period_start', grain) }}
+                then {{ dbt.datediff('cohorts.cohort_start', 'periods.period_start', grain) }}
             {%- endfor %}
         end as age,
-        spine.period_start,
+        periods.period_start,
         cohorts.entities_in_cohort,
-        spine.is_complete_period as is_complete,
+        periods.is_complete,
         coalesce(retained.retained_entities, 0) as retained_entities
 
     from cohorts
 
-    inner join spine
+    inner join periods
         on
-            cohorts.cohort_grain = spine.grain
-            and cohorts.cohort_start <= spine.period_start
+            cohorts.cohort_grain = periods.cohort_grain
+            and cohorts.cohort_start <= periods.period_start
 
     left join retained
         on
             cohorts.cohort_grain = retained.cohort_grain
             and cohorts.cohort_start = retained.cohort_start
-            and spine.period_start = retained.period_start
+            and periods.period_start = retained.period_start
 
 ),
 

@@ -64,7 +64,7 @@ counts as (
 
     select
         days.day_date,
-        {{ northstar_day_is_complete('days.day_date', 'days.as_of_at') }} as is_complete,
+        {{ northstar_period_is_complete('day', 'days.day_date', 'days.as_of_at') }} as is_complete,
         {{ northstar_period_shift('day', 27, 'first_day.first_date') }}
         <= days.day_date as is_full_window,
         coalesce(daily.dau, 0) as dau,
