@@ -12,7 +12,8 @@
 {%- set spec = northstar_spec() -%}
 {%- set north_star = spec.metrics | selectattr('role', 'equalto', 'north_star') | first -%}
 {%- set share_column = north_star.name ~ '__numerator'
-    if north_star.kind in ['count', 'sum'] else none -%}
+    if north_star.is_additive and northstar_measure_adds_over_events(north_star.numerator)
+    else none -%}
 {%- set share_events = north_star.numerator.events if share_column else [] %}
 
 with
