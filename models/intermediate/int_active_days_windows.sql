@@ -155,7 +155,7 @@ grid as (
     cross join windows
 
     inner join day_counts
-        on day_counts.active_days <= windows.window_days
+        on windows.window_days >= day_counts.active_days
 
 ),
 

@@ -34,8 +34,9 @@ final as (
         cast(windows.window_days as {{ dbt.type_int() }}) as window_days,
         cast(windows.active_days as {{ dbt.type_int() }}) as active_days,
         cast(
-            case when {{ northstar_period_is_complete('day', 'days.day_date', 'days.as_of_at') }}
-                then windows.entities
+            case
+                when {{ northstar_period_is_complete('day', 'days.day_date', 'days.as_of_at') }}
+                    then windows.entities
             end as {{ dbt.type_bigint() }}
         ) as entities,
         {{ northstar_period_shift('day', 'windows.window_days - 1', 'first_day.first_date') }}

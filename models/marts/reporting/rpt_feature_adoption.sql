@@ -14,7 +14,10 @@
 {%- set share_column = north_star.name ~ '__numerator'
     if north_star.is_additive and northstar_measure_adds_over_events(north_star.numerator)
     else none -%}
-{%- set share_events = north_star.numerator.events if share_column else [] %}
+{%- set share_events = [] -%}
+{%- for event in (north_star.numerator.events if share_column else []) -%}
+{%- do share_events.append(northstar_literal(event)) -%}
+{%- endfor %}
 
 with
 
@@ -143,9 +146,7 @@ cells as (
         metric_values.value as north_star_value,
         {%- if share_column %}
         case
-            when features.feature in (
-                {%- for event in share_events %}{{ northstar_literal(event) }}{{ ', ' if not loop.last }}{% endfor -%}
-            )
+            when features.feature in ({{ share_events | join(', ') }})
                 then {{ northstar_divide(
                     'coalesce(adoption.north_star_part, 0)', 'north_star_totals.north_star_part') }}
         end as north_star_share
