@@ -5,8 +5,9 @@ and the spec as a user writes it (dbt_project.yml), sharing no SQL with the mode
 
 - rpt_cohort_retention: every weekly and monthly cohort x age cell, from age 0 to the
   current period: cohort size, retained entities and rate, and the cells whose period is
-  not over flagged with null counts (never 0). The demo's reference time falls on a
-  Thursday, so its last week is partial and holds events: those cells must still be null.
+  not over flagged with null counts (never 0). The demo's clock stops at the start of a
+  Thursday, so its last week is partial (Monday to Wednesday) and holds events: those
+  cells must still be null, and the test checks the fixture has them.
 - rpt_stickiness and rpt_active_days_distribution: DAU, WAU, MAU, the ratios and the
   L7 / L28 distributions for every day, the day not over null.
 - rpt_feature_adoption: adopters, active entities, adoption rate, the North Star and each

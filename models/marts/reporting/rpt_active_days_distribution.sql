@@ -39,7 +39,7 @@ final as (
                     then windows.entities
             end as {{ dbt.type_bigint() }}
         ) as entities,
-        {{ northstar_period_shift('day', 'windows.window_days - 1', 'first_day.first_date') }}
+        {{ northstar_period_shift('day', '(windows.window_days - 1)', 'first_day.first_date') }}
         <= windows.day_date as is_full_window,
         {{ northstar_period_is_complete('day', 'days.day_date', 'days.as_of_at') }} as is_complete
 
