@@ -32,6 +32,12 @@
     {{ return(measure.kind == 'entities' and measure[minimum] > 1) }}
 {%- endmacro %}
 
+{#- Whether the measure is a sum over single events (a count or a property's sum), so that
+    each event name's part of it adds up to it: feature adoption's share of the North Star. -#}
+{% macro northstar_measure_adds_over_events(measure) -%}
+    {{ return(measure is not none and measure.kind in ['count', 'sum']) }}
+{%- endmacro %}
+
 {#- Measures that need a column in the daily activity table (the others come from lifecycle). -#}
 {% macro northstar_measure_has_column(measure) -%}
     {{ return(measure is not none and measure.kind in ['count', 'sum', 'entities']) }}

@@ -43,3 +43,12 @@
 {% macro spark__northstar_timestamp_add(datepart, interval, expr) -%}
     timestampadd({{ datepart | upper }}, {{ interval }}, {{ expr }})
 {%- endmacro %}
+
+
+
+{#- northstar_period_is_complete(grain: string, period_start: date sql, as_of_at: timestamp
+    sql) -> boolean sql: the period ended at or before the reference time. The one rule
+    for a complete period: int_period_spine's, and the cohort and stickiness marts'. -#}
+{% macro northstar_period_is_complete(grain, period_start, as_of_at) -%}
+    cast({{ northstar_period_shift(grain, 1, period_start) }} as {{ dbt.type_timestamp() }}) <= {{ as_of_at }}
+{%- endmacro %}

@@ -47,7 +47,12 @@ final as (
         period_start,
         period_end,
         as_of_at,
-        cast(period_end as {{ dbt.type_timestamp() }}) <= as_of_at as is_complete_period
+        case grain
+            {%- for grain in spec.grains %}
+            when '{{ grain }}'
+                then {{ northstar_period_is_complete(grain, 'period_start', 'as_of_at') }}
+            {%- endfor %}
+        end as is_complete_period
 
     from bounded
 

@@ -28,6 +28,10 @@ PUBLIC_TABLES: tuple[PublicTable, ...] = (
     PublicTable("rpt_metric_latest", "marts", required=False),
     PublicTable("rpt_aha_retention", "marts", required=False),
     PublicTable("rpt_aha_discovery", "marts", required=False),
+    PublicTable("rpt_cohort_retention", "marts", required=False),
+    PublicTable("rpt_stickiness", "marts", required=False),
+    PublicTable("rpt_active_days_distribution", "marts", required=False),
+    PublicTable("rpt_feature_adoption", "marts", required=False),
     PublicTable("fct_event_quality_daily", "marts", required=False),
     PublicTable("stg_events_rejected", "staging", required=False),
 )

@@ -26,7 +26,15 @@ from metric_checks import (
     metric_values,
     run_dbt,
 )
-from metric_oracle import Oracle, parse_utc, read_attributes, read_events
+from metric_oracle import (
+    Oracle,
+    midnight,
+    parse_utc,
+    period_start,
+    read_attributes,
+    read_events,
+    shift,
+)
 
 pytestmark = pytest.mark.dbt
 
@@ -156,6 +164,50 @@ def test_every_metric_at_every_grain_matches_python(built: Built) -> None:
 def test_aha_moments_match_python(built: Built) -> None:
     problems = diff_aha(built.oracle.aha, aha_moments(built.build))
     assert not problems, "\n".join(problems)
+
+
+def test_feature_adoption_matches_python(built: Built) -> None:
+    """rpt_feature_adoption (docs/cohorts.md) per grain, period and activity event, with the
+    North Star's share where it is a count or a sum of events: spotify's is a sum of
+    ms_played over two events, so each one's share is a real part; hubspot's counts
+    entities, so there is none. A period not over is null."""
+    oracle, north_star = built.oracle, built.example.spec["north_star"]
+    entity = oracle.entity_column
+    shares = north_star["kind"] in ("count", "sum")
+    expected = {}
+    for grain in oracle.grains:
+        for period in oracle.spine(grain):
+            rows = [e for e in oracle.events if period_start(grain, e.occurred_at) == period]
+            active = {getattr(e, entity) for e in rows if e.event_name in oracle.activity_events}
+            total = oracle.measure(north_star, rows, {}) if shares else 0
+            complete = midnight(shift(grain, period, 1)) <= oracle.as_of_at
+            for feature in sorted(oracle.activity_events):
+                adopters = {getattr(e, entity) for e in rows if e.event_name == feature}
+                share = None
+                if total and feature in north_star["events"]:
+                    part = oracle.measure({**north_star, "events": [feature]}, rows, {})
+                    share = part / total
+                expected[(grain, period, feature)] = (
+                    (len(adopters), len(active), share) if complete else (None, None, None)
+                )
+    published = {
+        (grain, period, feature): (adopters, active, share)
+        for grain, period, feature, adopters, active, share in built.build.query(
+            "select grain, period_start, feature, adopters, active_entities, north_star_share "
+            "from marts.rpt_feature_adoption"
+        )
+    }
+    assert published.keys() == expected.keys()
+    wrong = [
+        (key, published[key], want)
+        for key, want in expected.items()
+        if published[key][:2] != want[:2]
+        or (want[2] is None) != (published[key][2] is None)
+        or (want[2] is not None and published[key][2] != pytest.approx(want[2], rel=1e-12))
+    ]
+    assert not wrong, wrong[:10]
+    if built.example.name == "spotify":  # the fixture holds a split share
+        assert any(0 < want[2] < 1 for want in expected.values() if want[2] is not None)
 
 
 def test_catalog_lists_the_spec(built: Built) -> None:
