@@ -1,0 +1,198 @@
+"""Definition versions protect published history (docs/definition-versions.md).
+
+On the contract warehouse (no dbt build): a build is simulated by rewriting what dbt
+would write, the recorded spec (intermediate.int_northstar_spec) and the metric's values,
+then publishing with a passing fake gate, as `northstar build` publishes after dbt."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from contract_warehouse import CONTRACT_NORMALIZED_SPEC, make_contract_warehouse
+from snapshot_helpers import FakeValidator, setup_env
+
+from northstar import exit_codes
+from northstar.errors import DefinitionChangedError, RestatementNotAcceptedError
+from northstar.publish import versions
+from northstar.publish.publisher import publish
+from northstar.publish.store import SnapshotStore
+
+NSM = "messages_sent"
+# The narrower v2 definition: shared channels only, as in issue 14's demo.
+SHARED_ONLY = {"property": "channel_type", "op": "=", "value": "shared"}
+
+
+@pytest.fixture
+def paths(tmp_path, monkeypatch):
+    paths = setup_env(tmp_path, monkeypatch)
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    make_contract_warehouse(paths.warehouse, with_spec=True)
+    return paths
+
+
+def rebuild(warehouse: Path, *, where=None, version="1", share=1.0, **changes) -> dict:
+    """What a dbt build of an edited spec leaves: the recorded spec, and the NSM's values
+    (scaled by `share`) under its definition_version."""
+    spec = copy.deepcopy(CONTRACT_NORMALIZED_SPEC)
+    nsm = spec["metrics"][0]
+    nsm["definition_version"] = version
+    nsm["numerator"]["where"] = where
+    nsm.update(changes)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update intermediate.int_northstar_spec set spec_json = ?", [json.dumps(spec)])
+        con.execute(
+            "update marts.fct_metric_values set value = round(value * ?, 6), "
+            "definition_version = ? where metric_name = ?",
+            [share, version, NSM],
+        )
+        con.execute(
+            "update marts.dim_metrics set definition_version = ? where metric_name = ?",
+            [version, NSM],
+        )
+    return spec
+
+
+def publish_now(paths, **kwargs):
+    return publish(paths, validator=FakeValidator(), **kwargs)
+
+
+def values(database: Path, table: str, where: str = "") -> pd.DataFrame:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(f"select * from {table} {where} order by all").df()
+
+
+def snapshot_ids(paths) -> list[str]:
+    return [snap.run_id for snap in SnapshotStore(paths.snapshots_dir).list()]
+
+
+def test_the_hash_counts_what_decides_the_values_only():
+    nsm = CONTRACT_NORMALIZED_SPEC["metrics"][0]
+    base = versions.definition_hash(nsm)
+    for key, value in [("label", "Messages"), ("owner", "growth"), ("warn", 5), ("targets", [])]:
+        assert versions.definition_hash({**nsm, key: value}) == base, key
+    narrower = {**nsm, "numerator": {**nsm["numerator"], "where": SHARED_ONLY}}
+    assert versions.definition_hash(narrower) != base
+    assert versions.changed_fields(
+        versions.definition_fields(nsm), versions.definition_fields(narrower)
+    ) == ["numerator.where"]
+
+
+def test_a_change_without_a_bump_fails_naming_the_metric_and_field(paths):
+    first = publish_now(paths)
+    assert first.manifest["definitions"][NSM]["definition_version"] == "1"
+
+    rebuild(paths.warehouse, label="Messages (renamed)", owner="growth")  # presentational
+    publish_now(paths)
+    rebuild(paths.warehouse, where=SHARED_ONLY, share=0.2)
+    before = snapshot_ids(paths)
+    with pytest.raises(DefinitionChangedError) as raised:
+        publish_now(paths)
+    message = str(raised.value)
+    assert f"metric {NSM}" in message and "numerator.where: null -> {" in message
+    assert "definition_version to 2" in message and "nothing was published" in message
+    assert raised.value.exit_code == exit_codes.ERROR
+    assert snapshot_ids(paths) == before
+
+
+def test_a_bump_restates_refuses_then_publishes_and_keeps_the_old_values(paths):
+    first = publish_now(paths)
+    assert values(first.path / "northstar.duckdb", "fct_metric_values_history").empty
+    rebuild(paths.warehouse, where=SHARED_ONLY, version="2", share=0.2)
+
+    with pytest.raises(RestatementNotAcceptedError) as raised:
+        publish_now(paths)
+    assert raised.value.exit_code == exit_codes.DATA_INVALID
+    assert f"{NSM} (version 1 -> 2, largest change -80.0%" in str(raised.value)
+    assert "--accept-restatement" in str(raised.value)
+    assert "2026-09-21 120 -> 24 -80.0%" in " ".join(raised.value.details.split())
+    assert snapshot_ids(paths) == [first.run_id]  # nothing published
+
+    second = publish_now(paths, accept_restatement=True)
+    (entry,) = second.manifest["restatements"]
+    assert (entry["from_version"], entry["to_version"]) == ("1", "2")
+    assert entry["changed_fields"] == ["numerator.where"]
+    assert entry["accepted_by"] == "--accept-restatement"
+    # The diff, against an independent recomputation from the two snapshots' tables.
+    only_nsm = f"where metric_name = '{NSM}'"
+    old = values(first.path / "northstar.duckdb", "fct_metric_values", only_nsm)
+    new = values(second.path / "northstar.duckdb", "fct_metric_values", only_nsm)
+    expected = old.merge(new, on=["grain", "period_start"], suffixes=("_old", "_new"))
+    expected["change"] = expected["value_new"] - expected["value_old"]
+    got = pd.DataFrame(entry["periods"])
+    assert got["period_start"].tolist() == expected["period_start"].dt.date.astype(str).tolist()
+    assert got["old_value"].tolist() == expected["value_old"].tolist()
+    assert got["new_value"].tolist() == expected["value_new"].tolist()
+    assert got["change"].round(9).tolist() == expected["change"].round(9).tolist()
+
+    # The previous version's values stay readable, in every format of the new snapshot.
+    history = values(second.path / "northstar.duckdb", "fct_metric_values_history")
+    assert set(history["definition_version"]) == {"1"}
+    assert set(history["superseded_by_version"]) == {"2"}
+    assert set(history["superseded_in_run_id"]) == {second.run_id}
+    kept = history.drop(columns=["superseded_by_version", "superseded_in_run_id"])
+    pd.testing.assert_frame_equal(kept, old[kept.columns])
+    parquet = second.path / "parquet" / "fct_metric_values_history.parquet"
+    assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] == 4
+    assert second.manifest["tables"]["fct_metric_values_history"]["rows"] == 4
+
+    # Carried forward by every later publish, and not duplicated.
+    third = publish_now(paths)
+    assert third.manifest["restatements"] == []
+    carried = values(third.path / "northstar.duckdb", "fct_metric_values_history")
+    pd.testing.assert_frame_equal(carried, history)
+
+
+def test_the_spec_can_acknowledge_its_own_version(paths):
+    publish_now(paths)
+    rebuild(paths.warehouse, where=SHARED_ONLY, version="2", share=0.2, accept_restatement=1)
+    with pytest.raises(RestatementNotAcceptedError):
+        publish_now(paths)  # an acknowledgement names the version it accepts
+    rebuild(paths.warehouse, where=SHARED_ONLY, version="2", share=1.0, accept_restatement=2)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute(
+            "update marts.fct_metric_values set value = value * 0.2 where metric_name = ?", [NSM]
+        )
+    result = publish_now(paths)
+    assert result.manifest["restatements"][0]["accepted_by"] == "accept_restatement: 2"
+
+
+def test_a_bump_within_the_tolerance_needs_no_acknowledgement(paths):
+    publish_now(paths)
+    rebuild(paths.warehouse, version="2", share=1.004)  # +0.4%: under the 1% default
+    result = publish_now(paths)
+    assert result.manifest["restatements"][0]["accepted_by"] == "within tolerance"
+    rebuild(paths.warehouse, version="3", share=1.004 * 1.05)
+    with pytest.raises(RestatementNotAcceptedError):
+        publish_now(paths, restatement_tolerance=0.04)
+    publish_now(paths, restatement_tolerance=0.06)
+
+
+def test_a_version_never_goes_down(paths):
+    publish_now(paths)
+    rebuild(paths.warehouse, version="2")
+    publish_now(paths)
+    rebuild(paths.warehouse, version="1")
+    with pytest.raises(DefinitionChangedError, match="went down from 2 to 1"):
+        publish_now(paths)
+
+
+def test_the_cli_exits_4_until_acknowledged(paths, monkeypatch):
+    from northstar.cli import cli as main
+
+    monkeypatch.setattr("northstar.publish.publisher.default_validator", FakeValidator())
+    runner = CliRunner()
+    assert runner.invoke(main, ["publish"]).exit_code == 0
+    rebuild(paths.warehouse, where=SHARED_ONLY, version="2", share=0.2)
+    refused = runner.invoke(main, ["publish"])
+    assert refused.exit_code == exit_codes.DATA_INVALID, refused.output
+    assert "restatement beyond the tolerance of 1.00%" in refused.output
+    accepted = runner.invoke(main, ["publish", "--accept-restatement", "--json"])
+    assert accepted.exit_code == 0, accepted.output
+    summary = json.loads(accepted.stdout)
+    assert summary["restatements"][0]["to_version"] == "2"
