@@ -18,6 +18,7 @@ from contract_warehouse import CONTRACT_NORMALIZED_SPEC, make_contract_warehouse
 from snapshot_helpers import FakeValidator, setup_env
 
 from northstar import exit_codes
+from northstar.digest import build_digest, render_html, render_markdown
 from northstar.errors import DefinitionChangedError, RestatementNotAcceptedError
 from northstar.publish import versions
 from northstar.publish.publisher import publish
@@ -140,6 +141,18 @@ def test_a_bump_restates_refuses_then_publishes_and_keeps_the_old_values(paths):
     parquet = second.path / "parquet" / "fct_metric_values_history.parquet"
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] == 4
     assert second.manifest["tables"]["fct_metric_values_history"]["rows"] == 4
+
+    # The digest of the snapshot that published it says so, in every format.
+    with duckdb.connect(str(second.path / "northstar.duckdb"), read_only=True) as con:
+        digest = build_digest(con, second.manifest, grain="week")
+    (restated,) = digest["restatements"]
+    assert [p["display"]["old_value"] for p in restated["periods"]] == ["90", "110", "120", "30"]
+    assert [p["display"]["change"] for p in restated["periods"]] == ["-80.0%"] * 4
+    markdown, html = render_markdown(digest), render_html(digest)
+    assert "## Restated history: Messages sent (`messages_sent`), version 1 -> 2" in markdown
+    assert "| 2026-09-21 | 120 | 24 | -80.0% |" in markdown
+    assert "History restated: Messages sent was redefined (version 1 -&gt; 2" in html
+    assert "largest change -80.0%; accepted: --accept-restatement" in digest["text"]
 
     # Carried forward by every later publish, and not duplicated.
     third = publish_now(paths)
