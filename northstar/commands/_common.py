@@ -112,7 +112,7 @@ accept_restatement_option = click.option(
 )
 restatement_tolerance_option = click.option(
     "--restatement-tolerance",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=None,
     envvar="NORTHSTAR_RESTATEMENT_TOLERANCE",
     metavar="FRACTION",
