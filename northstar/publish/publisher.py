@@ -109,10 +109,26 @@ def default_validator(paths: Paths, variables: Mapping[str, Any] | None = None) 
 
 def _built_spec(warehouse: Path) -> dict[str, Any] | None:
     """The normalized spec the warehouse was built with; None for one that recorded none
-    (its definitions are then neither checked nor recorded)."""
-    from northstar.validation.runner import built_spec
+    (its definitions are then neither checked nor recorded). Read here, not through the
+    validation package, so a publish without the gate imports none of it."""
+    from northstar.spec import SPEC_COLUMN, SPEC_TABLE, spec_from_json
 
-    return built_spec(warehouse) if warehouse.is_file() else None
+    source, catalog = _attach_warehouse(warehouse)
+    try:
+        schema, table = SPEC_TABLE.split(".")
+        found = source.execute(
+            "select count(*) from duckdb_columns() where database_name = ? "
+            "and schema_name = ? and table_name = ? and column_name = ?",
+            [catalog, schema, table, SPEC_COLUMN],
+        ).fetchone()[0]
+        if not found:
+            return None
+        rows = source.execute(
+            f"select {SPEC_COLUMN} from {quote_identifier(catalog)}.{SPEC_TABLE}"  # noqa: S608
+        ).fetchall()
+    finally:
+        source.close()
+    return spec_from_json(rows[0][0]) if len(rows) == 1 else None
 
 
 def _noop(_: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -209,3 +210,27 @@ def test_the_cli_exits_4_until_acknowledged(paths, monkeypatch):
     assert accepted.exit_code == 0, accepted.output
     summary = json.loads(accepted.stdout)
     assert summary["restatements"][0]["to_version"] == "2"
+
+
+def test_a_real_build_republished_is_no_change_and_its_edit_is_named(demo, tmp_path, monkeypatch):
+    """On the session's demo build (the spec as dbt recorded it, every real column): the
+    same build published twice compares equal, and an edit of the recorded definition is
+    named. The warehouse is a copy: the session's build stays untouched."""
+    paths = setup_env(tmp_path, monkeypatch)
+    shutil.copyfile(demo.warehouse, paths.warehouse)
+    publish_now(paths, exports=["duckdb"])
+    again = publish_now(paths, exports=["duckdb"])
+    assert again.manifest["restatements"] == []
+    assert set(again.manifest["definitions"]) >= {NSM, "new_teams", "activation_rate"}
+    with duckdb.connect(str(paths.warehouse)) as con:
+        spec = json.loads(
+            con.execute("select spec_json from intermediate.int_northstar_spec").fetchall()[0][0]
+        )
+        spec["metrics"][0]["numerator"]["events"].append("file_shared")
+        spec["metrics"][0]["label"] = "Messages and files"
+        con.execute("update intermediate.int_northstar_spec set spec_json = ?", [json.dumps(spec)])
+    with pytest.raises(
+        DefinitionChangedError,
+        match=r"metric messages_sent: its definition changed \(numerator\.events: \[",
+    ):
+        publish_now(paths, exports=["duckdb"])
