@@ -322,7 +322,6 @@ def publish(
         versions_plan = definition_versions.plan(spec, store)
         published_at = clock()
         run_id = new_run_id(published_at)
-        progress(f"writing snapshot {run_id} ({', '.join(names)})")
         temp = store.temp_dir(run_id)
         temp.mkdir()
         try:
@@ -350,6 +349,7 @@ def publish(
                         source, catalog, versions_plan, has_previous, run_id
                     ),
                 ]
+                progress(f"writing snapshot {run_id} ({', '.join(names)})")
                 info = {
                     "run_id": run_id,
                     "published_at": published_at.isoformat(),

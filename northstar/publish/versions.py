@@ -132,7 +132,8 @@ class Plan:
     """What this publish does about definitions: the record it writes, and the bumps it
     checks against the previous snapshot."""
 
-    definitions: dict[str, dict[str, Any]] | None  # None: the warehouse recorded no spec
+    # None: neither this warehouse nor the previous snapshot recorded a spec
+    definitions: dict[str, dict[str, Any]] | None
     previous_run_id: str | None = None
     previous_database: Path | None = None
     bumps: list[Bump] = field(default_factory=list)
@@ -162,11 +163,13 @@ def plan(spec: Mapping[str, Any] | None, store: SnapshotStore) -> Plan:
     except NotFoundError:  # nothing published yet (or a dangling `current`): no record
         snapshot = None
     if spec is None:
-        # Nothing to compare, but the history published so far is still carried forward.
+        # Nothing to compare; the record and the history published so far carry forward.
+        if snapshot is None:
+            return Plan(definitions=None)
         return Plan(
-            definitions=None,
-            previous_run_id=snapshot and snapshot.run_id,
-            previous_database=snapshot and snapshot.path / DATABASE,
+            definitions=snapshot.manifest.get("definitions"),
+            previous_run_id=snapshot.run_id,
+            previous_database=snapshot.path / DATABASE,
         )
     current = definitions(spec)
     accepted = {

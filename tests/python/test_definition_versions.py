@@ -161,6 +161,14 @@ def test_a_bump_restates_refuses_then_publishes_and_keeps_the_old_values(paths):
     carried = values(third.path / "northstar.duckdb", "fct_metric_values_history")
     pd.testing.assert_frame_equal(carried, history)
 
+    # A warehouse that recorded no spec checks nothing, and loses nothing either.
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("drop table intermediate.int_northstar_spec")
+    fourth = publish_now(paths)
+    assert fourth.manifest["definitions"] == third.manifest["definitions"]
+    carried = values(fourth.path / "northstar.duckdb", "fct_metric_values_history")
+    pd.testing.assert_frame_equal(carried, history)
+
 
 def test_the_spec_can_acknowledge_its_own_version(paths):
     publish_now(paths)
