@@ -219,6 +219,27 @@ def test_the_cli_exits_4_until_acknowledged(paths, monkeypatch):
     summary = json.loads(accepted.stdout)
     assert summary["restatements"][0]["to_version"] == "2"
 
+    # `northstar query` reads either version from the current snapshot.
+    def weekly(*args: str) -> list[tuple[str, str, str]]:
+        result = runner.invoke(main, ["query", NSM, "--format", "json", *args])
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)["rows"]
+        return [(r["period_start"], r["value"], r["definition_version"]) for r in rows]
+
+    assert weekly("--definition-version", "1") == [
+        ("2026-09-07", 90.0, "1"),
+        ("2026-09-14", 110.0, "1"),
+        ("2026-09-21", 120.0, "1"),
+        ("2026-09-28", 30.0, "1"),
+    ]
+    assert [row[1:] for row in weekly()] == [(18.0, "2"), (22.0, "2"), (24.0, "2"), (6.0, "2")]
+    assert weekly("--definition-version", "2") == weekly()
+    unknown = runner.invoke(main, ["query", NSM, "--definition-version", "3"])
+    assert unknown.exit_code == exit_codes.NOT_FOUND
+    assert "unknown definition_version '3'" in unknown.output and "has 1, 2" in unknown.output
+    malformed = runner.invoke(main, ["query", NSM, "--definition-version", "v1"])
+    assert malformed.exit_code == exit_codes.USAGE, malformed.output
+
 
 def test_a_real_build_republished_is_no_change_and_its_edit_is_named(demo, tmp_path, monkeypatch):
     """On the session's demo build (the spec as dbt recorded it, every real column): the
