@@ -263,3 +263,23 @@ def test_a_real_build_republished_is_no_change_and_its_edit_is_named(demo, tmp_p
         match=r"metric messages_sent: its definition changed \(numerator\.events: \[",
     ):
         publish_now(paths, exports=["duckdb"])
+
+
+def test_northstar_build_passes_the_acknowledgement_to_its_publish(paths, monkeypatch):
+    """`northstar build` (its dbt faked: it writes what a build of the bumped spec would)
+    stops at the restatement gate, and --accept-restatement gets through."""
+    from northstar import build
+
+    # The generated files belong to the project's spec, not the fixture's: left alone.
+    monkeypatch.setattr(build, "_sync_generated", lambda *args, **kwargs: [])
+
+    def bumped_dbt(args, _paths, **_kwargs):
+        rebuild(paths.warehouse, where=SHARED_ONLY, version="2", share=0.2)
+
+    publish_now(paths)
+    with pytest.raises(RestatementNotAcceptedError):
+        build.run_build(paths, dbt=bumped_dbt, validator=FakeValidator())
+    result = build.run_build(
+        paths, dbt=bumped_dbt, validator=FakeValidator(), accept_restatement=True
+    )
+    assert result.published.manifest["restatements"][0]["accepted_by"] == "--accept-restatement"
