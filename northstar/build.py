@@ -127,6 +127,8 @@ def run_build(
     validator: Validator | None = None,
     dbt: DbtRunner | None = None,
     progress: Progress | None = None,
+    accept_restatement: bool = False,
+    restatement_tolerance: float | None = None,
 ) -> BuildResult:
     """dbt build -> validation -> publish, under the warehouse lock.
 
@@ -214,6 +216,8 @@ def run_build(
             wait=wait,
             lock_warehouse=False,
             progress=say,
+            accept_restatement=accept_restatement,
+            restatement_tolerance=restatement_tolerance,
         )
         result.seconds["validate_publish"] = time.monotonic() - started
     return result

@@ -83,6 +83,24 @@ class ValidationFailedError(NorthstarError):
         return "\n".join(part for part in (self.args[0], self.details) if part)
 
 
+class DefinitionChangedError(NorthstarError):
+    """A metric's definition differs from the one the current snapshot was published with,
+    under the same definition_version (docs/definition-versions.md): the spec must bump the
+    version or undo the change. Nothing is published."""
+
+
+class RestatementNotAcceptedError(NorthstarError):
+    """A bumped metric restates published periods by more than the tolerance, and nobody
+    acknowledged it (--accept-restatement, or the metric's accept_restatement): the gate
+    fails as for invalid data, and nothing is published."""
+
+    exit_code = exit_codes.DATA_INVALID
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
 class WarehouseError(NorthstarError):
     """The warehouse cannot be validated; the message says why in one line."""
 

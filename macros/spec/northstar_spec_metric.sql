@@ -16,7 +16,9 @@
 
     Every metric, whatever its role, needs `name`, `kind` and `owner` (a non-blank string:
     the team or person accountable for it); `definition_version`, when given, is a
-    positive integer (default 1).
+    positive integer (default 1), and so is `accept_restatement` (default null: the
+    definition_version whose restatement of the published history is acknowledged,
+    docs/definition-versions.md; naming the version makes it lapse at the next bump).
 
     Derived facts in the result (what fct_metric_values holds for the metric):
       is_additive       the value is one additive measure (count, sum, entities, new_entities)
@@ -136,6 +138,8 @@
         {'key': 'status_grains', 'rule': 'list', 'default': [context.primary_grain],
             'each': {'rule': 'one_of', 'choices': context.grains, 'problem': 'must be one of the configured grains (' ~ grains ~ ')'}},
         {'key': 'target_growth_rate', 'rule': 'number', 'minimum': -1, 'optional': true},
+        {'key': 'accept_restatement', 'rule': 'positive_integer', 'optional': true,
+            'problem': 'must be the definition_version whose restatement is accepted (1, 2, ...)'},
     ], context)) -%}
     {%- set warn, breach = metric.warn, metric.breach -%}
     {%- if warn is not none and breach is not none -%}

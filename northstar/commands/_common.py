@@ -103,6 +103,23 @@ export_option = click.option(
     metavar="FORMATS",
     help="Comma-separated formats to write; duckdb is always written (queries read it).",
 )
+accept_restatement_option = click.option(
+    "--accept-restatement",
+    is_flag=True,
+    help="Publish even when a metric whose definition_version was bumped restates "
+    "published periods beyond the tolerance (docs/definition-versions.md). Without it "
+    "(or the metric's accept_restatement: <version>), such a publish exits 4.",
+)
+restatement_tolerance_option = click.option(
+    "--restatement-tolerance",
+    type=FiniteFloatRange(min=0),
+    default=None,
+    envvar="NORTHSTAR_RESTATEMENT_TOLERANCE",
+    metavar="FRACTION",
+    help="Largest change of a published period a definition_version bump may make "
+    "unacknowledged, as a fraction (default 0.01 = 1%). "
+    "Env: NORTHSTAR_RESTATEMENT_TOLERANCE.",
+)
 skip_validation_option = click.option(
     "--skip-validation",
     is_flag=True,

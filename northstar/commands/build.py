@@ -7,10 +7,12 @@ from pathlib import Path
 import click
 
 from northstar.commands._common import (
+    accept_restatement_option,
     export_option,
     handle_errors,
     keep_option,
     progress,
+    restatement_tolerance_option,
     skip_validation_option,
     spec_option,
     vars_file_option,
@@ -59,6 +61,8 @@ from northstar.commands.params import SafePath
 @keep_option
 @export_option
 @wait_option
+@accept_restatement_option
+@restatement_tolerance_option
 @handle_errors
 def build(
     target: str | None,
@@ -74,6 +78,8 @@ def build(
     keep: int,
     exports: str,
     wait: float,
+    accept_restatement: bool,
+    restatement_tolerance: float | None,
 ) -> None:
     """Run the pipeline a scheduler runs: dbt build, validation, publish.
 
@@ -84,8 +90,9 @@ def build(
 
     \b
     Exit codes: 0 published; 3 dbt build failed or another build is running;
-    4 validation failed (nothing published); 6 warehouse or profiles.yml missing;
-    1 bad configuration (e.g. unreadable profiles.yml).
+    4 validation failed, or an unacknowledged restatement beyond the tolerance (nothing
+    published); 6 warehouse or profiles.yml missing; 1 bad configuration (e.g. unreadable
+    profiles.yml, or a metric's definition changed without a definition_version bump).
     """
     from northstar.build import dbt_build_args, run_build
     from northstar.project_vars import cli_vars
@@ -103,6 +110,8 @@ def build(
         variables=cli_vars(vars_text, spec_file, vars_file),
         regenerate=not no_regenerate,
         progress=progress,
+        accept_restatement=accept_restatement,
+        restatement_tolerance=restatement_tolerance,
     )
     if result.published is not None:
         published = result.published

@@ -7,12 +7,23 @@ import json
 import click
 
 from northstar.commands._common import (
+    accept_restatement_option,
     export_option,
     handle_errors,
     keep_option,
     progress,
+    restatement_tolerance_option,
     skip_validation_option,
     wait_option,
+)
+
+# The JSON summary's keys of a restatement (the manifest holds its periods too).
+RESTATEMENT_SUMMARY = (
+    "metric_name",
+    "from_version",
+    "to_version",
+    "largest_change_pct",
+    "accepted_by",
 )
 
 
@@ -21,17 +32,28 @@ from northstar.commands._common import (
 @keep_option
 @export_option
 @wait_option
+@accept_restatement_option
+@restatement_tolerance_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handle_errors
-def publish(skip_validation: bool, keep: int, exports: str, wait: float, as_json: bool) -> None:
+def publish(
+    skip_validation: bool,
+    keep: int,
+    exports: str,
+    wait: float,
+    accept_restatement: bool,
+    restatement_tolerance: float | None,
+    as_json: bool,
+) -> None:
     """Validate the warehouse, then publish its public tables as a new snapshot.
 
     The snapshot (DuckDB file, Parquet, CSV, manifest.json) is written in full, then made
     current atomically; the previous snapshots stay for `northstar rollback`.
 
     \b
-    Exit codes: 0 published; 4 validation failed (nothing published); 3 another build or
-    publish holds the lock; 6 no warehouse.
+    Exit codes: 0 published; 4 validation failed, or a restatement beyond the tolerance
+    was not acknowledged (nothing published); 1 a metric's definition changed without a
+    definition_version bump; 3 another build or publish holds the lock; 6 no warehouse.
     """
     from northstar.publish.publisher import publish as publish_snapshot
     from northstar.publish.targets import parse_exports
@@ -42,6 +64,8 @@ def publish(skip_validation: bool, keep: int, exports: str, wait: float, as_json
         exports=parse_exports(exports),
         wait=wait,
         progress=progress,
+        accept_restatement=accept_restatement,
+        restatement_tolerance=restatement_tolerance,
     )
     if as_json:
         summary = {
@@ -53,6 +77,10 @@ def publish(skip_validation: bool, keep: int, exports: str, wait: float, as_json
             "validation": result.manifest["validation"]["status"],
             "tables": {name: t["rows"] for name, t in result.manifest["tables"].items()},
             "pruned": result.pruned,
+            "restatements": [
+                {key: entry[key] for key in RESTATEMENT_SUMMARY}
+                for entry in result.manifest.get("restatements") or []
+            ],
         }
         click.echo(json.dumps(summary, indent=2))
         return

@@ -20,6 +20,13 @@ from northstar.commands._common import handle_errors, snapshot_option
 @click.option("--to", "date_to", default=None, metavar="YYYY-MM-DD", help="Last period.")
 @click.option("--complete-only", is_flag=True, help="Leave out the current, partial period.")
 @click.option(
+    "--definition-version",
+    default=None,
+    metavar="N",
+    help="The values METRIC had under an earlier definition_version, as published before "
+    "the bump (fct_metric_values_history). Default: the current definition.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "csv", "json"]),
@@ -35,6 +42,7 @@ def query(
     date_from: str | None,
     date_to: str | None,
     complete_only: bool,
+    definition_version: str | None,
     fmt: str,
     run_id: str | None,
 ) -> None:
@@ -42,6 +50,7 @@ def query(
 
     Names are checked against the snapshot's catalog (exit 6 when unknown); dates must be
     YYYY-MM-DD (exit 2). Periods are filtered on their start date, both ends inclusive.
+    A definition_version the snapshot does not hold for METRIC is exit 6.
     """
     from northstar.publish import reader
     from northstar.query import query_series, render
@@ -56,6 +65,7 @@ def query(
             date_from=date_from,
             date_to=date_to,
             complete_only=complete_only,
+            definition_version=definition_version,
         )
     finally:
         con.close()

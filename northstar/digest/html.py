@@ -9,11 +9,14 @@ from html import escape
 from typing import Any
 
 from northstar.digest.markdown import LIFECYCLE_TITLES, component_title
+from northstar.digest.restatements import restatement_sentence
 from northstar.digest.svg import RefLine, sparkline
 from northstar.digest.text import alignment_sentence, mover_sentence
 from northstar.digest.treechart import tree_chart
 from northstar.query.formats import fmt_number, fmt_value
 
+# A restated period's cells after its start, in order.
+RESTATED_COLUMNS = ("old_value", "new_value", "change")
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2330;
        max-width: 960px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
@@ -260,6 +263,8 @@ def render_html(digest: dict[str, Any]) -> str:
     body.append(f"<p>Guardrails: {e(digest['guardrail_summary'])}</p>")
     if digest["guardrail_alarm"]:
         body.append(f'<p class="alarm">{e(digest["guardrail_alarm"])}</p>')
+    for entry in digest["restatements"]:
+        body.append(f'<p class="alarm">History restated: {e(restatement_sentence(entry))}</p>')
     incomplete = digest["incomplete_period"]
     if incomplete is not None:
         body.append(
@@ -303,6 +308,20 @@ def render_html(digest: dict[str, Any]) -> str:
     if digest["outputs"]:
         body.append("<h2>Outputs</h2>")
         body += _metric_rows(digest["outputs"], grain)
+    for entry in digest["restatements"]:
+        body.append(
+            f"<h2>Restated history: {e(entry['label'])} <code>{e(entry['metric_name'])}</code>, "
+            f"version {e(entry['from_version'])} -&gt; {e(entry['to_version'])}</h2>"
+        )
+        body.append(
+            _small_table(
+                [f"{grain.capitalize()} starting", "Published", "Now", "Change"],
+                [
+                    [e(p["period_start"])] + [e(p["display"][k]) for k in RESTATED_COLUMNS]
+                    for p in entry["periods"]
+                ],
+            )
+        )
     body.append("<h2>Metric tree</h2>")
     body.append(tree_chart(digest["tree"], owner))
     body.append(

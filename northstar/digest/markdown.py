@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from northstar.digest.restatements import restatement_sentence
 from northstar.digest.text import alignment_sentence, mover_sentence
 from northstar.query.formats import fmt_number
 
@@ -179,6 +180,8 @@ def render_markdown(digest: dict[str, Any]) -> str:
     lines.append(f"- Guardrails: {esc(digest['guardrail_summary'])}")
     if digest["guardrail_alarm"]:
         lines.append(f"- **{esc(digest['guardrail_alarm'])}**")
+    for entry in digest["restatements"]:
+        lines.append(f"- **History restated:** {esc(restatement_sentence(entry))}")
     incomplete = digest["incomplete_period"]
     if incomplete is not None:
         lines.append(
@@ -258,6 +261,25 @@ def render_markdown(digest: dict[str, Any]) -> str:
             ],
         )
         lines += _notes(digest["outputs"])
+    for entry in digest["restatements"]:
+        lines += [
+            "",
+            f"## Restated history: {esc(entry['label'])} (`{entry['metric_name']}`), "
+            f"version {entry['from_version']} -> {entry['to_version']}",
+            "",
+        ]
+        lines += _table(
+            [f"{grain.capitalize()} starting", "Published", "Now", "Change"],
+            [
+                [
+                    p["period_start"],
+                    esc(p["display"]["old_value"]),
+                    esc(p["display"]["new_value"]),
+                    esc(p["display"]["change"]),
+                ]
+                for p in entry["periods"]
+            ],
+        )
     tree = digest["tree"]
     lines += ["", "## Metric tree", ""]
     _tree(tree["north_star"], 0, lines)

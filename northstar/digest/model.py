@@ -16,6 +16,7 @@ import duckdb
 from northstar import __version__
 from northstar.digest.drivers import read_drivers
 from northstar.digest.guardrails import guardrail_alarm, guardrail_summary, status_grains
+from northstar.digest.restatements import restatements
 from northstar.digest.text import summary_text
 from northstar.errors import NotFoundError
 from northstar.latest import by_metric, read_latest
@@ -434,6 +435,8 @@ def build_digest(
         "outputs": by_role["output"],
         "incomplete_period": incomplete,
         "tree": _tree(entries, catalog, nsm_name),
+        # What this snapshot's definition_version bumps changed in published periods.
+        "restatements": restatements(manifest, catalog, grain),
         "snapshot": {
             "run_id": manifest.get("run_id"),
             "published_at": manifest.get("published_at"),

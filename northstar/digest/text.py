@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from northstar.digest.restatements import restatement_sentence
+
 ADVERB = {"day": "daily", "week": "weekly", "month": "monthly"}
 
 
@@ -58,4 +60,5 @@ def summary_text(digest: dict[str, Any]) -> str:
     lines.append("Guardrails: " + digest["guardrail_summary"])
     if digest["guardrail_alarm"]:
         lines.append(digest["guardrail_alarm"])
+    lines += [restatement_sentence(entry) for entry in digest.get("restatements") or []]
     return "\n".join(lines)

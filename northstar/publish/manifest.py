@@ -71,7 +71,7 @@ def table_entries(
 ) -> dict[str, dict[str, Any]]:
     entries = {}
     for table in tables:
-        name = f"{quote_identifier(catalog)}.{quote_identifier(table.schema)}." + (
+        name = f"{quote_identifier(table.catalog or catalog)}.{quote_identifier(table.schema)}." + (
             quote_identifier(table.name)
         )
         # Identifiers from PUBLIC_TABLES, quoted; no user input reaches this SQL.

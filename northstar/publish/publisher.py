@@ -36,6 +36,7 @@ from northstar.errors import (
 )
 from northstar.paths import Paths
 from northstar.publish import manifest as manifests
+from northstar.publish import versions as definition_versions
 from northstar.publish.locks import file_lock, warehouse_lock_path
 from northstar.publish.store import (
     MANIFEST,
@@ -104,6 +105,30 @@ def default_validator(paths: Paths, variables: Mapping[str, Any] | None = None) 
         raise
     except NorthstarError as err:
         raise ValidationNotRunError(err) from err
+
+
+def _built_spec(warehouse: Path) -> dict[str, Any] | None:
+    """The normalized spec the warehouse was built with; None for one that recorded none
+    (its definitions are then neither checked nor recorded). Read here, not through the
+    validation package, so a publish without the gate imports none of it."""
+    from northstar.spec import SPEC_COLUMN, SPEC_TABLE, spec_from_json
+
+    source, catalog = _attach_warehouse(warehouse)
+    try:
+        schema, table = SPEC_TABLE.split(".")
+        found = source.execute(
+            "select count(*) from duckdb_columns() where database_name = ? "
+            "and schema_name = ? and table_name = ? and column_name = ?",
+            [catalog, schema, table, SPEC_COLUMN],
+        ).fetchone()[0]
+        if not found:
+            return None
+        rows = source.execute(
+            f"select {SPEC_COLUMN} from {quote_identifier(catalog)}.{SPEC_TABLE}"  # noqa: S608
+        ).fetchall()
+    finally:
+        source.close()
+    return spec_from_json(rows[0][0]) if len(rows) == 1 else None
 
 
 def _noop(_: str) -> None:
@@ -235,6 +260,8 @@ def publish(
     progress: Progress | None = None,
     now: Callable[[], datetime] | None = None,
     storage_version: str | None = None,
+    accept_restatement: bool = False,
+    restatement_tolerance: float | None = None,
 ) -> PublishResult:
     """Validate the warehouse and publish it as the new current snapshot.
 
@@ -242,11 +269,15 @@ def publish(
     (`northstar build`). `hook(step)` is called between steps (tests kill the process there).
     `storage_version` is the DuckDB file format of the snapshot (default:
     $NORTHSTAR_SNAPSHOT_STORAGE_VERSION, else one DuckDB 1.x readers open).
+    `accept_restatement` acknowledges every restatement of a bumped metric beyond
+    `restatement_tolerance` (default: $NORTHSTAR_RESTATEMENT_TOLERANCE, else 1%); see
+    northstar/publish/versions.py.
     """
     paths = paths or Paths.discover()
     if keep < 1:
         raise NorthstarError(f"--keep must be at least 1 (got {keep})")
     storage_version = snapshot_storage_version(storage_version)
+    limit = definition_versions.tolerance(restatement_tolerance)
     _check_warehouse(paths.warehouse)
     if lock_warehouse:
         with file_lock(warehouse_lock_path(paths.warehouse), wait=wait, what="build or publish"):
@@ -262,6 +293,8 @@ def publish(
                 progress=progress,
                 now=now,
                 storage_version=storage_version,
+                accept_restatement=accept_restatement,
+                restatement_tolerance=limit,
             )
     hook = hook or _noop
     progress = progress or _noop
@@ -269,10 +302,14 @@ def publish(
     names = [name for name in TARGETS if name in (exports or list(TARGETS)) or name == REQUIRED]
     started = time.monotonic()
 
+    store = SnapshotStore(paths.snapshots_dir)
+    # Before the gate, so a definition changed without a bump fails at once; again under
+    # the lock below, against the snapshot that is current then.
+    spec = _built_spec(paths.warehouse)
+    definition_versions.plan(spec, store)
     validation, details = _validate(paths, validator, skip_validation, progress)
     hook("validated")
 
-    store = SnapshotStore(paths.snapshots_dir)
     store.root.mkdir(parents=True, exist_ok=True)
     with file_lock(store.lock_path, wait=wait, what="publish or rollback"):
         for leftover in store.clean_leftovers():
@@ -282,9 +319,9 @@ def publish(
         previous = store.current_run_id()
         if previous is not None and previous not in {snap.run_id for snap in store.list()}:
             previous = None
+        versions_plan = definition_versions.plan(spec, store)
         published_at = clock()
         run_id = new_run_id(published_at)
-        progress(f"writing snapshot {run_id} ({', '.join(names)})")
         temp = store.temp_dir(run_id)
         temp.mkdir()
         try:
@@ -292,6 +329,27 @@ def publish(
             try:
                 tables = _present_tables(source, catalog, paths.warehouse)
                 as_of = _data_as_of(source, catalog)
+                has_previous = definition_versions.attach_previous(source, versions_plan)
+                restated = (
+                    definition_versions.restatements(source, catalog, versions_plan)
+                    if has_previous
+                    else []
+                )
+                # Refused: the error carries the diff. Accepted: the build output shows it.
+                definition_versions.gate(
+                    restated, versions_plan, limit=limit, accept_flag=accept_restatement
+                )
+                for entry in restated:
+                    for line in definition_versions.describe(entry):
+                        progress(line)
+                    progress(f"  accepted: {entry['accepted_by']}")
+                tables = [
+                    *tables,
+                    definition_versions.build_history(
+                        source, catalog, versions_plan, has_previous, run_id
+                    ),
+                ]
+                progress(f"writing snapshot {run_id} ({', '.join(names)})")
                 info = {
                     "run_id": run_id,
                     "published_at": published_at.isoformat(),
@@ -345,6 +403,10 @@ def publish(
                 "tables": table_info,
                 "files": manifests.file_entries(temp, files),
                 "metrics": metrics,
+                # The record the next publish compares definitions with, and what this
+                # one restated (docs/definition-versions.md).
+                "definitions": versions_plan.definitions,
+                "restatements": restated,
             }
             manifests.write_manifest(temp / MANIFEST, manifest)
             fsync_tree(temp)

@@ -10,6 +10,10 @@ class PublicTable:
     name: str
     schema: str
     required: bool
+    # None: in the warehouse. A table publish itself assembles (the history carried from
+    # the previous snapshot, northstar/publish/versions.py) names the in-memory catalog
+    # it was made in.
+    catalog: str | None = None
 
     @property
     def source(self) -> str:
@@ -35,6 +39,14 @@ PUBLIC_TABLES: tuple[PublicTable, ...] = (
     PublicTable("fct_event_quality_daily", "marts", required=False),
     PublicTable("stg_events_rejected", "staging", required=False),
 )
+
+# Tables publish assembles itself, in its in-memory catalog, and publishes after the
+# warehouse's: the history of superseded definitions, carried from snapshot to snapshot
+# (northstar/publish/versions.py). No dbt model: dbt rebuilds the warehouse, and this
+# history must outlive any rebuild. Columns: fct_metric_values' plus superseded_by_version
+# and superseded_in_run_id.
+HISTORY_TABLE = PublicTable("fct_metric_values_history", "main", required=False, catalog="memory")
+ASSEMBLED_TABLES: tuple[PublicTable, ...] = (HISTORY_TABLE,)
 
 
 def quote_identifier(name: str) -> str:

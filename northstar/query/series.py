@@ -93,6 +93,46 @@ def _one_of(kind: str, value: str, allowed: list[str], hint: str) -> str:
     return value
 
 
+VALUES_TABLE = "fct_metric_values"
+HISTORY_TABLE = "fct_metric_values_history"  # earlier definition_versions (publish-made)
+VERSION_PATTERN = re.compile(r"^[1-9][0-9]{0,8}$")
+
+
+def _source(
+    con: duckdb.DuckDBPyConnection, definition: dict[str, Any], version: str | None
+) -> tuple[str, str | None]:
+    """(table, definition_version to filter on): the current values, or an earlier
+    version's from the history a definition_version bump keeps."""
+    if version is None or version == str(definition.get("definition_version")):
+        return VALUES_TABLE, None
+    if not VERSION_PATTERN.fullmatch(version):
+        raise InvalidInputError(
+            f"--definition-version: {shown(version)} is not a version; use 1, 2, ..."
+        )
+    metric = definition["metric_name"]
+    has_history = con.execute(
+        "select count(*) from duckdb_tables() where table_name = ?", [HISTORY_TABLE]
+    ).fetchall()[0][0]
+    kept = []
+    if has_history:
+        kept = [
+            row[0]
+            for row in con.execute(
+                f"select distinct definition_version from {HISTORY_TABLE} "  # noqa: S608
+                "where metric_name = ? order by 1",
+                [metric],
+            ).fetchall()
+        ]
+    current = definition.get("definition_version")
+    _one_of(
+        "definition_version",
+        version,
+        [*kept, str(current)],
+        f"metric {metric} (current version {current}) in this snapshot",
+    )
+    return HISTORY_TABLE, version
+
+
 def query_series(
     con: duckdb.DuckDBPyConnection,
     metric: str,
@@ -102,6 +142,7 @@ def query_series(
     date_from: str | None = None,
     date_to: str | None = None,
     complete_only: bool = False,
+    definition_version: str | None = None,
 ) -> Series:
     start = parse_date(date_from, "--from")
     end = parse_date(date_to, "--to")
@@ -109,44 +150,39 @@ def query_series(
         raise InvalidInputError(f"--from {start} is after --to {end}")
     segment_name, segment_value = parse_segment(segment)
     definition = Catalog.load(con).get(metric)
+    # The table is one of two constants; every user value below is a bound parameter.
+    table, version = _source(con, definition, definition_version)
+    of_version = "($version is null or definition_version = $version)"
 
-    grains = [
-        row[0]
-        for row in con.execute(
-            "select distinct grain from fct_metric_values where metric_name = ?", [metric]
-        ).fetchall()
-    ]
+    def distinct(column: str, where: str, params: dict[str, Any]) -> list[Any]:
+        sql = f"select distinct {column} from {table} where {where} and {of_version}"  # noqa: S608
+        return [row[0] for row in con.execute(sql, {**params, "version": version}).fetchall()]
+
+    grains = distinct("grain", "metric_name = $metric", {"metric": metric})
     _one_of("grain", grain, grains, f"metric {metric}")
-    segments = [
-        row[0]
-        for row in con.execute(
-            "select distinct segment_name from fct_metric_values "
-            "where metric_name = ? and grain = ?",
-            [metric, grain],
-        ).fetchall()
-    ]
+    segments = distinct(
+        "segment_name",
+        "metric_name = $metric and grain = $grain",
+        {"metric": metric, "grain": grain},
+    )
     _one_of("segment", segment_name, segments, f"metric {metric} at grain {grain}")
     if segment_value is not None:
-        values = [
-            row[0]
-            for row in con.execute(
-                "select distinct segment_value from fct_metric_values "
-                "where metric_name = ? and grain = ? and segment_name = ?",
-                [metric, grain, segment_name],
-            ).fetchall()
-        ]
+        values = distinct(
+            "segment_value",
+            "metric_name = $metric and grain = $grain and segment_name = $segment_name",
+            {"metric": metric, "grain": grain, "segment_name": segment_name},
+        )
         _one_of("segment value", segment_value, values, f"segment {segment_name}")
 
     # A snapshot published before a column existed still answers: null in its place.
-    present = {
-        column[0] for column in con.execute("select * from fct_metric_values limit 0").description
-    }
+    present = {column[0] for column in con.execute(f"select * from {table} limit 0").description}  # noqa: S608
     selected = ", ".join(c if c in present else f"null as {c}" for c in COLUMNS)
     cursor = con.execute(
         f"""
         select {selected}
-        from fct_metric_values
+        from {table}
         where metric_name = $metric
+            and {of_version}
             and grain = $grain
             and segment_name = $segment_name
             and ($segment_value is null or segment_value = $segment_value)
@@ -163,6 +199,7 @@ def query_series(
             "start": start,
             "end": end,
             "complete_only": complete_only,
+            "version": version,
         },
     )
     return Series(definition, grain, segment_name, segment_value, rows_as_dicts(cursor))

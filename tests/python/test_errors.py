@@ -109,6 +109,8 @@ EXIT_CODES = {
     errors.BusyError: exit_codes.PIPELINE_FAILED,
     errors.WebhookError: exit_codes.ERROR,
     errors.ValidationFailedError: exit_codes.DATA_INVALID,
+    errors.DefinitionChangedError: exit_codes.ERROR,
+    errors.RestatementNotAcceptedError: exit_codes.DATA_INVALID,
     errors.WarehouseError: exit_codes.ERROR,
     errors.WarehouseNotFoundError: exit_codes.NOT_FOUND,
     errors.TablesNotFoundError: exit_codes.NOT_FOUND,

@@ -273,6 +273,15 @@ CASES = [
         _set("outputs[0].definition_version", False),
         ("northstar.outputs[0].definition_version", "positive integer", "(got: false)"),
     ),
+    Case(
+        "accept_restatement_not_a_version",
+        _set("north_star.accept_restatement", "v2"),
+        (
+            "northstar.north_star.accept_restatement",
+            "definition_version whose restatement is accepted",
+            '(got: "v2")',
+        ),
+    ),
     # frequency as active days: a whole number of days, at least 1 (outputs[0] is entities)
     Case(
         "min_active_days_zero",

@@ -55,7 +55,8 @@ class ExportJob:
     def select(self, table: PublicTable) -> str:
         # Quoted identifiers from PUBLIC_TABLES and the warehouse's own catalog name.
         # `order by all` makes every export of the same warehouse identical row for row.
-        source = f"{q(self.source_catalog)}.{q(table.schema)}.{q(table.name)}"
+        catalog = table.catalog or self.source_catalog
+        source = f"{q(catalog)}.{q(table.schema)}.{q(table.name)}"
         return f"select * from {source} order by all"  # noqa: S608
 
 
