@@ -1,0 +1,407 @@
+{#-
+    Does the North Star (and each candidate) lead? One row per scope, window, candidate,
+    outcome and lag k (docs/backtest.md):
+
+    entity scope  pairs (entity level in period p, outcome at p + k) of int_backtest_pairs.
+                  rho: Spearman's rank correlation with ranks taken within each
+                  source period (average ranks for ties, scaled to (0, 1)) and pooled, so a
+                  growing product does not correlate with itself through time. ci_low /
+                  ci_high: analytic 95% interval by Fisher's z with se sqrt(1.06 / (n - 3)).
+                  Entity-periods of one entity are not independent, so read the interval as
+                  optimistic. top_mean / bottom_mean: the outcome in the top and bottom
+                  quantile of the level (within each period); lift = top / bottom, with a
+                  95% log rate-ratio interval for the 0/1 outcomes.
+                  window_name `all`: every source period; `recent`: the last
+                  backtest.recent_periods source periods whose outcome is observable.
+    series scope  rho: Pearson's correlation of the candidate's period-over-period change (mean
+                  level of active entities) with the outcome's change k periods later
+                  (active entities, paying entities, revenue held); pairs is the number of
+                  periods, and caveat says how few that is.
+-#}
+{%- set spec = northstar_spec() -%}
+{%- set backtest = spec.backtest -%}
+{%- set quantiles = backtest.quantiles -%}
+{%- set double = northstar_type_double() -%}
+{%- set string = dbt.type_string() -%}
+{%- set columns = {
+    'retention': 'retained', 'paid_conversion': 'paid_conversion',
+    'expansion': 'expansion', 'revenue': 'revenue',
+} -%}
+{%- set binary = ['retention', 'paid_conversion', 'expansion'] -%}
+{#- the series scope's outcome per period: expansion has no count of its own there -#}
+{%- set series_outcomes = {
+    'retention': 'active_entities', 'paid_conversion': 'paying_entities',
+    'revenue': 'revenue_held',
+} -%}
+{%- set north_star = spec.metrics[0].name -%}
+
+with
+
+pairs as (
+
+    select * from {{ ref('int_backtest_pairs') }}
+
+),
+
+grid as (
+
+    select * from {{ ref('int_backtest_entity_periods') }}
+
+),
+
+outcome_rows as (
+    {%- for outcome in backtest.outcomes %}
+    select
+        candidate_name,
+        lag,
+        period_index,
+        is_observable,
+        cast({{ northstar_literal(outcome) }} as {{ string }}) as outcome_name,
+        cast(candidate_value as {{ double }}) as candidate_value,
+        cast({{ columns[outcome] }} as {{ double }}) as outcome_value
+
+    from pairs
+    {%- if outcome != 'retention' %}
+
+    -- not eligible for the outcome (already paying, or not paying): no pair at all
+    where not is_observable or {{ columns[outcome] }} is not null
+    {%- endif %}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+excluded as (
+
+    select
+        candidate_name,
+        outcome_name,
+        lag,
+        sum(case when is_observable then 0 else 1 end) as excluded_pairs
+
+    from outcome_rows
+
+    group by 1, 2, 3
+
+),
+
+observed as (
+
+    select
+        *,
+        max(period_index) over (partition by candidate_name, outcome_name, lag) as last_index
+
+    from outcome_rows
+
+    where is_observable
+
+),
+
+windowed as (
+
+    select
+        'all' as window_name,
+        candidate_name,
+        outcome_name,
+        lag,
+        period_index,
+        candidate_value,
+        outcome_value
+
+    from observed
+
+    union all
+
+    select
+        'recent' as window_name,
+        candidate_name,
+        outcome_name,
+        lag,
+        period_index,
+        candidate_value,
+        outcome_value
+
+    from observed
+
+    where period_index > last_index - {{ backtest.recent_periods }}
+
+),
+
+ranked as (
+
+    -- average ranks for ties: the lowest rank + (ties - 1) / 2
+    select
+        *,
+        count(*) over (
+            partition by window_name, candidate_name, outcome_name, lag, period_index
+        ) as period_pairs,
+        rank() over (
+            partition by window_name, candidate_name, outcome_name, lag, period_index
+            order by candidate_value
+        ) as level_lowest_rank,
+        count(*) over (
+            partition by
+                window_name, candidate_name, outcome_name, lag, period_index, candidate_value
+        ) as level_ties,
+        rank() over (
+            partition by window_name, candidate_name, outcome_name, lag, period_index
+            order by outcome_value
+        ) as outcome_lowest_rank,
+        count(*) over (
+            partition by
+                window_name, candidate_name, outcome_name, lag, period_index, outcome_value
+        ) as outcome_ties
+
+    from windowed
+
+),
+
+quantiled as (
+
+    select
+        *,
+        (level_lowest_rank + (level_ties - 1) / 2.0 - 0.5) / period_pairs as level_score,
+        (outcome_lowest_rank + (outcome_ties - 1) / 2.0 - 0.5) / period_pairs as outcome_score,
+        floor(
+            (level_lowest_rank + (level_ties - 1) / 2.0 - 0.5) * {{ quantiles }} / period_pairs
+        ) + 1 as quantile
+
+    from ranked
+
+),
+
+entity_scores as (
+
+    select
+        window_name,
+        candidate_name,
+        outcome_name,
+        lag,
+        count(*) as pairs,
+        -- no correlation when either side is constant (corr would give NaN or null)
+        case
+            when min(level_score) < max(level_score) and min(outcome_score) < max(outcome_score)
+                then corr(level_score, outcome_score)
+        end as rho,
+        sum(case when quantile = {{ quantiles }} then 1 else 0 end) as top_pairs,
+        sum(case when quantile = 1 then 1 else 0 end) as bottom_pairs,
+        sum(case when quantile = {{ quantiles }} then outcome_value else 0 end) as top_total,
+        sum(case when quantile = 1 then outcome_value else 0 end) as bottom_total
+
+    from quantiled
+
+    group by 1, 2, 3, 4
+
+),
+
+entity_level as (
+
+    select
+        'entity' as scope,
+        entity_scores.window_name,
+        entity_scores.candidate_name,
+        entity_scores.outcome_name,
+        entity_scores.lag,
+        entity_scores.pairs,
+        excluded.excluded_pairs,
+        entity_scores.rho,
+        {{ northstar_fisher_bound('entity_scores.rho', 'entity_scores.pairs', -1, 1.06) }}
+            as ci_low,
+        {{ northstar_fisher_bound('entity_scores.rho', 'entity_scores.pairs', 1, 1.06) }}
+            as ci_high,
+        entity_scores.top_pairs,
+        entity_scores.bottom_pairs,
+        {{ northstar_divide('entity_scores.top_total', 'entity_scores.top_pairs') }} as top_mean,
+        {{ northstar_divide('entity_scores.bottom_total', 'entity_scores.bottom_pairs') }}
+            as bottom_mean,
+        case
+            when entity_scores.top_pairs > 0 and entity_scores.bottom_pairs > 0
+                then {{ northstar_divide(
+                    '(entity_scores.top_total * 1.0 / entity_scores.top_pairs)',
+                    '(entity_scores.bottom_total * 1.0 / entity_scores.bottom_pairs)'
+                ) }}
+        end as lift,
+        case
+            when entity_scores.outcome_name in ({{ "'" ~ binary | join("', '") ~ "'" }})
+                then {{ northstar_rate_ratio_bound(
+                    'entity_scores.top_total', 'entity_scores.top_pairs',
+                    'entity_scores.bottom_total', 'entity_scores.bottom_pairs', -1) }}
+        end as lift_ci_low,
+        case
+            when entity_scores.outcome_name in ({{ "'" ~ binary | join("', '") ~ "'" }})
+                then {{ northstar_rate_ratio_bound(
+                    'entity_scores.top_total', 'entity_scores.top_pairs',
+                    'entity_scores.bottom_total', 'entity_scores.bottom_pairs', 1) }}
+        end as lift_ci_high,
+        cast(null as {{ string }}) as caveat
+
+    from entity_scores
+
+    inner join excluded
+        on
+            entity_scores.candidate_name = excluded.candidate_name
+            and entity_scores.outcome_name = excluded.outcome_name
+            and entity_scores.lag = excluded.lag
+
+),
+
+candidate_series as (
+
+    -- the mean level of the active entities per complete source period
+    select
+        candidate_name,
+        period_index,
+        avg(candidate_value) as level_mean
+
+    from pairs
+
+    where lag = 1
+
+    group by 1, 2
+
+),
+
+outcome_series as (
+
+    select
+        period_index,
+        sum(case when is_active then 1 else 0 end) as active_entities,
+        sum(case when revenue_held > 0 then 1 else 0 end) as paying_entities,
+        sum(revenue_held) as revenue_held
+
+    from grid
+
+    where is_complete_period
+
+    group by 1
+
+),
+
+series_changes as (
+
+    select
+        candidate_series.candidate_name,
+        candidate_series.period_index,
+        candidate_series.level_mean - lag(candidate_series.level_mean) over (
+            partition by candidate_series.candidate_name
+            order by candidate_series.period_index
+        ) as level_change
+
+    from candidate_series
+
+),
+
+outcome_changes as (
+    {%- for outcome in backtest.outcomes if outcome in series_outcomes %}
+    select
+        cast({{ northstar_literal(outcome) }} as {{ string }}) as outcome_name,
+        period_index,
+        cast({{ series_outcomes[outcome] }} as {{ double }})
+        - lag(cast({{ series_outcomes[outcome] }} as {{ double }})) over (
+            order by period_index
+        ) as outcome_change
+
+    from outcome_series
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+lags as (
+    {%- for lag in range(1, backtest.max_lag + 1) %}
+    select {{ lag }} as lag {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+series_scores as (
+
+    select
+        series_changes.candidate_name,
+        outcome_changes.outcome_name,
+        lags.lag,
+        count(*) as pairs,
+        case
+            when
+                min(series_changes.level_change) < max(series_changes.level_change)
+                and min(outcome_changes.outcome_change) < max(outcome_changes.outcome_change)
+                then corr(series_changes.level_change, outcome_changes.outcome_change)
+        end as rho
+
+    from series_changes
+
+    cross join lags
+
+    inner join outcome_changes
+        on outcome_changes.period_index = series_changes.period_index + lags.lag
+
+    where
+        series_changes.level_change is not null
+        and outcome_changes.outcome_change is not null
+
+    group by 1, 2, 3
+
+),
+
+series_level as (
+
+    select
+        'series' as scope,
+        'all' as window_name,
+        candidate_name,
+        outcome_name,
+        lag,
+        pairs,
+        cast(null as {{ dbt.type_bigint() }}) as excluded_pairs,
+        rho,
+        {{ northstar_fisher_bound('rho', 'pairs', -1, 1) }} as ci_low,
+        {{ northstar_fisher_bound('rho', 'pairs', 1, 1) }} as ci_high,
+        cast(null as {{ dbt.type_bigint() }}) as top_pairs,
+        cast(null as {{ dbt.type_bigint() }}) as bottom_pairs,
+        cast(null as {{ double }}) as top_mean,
+        cast(null as {{ double }}) as bottom_mean,
+        cast(null as {{ double }}) as lift,
+        cast(null as {{ double }}) as lift_ci_low,
+        cast(null as {{ double }}) as lift_ci_high,
+        'only ' || cast(pairs as {{ string }})
+        || ' periods of changes: a correlation within +-'
+        || cast(round(1.96 / sqrt(greatest(pairs, 1)), 2) as {{ string }})
+        || ' is what chance alone gives at 95%' as caveat
+
+    from series_scores
+
+),
+
+unioned as (
+
+    select * from entity_level
+    union all
+    select * from series_level
+
+),
+
+final as (
+
+    select
+        scope,
+        window_name,
+        candidate_name,
+        candidate_name = {{ northstar_literal(north_star) }} as is_north_star,
+        outcome_name,
+        cast(lag as {{ dbt.type_int() }}) as lag,
+        cast(pairs as {{ dbt.type_bigint() }}) as pairs,
+        cast(excluded_pairs as {{ dbt.type_bigint() }}) as excluded_pairs,
+        cast(rho as {{ double }}) as rho,
+        cast(ci_low as {{ double }}) as ci_low,
+        cast(ci_high as {{ double }}) as ci_high,
+        cast(top_pairs as {{ dbt.type_bigint() }}) as top_pairs,
+        cast(bottom_pairs as {{ dbt.type_bigint() }}) as bottom_pairs,
+        cast(top_mean as {{ double }}) as top_mean,
+        cast(bottom_mean as {{ double }}) as bottom_mean,
+        cast(lift as {{ double }}) as lift,
+        cast(lift_ci_low as {{ double }}) as lift_ci_low,
+        cast(lift_ci_high as {{ double }}) as lift_ci_high,
+        caveat
+
+    from unioned
+
+)
+
+select * from final
