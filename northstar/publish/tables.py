@@ -28,6 +28,10 @@ PUBLIC_TABLES: tuple[PublicTable, ...] = (
     PublicTable("rpt_metric_latest", "marts", required=False),
     PublicTable("rpt_aha_retention", "marts", required=False),
     PublicTable("rpt_aha_discovery", "marts", required=False),
+    # The backtest (docs/backtest.md): the cohort view, the scores and the leading rule.
+    PublicTable("rpt_north_star_backtest", "marts", required=False),
+    PublicTable("rpt_north_star_backtest_scores", "marts", required=False),
+    PublicTable("rpt_north_star_backtest_candidates", "marts", required=False),
     PublicTable("fct_event_quality_daily", "marts", required=False),
     PublicTable("stg_events_rejected", "staging", required=False),
 )
