@@ -23,9 +23,7 @@ STATUS_TEXT = {"leading": "leading", "weak": "weak", "not_leading": "not leading
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
-    return [
-        {n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()
-    ]
+    return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
 
 
 def _plain(value: Any) -> Any:
@@ -38,10 +36,7 @@ def _plain(value: Any) -> Any:
 def load(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The candidates with their verdict (rank order), every score, and the cohort view."""
     present = {
-        row[0]
-        for row in con.execute(
-            "select table_name from information_schema.tables"
-        ).fetchall()
+        row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()
     }
     missing = [t for t in TABLES if t not in present]
     if missing:

@@ -19,28 +19,54 @@ pairs as (
 
 ),
 
-ranked as (
+-- average ranks within a period from counts of equal levels, as in the scores
+level_counts as (
+
+    select
+        candidate_name,
+        lag,
+        period_index,
+        candidate_value,
+        count(*) as equal_pairs
+
+    from pairs
+
+    group by 1, 2, 3, 4
+
+),
+
+level_ranks as (
 
     select
         *,
-        count(*) over (partition by candidate_name, lag, period_index) as period_pairs,
-        rank() over (
-            partition by candidate_name, lag, period_index order by candidate_value
-        ) + (count(*) over (
-            partition by candidate_name, lag, period_index, candidate_value
-        ) - 1) / 2.0 as level_rank
+        sum(equal_pairs) over (
+            partition by candidate_name, lag, period_index
+            order by candidate_value
+            rows between unbounded preceding and current row
+        ) - equal_pairs as pairs_below,
+        sum(equal_pairs) over (partition by candidate_name, lag, period_index) as period_pairs
 
-    from pairs
+    from level_counts
 
 ),
 
 quantiled as (
 
     select
-        *,
-        floor((level_rank - 0.5) * {{ quantiles }} / period_pairs) + 1 as quantile
+        pairs.*,
+        floor(
+            (level_ranks.pairs_below + level_ranks.equal_pairs / 2.0)
+            * {{ quantiles }} / level_ranks.period_pairs
+        ) + 1 as quantile
 
-    from ranked
+    from pairs
+
+    inner join level_ranks
+        on
+            pairs.candidate_name = level_ranks.candidate_name
+            and pairs.lag = level_ranks.lag
+            and pairs.period_index = level_ranks.period_index
+            and pairs.candidate_value = level_ranks.candidate_value
 
 ),
 

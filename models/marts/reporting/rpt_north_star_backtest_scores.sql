@@ -96,76 +96,123 @@ observed as (
 
 ),
 
-windowed as (
+-- Average ranks within a period from counts of equal values (a running sum over the
+-- distinct values, not a sort of every pair): rank = below + (equal + 1) / 2.
+level_counts as (
 
     select
-        'all' as window_name,
         candidate_name,
         outcome_name,
         lag,
         period_index,
         candidate_value,
-        outcome_value
+        count(*) as equal_pairs
 
     from observed
 
-    union all
-
-    select
-        'recent' as window_name,
-        candidate_name,
-        outcome_name,
-        lag,
-        period_index,
-        candidate_value,
-        outcome_value
-
-    from observed
-
-    where period_index > last_index - {{ backtest.recent_periods }}
+    group by 1, 2, 3, 4, 5
 
 ),
 
-ranked as (
+level_ranks as (
 
-    -- average ranks for ties: the lowest rank + (ties - 1) / 2
     select
         *,
-        count(*) over (
-            partition by window_name, candidate_name, outcome_name, lag, period_index
-        ) as period_pairs,
-        rank() over (
-            partition by window_name, candidate_name, outcome_name, lag, period_index
+        sum(equal_pairs) over (
+            partition by candidate_name, outcome_name, lag, period_index
             order by candidate_value
-        ) as level_lowest_rank,
-        count(*) over (
-            partition by
-                window_name, candidate_name, outcome_name, lag, period_index, candidate_value
-        ) as level_ties,
-        rank() over (
-            partition by window_name, candidate_name, outcome_name, lag, period_index
-            order by outcome_value
-        ) as outcome_lowest_rank,
-        count(*) over (
-            partition by
-                window_name, candidate_name, outcome_name, lag, period_index, outcome_value
-        ) as outcome_ties
+            rows between unbounded preceding and current row
+        ) - equal_pairs as pairs_below,
+        sum(equal_pairs) over (
+            partition by candidate_name, outcome_name, lag, period_index
+        ) as period_pairs
 
-    from windowed
+    from level_counts
+
+),
+
+outcome_counts as (
+
+    select
+        candidate_name,
+        outcome_name,
+        lag,
+        period_index,
+        outcome_value,
+        count(*) as equal_pairs
+
+    from observed
+
+    group by 1, 2, 3, 4, 5
+
+),
+
+outcome_ranks as (
+
+    select
+        *,
+        sum(equal_pairs) over (
+            partition by candidate_name, outcome_name, lag, period_index
+            order by outcome_value
+            rows between unbounded preceding and current row
+        ) - equal_pairs as pairs_below
+
+    from outcome_counts
 
 ),
 
 quantiled as (
 
+    -- scores in (0, 1): (average rank - 0.5) / pairs of the period
     select
-        *,
-        (level_lowest_rank + (level_ties - 1) / 2.0 - 0.5) / period_pairs as level_score,
-        (outcome_lowest_rank + (outcome_ties - 1) / 2.0 - 0.5) / period_pairs as outcome_score,
+        observed.candidate_name,
+        observed.outcome_name,
+        observed.lag,
+        observed.outcome_value,
+        observed.period_index > observed.last_index - {{ backtest.recent_periods }}
+            as is_recent,
+        (level_ranks.pairs_below + level_ranks.equal_pairs / 2.0)
+        / level_ranks.period_pairs as level_score,
+        (outcome_ranks.pairs_below + outcome_ranks.equal_pairs / 2.0)
+        / level_ranks.period_pairs as outcome_score,
         floor(
-            (level_lowest_rank + (level_ties - 1) / 2.0 - 0.5) * {{ quantiles }} / period_pairs
+            (level_ranks.pairs_below + level_ranks.equal_pairs / 2.0)
+            * {{ quantiles }} / level_ranks.period_pairs
         ) + 1 as quantile
 
-    from ranked
+    from observed
+
+    inner join level_ranks
+        on
+            observed.candidate_name = level_ranks.candidate_name
+            and observed.outcome_name = level_ranks.outcome_name
+            and observed.lag = level_ranks.lag
+            and observed.period_index = level_ranks.period_index
+            and observed.candidate_value = level_ranks.candidate_value
+
+    inner join outcome_ranks
+        on
+            observed.candidate_name = outcome_ranks.candidate_name
+            and observed.outcome_name = outcome_ranks.outcome_name
+            and observed.lag = outcome_ranks.lag
+            and observed.period_index = outcome_ranks.period_index
+            and observed.outcome_value = outcome_ranks.outcome_value
+
+),
+
+windowed as (
+
+    -- `recent`: the last recent_periods source periods (ranks stay those of the period)
+    select
+        'all' as window_name,
+        quantiled.*
+    from quantiled
+    union all
+    select
+        'recent' as window_name,
+        quantiled.*
+    from quantiled
+    where is_recent
 
 ),
 
@@ -187,7 +234,7 @@ entity_scores as (
         sum(case when quantile = {{ quantiles }} then outcome_value else 0 end) as top_total,
         sum(case when quantile = 1 then outcome_value else 0 end) as bottom_total
 
-    from quantiled
+    from windowed
 
     group by 1, 2, 3, 4
 
