@@ -179,6 +179,11 @@ def render_markdown(digest: dict[str, Any]) -> str:
     lines.append(f"- Guardrails: {esc(digest['guardrail_summary'])}")
     if digest["guardrail_alarm"]:
         lines.append(f"- **{esc(digest['guardrail_alarm'])}**")
+    verdict = digest.get("leading")
+    if verdict is not None:
+        lines.append(f"- {esc(verdict['sentence'])}")
+        if verdict["warning"]:
+            lines.append(f"- **{esc(verdict['warning'])}**")
     incomplete = digest["incomplete_period"]
     if incomplete is not None:
         lines.append(

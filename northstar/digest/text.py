@@ -58,4 +58,7 @@ def summary_text(digest: dict[str, Any]) -> str:
     lines.append("Guardrails: " + digest["guardrail_summary"])
     if digest["guardrail_alarm"]:
         lines.append(digest["guardrail_alarm"])
+    verdict = digest.get("leading")
+    if verdict is not None and verdict["warning"]:
+        lines.append(verdict["warning"])
     return "\n".join(lines)

@@ -280,3 +280,29 @@ def test_a_snapshot_without_the_backtest_is_not_found(tmp_path):
     with duckdb.connect(str(path), read_only=True) as con, pytest.raises(NotFoundError) as err:
         load(con)
     assert "rpt_north_star_backtest_candidates" in str(err.value)
+
+
+def _verdict(tmp_path, status: str | None, recent_status: str = "leading"):
+    from northstar.digest.leading import leading
+
+    path = tmp_path / f"verdict_{status}_{recent_status}.duckdb"
+    with duckdb.connect(str(path)) as con:
+        if status is not None:
+            con.execute(
+                "create table rpt_north_star_backtest_candidates as select true as is_north_star, "
+                "? as status, ? as recent_status, 3 as best_lag, 'week' as grain, "
+                "0.4 as rho, 0.05 as recent_rho",
+                [status, recent_status],
+            )
+        return leading(con)
+
+
+def test_the_digest_warns_when_the_north_star_stops_leading(tmp_path):
+    assert _verdict(tmp_path, None) is None  # a snapshot from before the backtest
+    steady = _verdict(tmp_path, "leading")
+    assert steady["warning"] is None
+    assert "leading for retention 3 weeks later" in steady["sentence"]
+    stopped = _verdict(tmp_path, "leading", "not_leading")
+    assert "stopped leading retention 3 weeks later over the recent periods" in stopped["warning"]
+    never = _verdict(tmp_path, "weak")
+    assert "does not lead retention 3 weeks later (weak)" in never["warning"]

@@ -104,6 +104,7 @@ final as (
         candidate_rank,
         status,
         best_lag,
+        {{ northstar_literal(spec.primary_grain) }} as grain,
         pairs,
         excluded_pairs,
         rho,
