@@ -62,8 +62,8 @@ final as (
 
     select
         catalog.*,
-        case when catalog.role = 'north_star' then coalesce(backtest.status, 'not_leading') end
-            as leading_status
+        -- null for every other metric, and for a North Star with no value per entity
+        backtest.status as leading_status
 
     from catalog
 
