@@ -67,8 +67,8 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 def render_table(report: dict[str, Any]) -> str:
     """The readable table: one line per candidate (the leading rule's row), then, for
-    each, its best lag's rho and lift on every outcome, and the series scope with its
-    caveat."""
+    each, its best lag's rho and lift on every outcome, the North Star's cohorts by
+    quantile at its best lag, and the series scope with its caveat."""
     lines = [
         "Does it lead? Entity scope: rank correlation (Spearman within periods, 95% Fisher z",
         "interval) of the level with retention k periods later; lift = top / bottom quantile.",
@@ -110,6 +110,28 @@ def render_table(report: dict[str, Any]) -> str:
                 f"  {s['candidate_name']:<24} {s['outcome_name']:<16} {s['pairs']:>7} "
                 f"{_number(s['rho']):>6} {_number(s['top_mean']):>9} "
                 f"{_number(s['bottom_mean']):>9} {_number(s['lift'], 2):>6}"
+            )
+    north_star = next((r for r in report["candidates"] if r["is_north_star"]), None)
+    if north_star is not None:
+        lag = north_star["best_lag"]
+        cohorts = [
+            c
+            for c in report["cohorts"]
+            if c["candidate_name"] == north_star["candidate_name"] and c["lag"] == lag
+        ]
+        lines += [
+            "",
+            f"Cohorts by quantile of the North Star, {lag} periods later "
+            "(do higher cohorts churn less and spend more?):",
+            f"  {'quantile':>8} {'level':>15} {'pairs':>7} {'retained':>9} {'churned':>8} "
+            f"{'paying':>7} {'revenue':>9}",
+        ]
+        for c in cohorts:
+            level = f"{c['level_min']:g}-{c['level_max']:g}"
+            lines.append(
+                f"  {c['quantile']:>8} {level:>15} {c['pairs']:>7} "
+                f"{_number(c['retained_share']):>9} {_number(c['churned_share']):>8} "
+                f"{_number(c['paying_share']):>7} {_number(c['mean_revenue'], 2):>9}"
             )
     series = [s for s in report["scores"] if s["scope"] == "series"]
     if series:

@@ -265,6 +265,7 @@ def test_the_command_prints_the_table_and_writes_json(demo, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "messages_sent (North Star)" in result.stdout
     assert "<- strongest leading" in result.stdout
+    assert "Cohorts by quantile of the North Star" in result.stdout
     assert "periods of changes" in result.stdout  # the series scope's caveat
     report = json.loads(out.read_text())
     assert report["candidates"][0]["candidate_name"] == "messages_sent"
