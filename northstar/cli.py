@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "metrics": "northstar.commands.metrics:metrics",
     "query": "northstar.commands.query:query",
     "explain": "northstar.commands.explain:explain",
+    "backtest": "northstar.commands.backtest:backtest",
     "digest": "northstar.commands.digest:digest",
     "alerts": "northstar.commands.alerts:alerts",
     "serve": "northstar.commands.serve:serve",

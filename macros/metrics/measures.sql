@@ -13,10 +13,11 @@
     above 1: at 1 the count itself (>= min_events >= 1) already implies one of each.
 -#}
 
-{#- northstar_measured_columns(spec) -> [(measure, column)] of every measure with a column. -#}
+{#- northstar_measured_columns(spec) -> [(measure, column)] of every measure with a column:
+    the spec's metrics, then the backtest's own (candidates of their own, revenue). -#}
 {% macro northstar_measured_columns(spec) -%}
     {%- set measured = [] -%}
-    {%- for metric in spec.metrics -%}
+    {%- for metric in spec.metrics + spec.backtest_metrics -%}
     {%- for side in ['numerator', 'denominator'] -%}
     {%- if northstar_measure_has_column(metric[side]) -%}
     {%- do measured.append((metric[side], metric.name ~ '__' ~ side)) -%}

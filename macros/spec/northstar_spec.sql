@@ -139,6 +139,8 @@
         'metrics': metrics,
         'diagnostics': diagnostics,
     } -%}
+    {#- candidates and backtest settings: macros/spec/northstar_spec_candidates.sql -#}
+    {%- do normalized.update(northstar_spec_candidates(raw, metrics, context)) -%}
     {%- if execute -%}
         {%- do graph.update({'northstar_spec_cache': {'raw': raw, 'spec': normalized}}) -%}
     {%- endif -%}

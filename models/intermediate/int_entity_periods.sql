@@ -179,7 +179,7 @@ final as (
             when was_active_previous_period then 'returning'
             else 'resurrecting'
         end as lifecycle_state,
-        {%- for metric in spec.metrics %}
+        {%- for metric in spec.metrics + spec.backtest_metrics %}
         {%- for side in ['numerator', 'denominator'] %}
         {%- if metric[side] is not none %}
         {{ northstar_measure_value(metric[side], metric.name ~ '__' ~ side) | indent(8) }}

@@ -265,6 +265,11 @@ def render_html(digest: dict[str, Any]) -> str:
         body.append(f'<p class="alarm">{e(digest["guardrail_alarm"])}</p>')
     for entry in digest["restatements"]:
         body.append(f'<p class="alarm">History restated: {e(restatement_sentence(entry))}</p>')
+    verdict = digest.get("leading")
+    if verdict is not None:
+        body.append(f"<p>{e(verdict['sentence'])}</p>")
+        if verdict["warning"]:
+            body.append(f'<p class="alarm">{e(verdict["warning"])}</p>')
     incomplete = digest["incomplete_period"]
     if incomplete is not None:
         body.append(

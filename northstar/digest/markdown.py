@@ -182,6 +182,11 @@ def render_markdown(digest: dict[str, Any]) -> str:
         lines.append(f"- **{esc(digest['guardrail_alarm'])}**")
     for entry in digest["restatements"]:
         lines.append(f"- **History restated:** {esc(restatement_sentence(entry))}")
+    verdict = digest.get("leading")
+    if verdict is not None:
+        lines.append(f"- {esc(verdict['sentence'])}")
+        if verdict["warning"]:
+            lines.append(f"- **{esc(verdict['warning'])}**")
     incomplete = digest["incomplete_period"]
     if incomplete is not None:
         lines.append(

@@ -17,6 +17,7 @@ from northstar import __version__
 from northstar.digest.drivers import read_drivers
 from northstar.digest.guardrails import guardrail_alarm, guardrail_summary, status_grains
 from northstar.digest.restatements import restatements
+from northstar.digest.leading import leading
 from northstar.digest.text import summary_text
 from northstar.errors import NotFoundError
 from northstar.latest import by_metric, read_latest
@@ -430,6 +431,8 @@ def build_digest(
         # Raised for every guardrail, whoever's review this is: red anywhere means pause.
         "guardrail_alarm": guardrail_alarm(nsm, all_guardrails, grain, nsm_rows),
         "guardrail_status_grains": grains_with_status,
+        # the backtest's verdict on the North Star (docs/backtest.md); None before it existed
+        "leading": leading(con),
         "breaches": [g["metric_name"] for g in guardrails if g["status"] == "breach"],
         "warnings": [g["metric_name"] for g in guardrails if g["status"] == "warn"],
         "outputs": by_role["output"],

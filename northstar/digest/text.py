@@ -61,4 +61,7 @@ def summary_text(digest: dict[str, Any]) -> str:
     if digest["guardrail_alarm"]:
         lines.append(digest["guardrail_alarm"])
     lines += [restatement_sentence(entry) for entry in digest.get("restatements") or []]
+    verdict = digest.get("leading")
+    if verdict is not None and verdict["warning"]:
+        lines.append(verdict["warning"])
     return "\n".join(lines)

@@ -36,6 +36,10 @@ PUBLIC_TABLES: tuple[PublicTable, ...] = (
     PublicTable("rpt_stickiness", "marts", required=False),
     PublicTable("rpt_active_days_distribution", "marts", required=False),
     PublicTable("rpt_feature_adoption", "marts", required=False),
+    # The backtest (docs/backtest.md): the cohort view, the scores and the leading rule.
+    PublicTable("rpt_north_star_backtest", "marts", required=False),
+    PublicTable("rpt_north_star_backtest_scores", "marts", required=False),
+    PublicTable("rpt_north_star_backtest_candidates", "marts", required=False),
     PublicTable("fct_event_quality_daily", "marts", required=False),
     PublicTable("stg_events_rejected", "staging", required=False),
 )

@@ -119,6 +119,16 @@ def test_the_fixture_spec_is_what_dbt_normalizes(tmp_path):
     # `diagnostics`: the gate then expects none in its catalog, as for a warehouse built
     # before them); today's normalizer adds the six after the spec's metrics.
     diagnostics = normalized.pop("diagnostics")
+    # Nor candidates or backtest settings (docs/backtest.md): by default the North Star
+    # alone is backtested, with retention as the only outcome.
+    assert [c["name"] for c in normalized.pop("candidates")] == ["messages_sent"]
+    assert normalized.pop("backtest_metrics") == []
+    backtest = normalized.pop("backtest")
+    assert (backtest["max_lag"], backtest["outcomes"], backtest["revenue"]) == (
+        8,
+        ["retention"],
+        None,
+    )
     assert [d["role"] for d in diagnostics] == ["diagnostic"] * 6
     assert [d["sort_order"] for d in diagnostics] == list(range(6, 12))  # after 5 metrics
     normalized["metrics"] = [

@@ -415,6 +415,43 @@ CASES = [
             "(got: 0.3)",
         ),
     ),
+    # candidates and backtest settings (docs/backtest.md); the demo spec declares two
+    # candidates (files_shared, searches_performed) and every backtest setting
+    Case(
+        "six_candidates",
+        _set("candidates", ["new_teams", "activation_rate", "churn_rate", "a", "b", "c"]),
+        ("northstar.candidates", "at most 5", "got 6", '"new_teams"'),
+    ),
+    Case(
+        "unknown_candidate_metric",
+        _set("candidates", ["messages_per_user"]),
+        ("northstar.candidates[0]", "unknown metric", '"messages_per_user"'),
+    ),
+    Case(
+        "candidate_without_a_value_per_entity",
+        _set("candidates", ["churn_rate"]),
+        ("northstar.candidates[0]", "no value per entity", '"churn_rate"'),
+    ),
+    Case(
+        "unknown_event_in_candidate",
+        _set("candidates[1].events", ["search_done"]),
+        ("northstar.candidates[1].events", '"search_done"'),
+    ),
+    Case(
+        "lag_zero",
+        _set("backtest.max_lag", 0),
+        ("northstar.backtest.max_lag", "positive integer", "(got: 0)"),
+    ),
+    Case(
+        "lag_too_long",
+        _set("backtest.max_lag", 40),
+        ("northstar.backtest.max_lag", "1 to 26", "(got: 40)"),
+    ),
+    Case(
+        "unknown_backtest_setting",
+        _set("backtest.lags", [1, 2]),
+        ("northstar.backtest.lags", "unknown setting", "[1, 2]"),
+    ),
 ]
 
 

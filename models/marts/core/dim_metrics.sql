@@ -50,9 +50,25 @@ catalog as (
 
 ),
 
+backtest as (
+
+    -- the backtest's leading rule, for the North Star (docs/backtest.md)
+    select * from {{ ref('rpt_north_star_backtest_candidates') }}
+    where is_north_star
+
+),
+
 final as (
 
-    select * from catalog
+    select
+        catalog.*,
+        -- null for every other metric, and for a North Star with no value per entity
+        backtest.status as leading_status
+
+    from catalog
+
+    left join backtest
+        on catalog.metric_name = backtest.candidate_name
 
 )
 
