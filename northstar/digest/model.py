@@ -16,8 +16,8 @@ import duckdb
 from northstar import __version__
 from northstar.digest.drivers import read_drivers
 from northstar.digest.guardrails import guardrail_alarm, guardrail_summary, status_grains
-from northstar.digest.restatements import restatements
 from northstar.digest.leading import leading
+from northstar.digest.restatements import restatements
 from northstar.digest.text import summary_text
 from northstar.errors import NotFoundError
 from northstar.latest import by_metric, read_latest
