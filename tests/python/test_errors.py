@@ -106,6 +106,7 @@ EXIT_CODES = {
     errors.NotFoundError: exit_codes.NOT_FOUND,
     errors.PipelineError: exit_codes.PIPELINE_FAILED,
     errors.BusyError: exit_codes.PIPELINE_FAILED,
+    errors.PostgresTargetError: exit_codes.PIPELINE_FAILED,
     errors.WebhookError: exit_codes.ERROR,
     errors.ValidationFailedError: exit_codes.DATA_INVALID,
     errors.WarehouseError: exit_codes.ERROR,

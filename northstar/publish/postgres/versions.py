@@ -31,11 +31,15 @@ from northstar.errors import NorthstarError, NotFoundError, PostgresTargetError
 from northstar.publish.postgres.load import LOAD_TABLE
 
 MARKER = "northstar published read schema"
-# A switch needs a short exclusive lock on the read schema's views: it waits at most this
-# long for running dashboard queries, then tries again, so it never queues new readers
-# behind it for longer than that.
-LOCK_TIMEOUT = "3s"
-SWITCH_ATTEMPTS = 10
+# The switch locks every view of the read schema before it drops any. A dashboard query
+# locks the views it reads one by one, in its own order, so the two can wait for each
+# other. Postgres breaks such a deadlock by failing one side after `deadlock_timeout`
+# (1 s by default), and that side must never be the dashboard: the switch gives up each
+# attempt well before (SWITCH_LOCK_TIMEOUT, at most half the server's deadlock_timeout),
+# releases everything, and tries again.
+SWITCH_LOCK_TIMEOUT_MS = 200
+SWITCH_ATTEMPTS = 60
+PRUNE_LOCK_TIMEOUT = "3s"
 
 Hook = Callable[[str], None]
 
@@ -136,26 +140,42 @@ def ensure_reader_role(conn: Any, role: str) -> str:
     return f"created read-only role {role} (NOLOGIN: GRANT {role} TO your BI login)"
 
 
+def _lock_timeout_ms(cur: Any) -> int:
+    cur.execute("select setting::int from pg_settings where name = 'deadlock_timeout'")
+    row = cur.fetchone()
+    deadlock_ms = row[0] if row else 1000
+    return max(10, min(SWITCH_LOCK_TIMEOUT_MS, deadlock_ms // 2))
+
+
 def _switch_once(
-    cur: Any, read_schema: str, version: Version, role: str, previous: str | None, hook: Hook
+    cur: Any,
+    read_schema: str,
+    version: Version,
+    role: str,
+    previous: str | None,
+    lock_ms: int,
+    hook: Hook,
 ) -> None:
     sql = _sql()
-    cur.execute(f"set local lock_timeout = '{LOCK_TIMEOUT}'")
-    # Serialises concurrent switches of the same schema (the caller's advisory lock
-    # covers northstar; this covers a by-hand switch in another session too).
-    state = read_schema_state(cur, read_schema)
+    cur.execute(f"set local lock_timeout = {int(lock_ms)}")
     read = sql.Identifier(read_schema)
-    if state is None:
+    if read_schema_state(cur, read_schema) is None:
         cur.execute(sql.SQL("create schema {}").format(read))
     cur.execute(
         "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
         "where n.nspname = %s and c.relkind = 'v' order by c.relname",
         [read_schema],
     )
-    for (view,) in cur.fetchall():
+    views = [sql.Identifier(read_schema, name) for (name,) in cur.fetchall()]
+    if views:
+        # All at once, before any change: a reader waits for the whole switch or for none.
+        cur.execute(
+            sql.SQL("lock table {} in access exclusive mode").format(sql.SQL(", ").join(views))
+        )
+    for view in views:
         # No CASCADE: a view someone built on ours makes the switch fail, naming it,
         # rather than disappear.
-        cur.execute(sql.SQL("drop view {}").format(sql.Identifier(read_schema, view)))
+        cur.execute(sql.SQL("drop view {}").format(view))
     hook("switch:dropped")
     for table in version.tables:
         cur.execute(
@@ -183,23 +203,25 @@ def _switch_once(
 
 def switch(conn: Any, read_schema: str, version: Version, role: str, *, hook: Hook) -> str | None:
     """Make `version` what the read schema shows, in one transaction; return the run id it
-    showed before. Retries when running queries hold the views longer than LOCK_TIMEOUT."""
+    showed before. Retries while running queries hold the views (see SWITCH_LOCK_TIMEOUT_MS)."""
     import psycopg
 
+    with conn.cursor() as cur:
+        lock_ms = _lock_timeout_ms(cur)
     for attempt in range(1, SWITCH_ATTEMPTS + 1):
         try:
             with conn.transaction(), conn.cursor() as cur:
                 previous = current_run_id(cur, read_schema)
-                _switch_once(cur, read_schema, version, role, previous, hook)
+                _switch_once(cur, read_schema, version, role, previous, lock_ms, hook)
             return previous
-        except psycopg.errors.LockNotAvailable:
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             if attempt == SWITCH_ATTEMPTS:
                 raise PostgresTargetError(
                     f"could not switch {read_schema} to {version.run_id}: queries held its "
-                    f"views through {SWITCH_ATTEMPTS} waits of {LOCK_TIMEOUT}; the previous "
-                    "set is still current, publish again later"
+                    f"views through {SWITCH_ATTEMPTS} attempts; the previous set is still "
+                    "current, publish again later"
                 ) from None
-            time.sleep(0.2 * attempt)
+            time.sleep(min(0.05 * attempt, 0.5))
         except psycopg.errors.DependentObjectsStillExist as err:
             raise PostgresTargetError(
                 f"could not switch {read_schema}: {' '.join(str(err).split())} "
@@ -242,7 +264,7 @@ def prune(conn: Any, read_schema: str, keep: int) -> tuple[list[str], list[str]]
             continue
         try:
             with conn.transaction(), conn.cursor() as cur:
-                cur.execute(f"set local lock_timeout = '{LOCK_TIMEOUT}'")
+                cur.execute(f"set local lock_timeout = '{PRUNE_LOCK_TIMEOUT}'")
                 cur.execute(
                     sql.SQL("drop schema {} cascade").format(sql.Identifier(version.schema))
                 )
