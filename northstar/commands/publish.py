@@ -126,10 +126,12 @@ def _push(snapshot_id: str, target: Any, keep: int, wait: float, as_json: bool) 
         )
         raise
     progress(pushed.role_note)
-    rate = pushed.rows / pushed.copy_seconds if pushed.copy_seconds > 0 else None
+    copy = pushed.copy_only_seconds
+    rate = pushed.rows / copy if copy > 0 else None
     if not as_json:
         loaded = (
-            f"{pushed.rows} rows loaded in {pushed.copy_seconds:.1f}s"
+            f"{pushed.rows} rows loaded in {pushed.load_seconds:.1f}s"
+            + (f", COPY {rate:,.0f} rows/s" if rate else "")
             if pushed.loaded
             else "already loaded"
         )
@@ -150,8 +152,9 @@ def _push(snapshot_id: str, target: Any, keep: int, wait: float, as_json: bool) 
         "schema": pushed.schema,
         "previous_run_id": pushed.previous_run_id,
         "rows": pushed.rows,
-        "copy_seconds": round(pushed.copy_seconds, 3),
-        "rows_per_second": round(rate) if rate else None,
+        "load_seconds": round(pushed.load_seconds, 3),
+        "copy_seconds": round(copy, 3),
+        "copy_rows_per_second": round(rate) if rate else None,
         "seconds": round(pushed.seconds, 3),
         "pruned": pushed.pruned,
         "reader_role": pushed.role_note,

@@ -338,7 +338,7 @@ def test_rollback_retention_and_the_read_only_role(env, fresh_db):
     summary = json.loads(result.stdout)
     assert summary["postgres"]["previous_run_id"] == b
     assert summary["postgres"]["rows"] == sum(summary["tables"].values()) + 1
-    assert summary["postgres"]["rows_per_second"] > 0
+    assert summary["postgres"]["copy_rows_per_second"] > 0
     d = summary["run_id"]
     listing = runner.invoke(cli, ["snapshots", "--to", "postgres"])
     assert listing.exit_code == 0 and f"* {d}" in listing.stdout, listing.output

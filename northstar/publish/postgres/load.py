@@ -67,7 +67,8 @@ Hook = Callable[[str], None]
 class LoadedTable:
     name: str
     rows: int
-    seconds: float
+    export_seconds: float  # DuckDB writing the CSV
+    copy_seconds: float  # Postgres COPY reading it
 
 
 def pg_type(duckdb_type: str, where: str) -> str:
@@ -135,7 +136,11 @@ def load_snapshot(
             for table in snapshot_tables(snapshot):
                 csv = Path(scratch) / f"{table}.csv"
                 loaded.append(_load_table(cur, source, schema, table, csv, expected[table], hook))
-                progress(f"copied {table}: {loaded[-1].rows} rows in {loaded[-1].seconds:.2f}s")
+                done = loaded[-1]
+                progress(
+                    f"copied {table}: {done.rows} rows (export {done.export_seconds:.2f}s, "
+                    f"COPY {done.copy_seconds:.2f}s)"
+                )
                 csv.unlink()
             _write_load_record(cur, schema, snapshot, previous_run_id, loaded)
             hook("loading:record")
@@ -176,6 +181,7 @@ def _load_table(
         f"copy main.{quote_identifier(table)} to {quote_literal(str(csv))} "
         "(format csv, header false)"
     )
+    exported = time.monotonic()
     with (
         cur.copy(sql.SQL("copy {} from stdin (format csv)").format(target)) as copy,
         csv.open("rb") as handle,
@@ -187,7 +193,7 @@ def _load_table(
                 hook(f"copying:{table}")  # mid-COPY: tests kill the process here
                 first = False
     rows = cur.rowcount
-    seconds = time.monotonic() - started
+    copied = time.monotonic()
     if rows != expected_rows:
         raise PostgresTargetError(
             f"COPY into {schema}.{table} loaded {rows} rows, the snapshot has {expected_rows}: "
@@ -195,7 +201,7 @@ def _load_table(
         )
     cur.execute(sql.SQL("analyze {}").format(target))
     hook(f"copied:{table}")
-    return LoadedTable(table, rows, seconds)
+    return LoadedTable(table, rows, exported - started, copied - exported)
 
 
 def _write_load_record(
