@@ -325,6 +325,22 @@ def test_rollback_retention_and_the_read_only_role(env, fresh_db):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match=denied):
                 conn.execute(statement)
 
+    # What a BI tool does with a dataset: reflect the view as a table, then query it.
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(fresh_db.replace("postgresql:", "postgresql+psycopg:"))
+    try:
+        with engine.connect() as conn:
+            table = sqlalchemy.Table(
+                "fct_metric_values", sqlalchemy.MetaData(), schema=READ, autoload_with=conn
+            )
+            assert "is_complete_period" in table.c
+            count = sqlalchemy.select(sqlalchemy.func.count()).select_from(table)
+            rows = {loaded.name: loaded.rows for loaded in runs[1].loaded}
+            assert conn.execute(count).scalar() == rows["fct_metric_values"]
+    finally:
+        engine.dispose()
+
     # The command line: publish --to postgres, snapshots and rollback --to postgres.
     runner = CliRunner()
     with pytest.MonkeyPatch.context() as patch:
