@@ -509,3 +509,25 @@ def test_broken_input_fails_clearly(env):
         handle.write(b"tampered")
     with pytest.raises(NorthstarError, match="does not match its manifest"):
         push_snapshot(snapshot, resolve_target())
+
+
+def test_what_is_not_northstars_is_never_touched(env, fresh_db):
+    """A read schema northstar did not create, and a view built on ours, stop a publish
+    with a message naming them; what was served stays."""
+    target = resolve_target()
+    first = SnapshotStore(env.snapshots_dir).get(publish_ok(env, exports=["duckdb"]).run_id)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(f"create schema {READ}")
+        conn.execute(f"create table {READ}.theirs (x int)")
+    with pytest.raises(NorthstarError, match=f"schema '{READ}' exists and was not created"):
+        push_snapshot(first, target)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(f"drop schema {READ} cascade")
+    push_snapshot(first, target)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(f"create view public.mine as select * from {READ}.dim_metrics")
+    second = SnapshotStore(env.snapshots_dir).get(publish_ok(env, exports=["duckdb"]).run_id)
+    with pytest.raises(PostgresTargetError, match="view mine depends on view") as caught:
+        push_snapshot(second, target)
+    assert caught.value.exit_code == 3
+    assert list_postgres(target)[0] == first.run_id

@@ -149,7 +149,8 @@ def _render_profile_output(paths: Paths, target: str) -> dict[str, str]:
     set_invocation_context(paths.dbt_env())
     profiles = _read_profiles(file)
     name = _profile_name(paths)
-    outputs = (profiles.get(name) or {}).get("outputs") if isinstance(profiles, dict) else None
+    profile = profiles.get(name) if isinstance(profiles, dict) else None
+    outputs = profile.get("outputs") if isinstance(profile, dict) else None
     output = outputs.get(target) if isinstance(outputs, dict) else None
     if not isinstance(output, dict):
         known = ", ".join(outputs) if isinstance(outputs, dict) else "none"

@@ -141,12 +141,18 @@ def push_snapshot(
             version = {v.run_id: v for v in pgv.list_versions(cur, target.schema)}[snapshot.run_id]
         previous = pgv.switch(conn, target.schema, version, target.reader_role, hook=hook)
         hook("switched")
+    except psycopg.Error as err:
+        conn.close()
+        raise _failed(target, f"loading {snapshot.run_id}", err) from None
+    try:
+        # The new set is served: a failure to tidy up old versions is reported, not fatal.
         pruned, busy = pgv.prune(conn, target.schema, keep)
         if busy:
             progress(f"kept {', '.join(busy)} for now: queries are still reading them")
         hook("pruned")
     except psycopg.Error as err:
-        raise _failed(target, f"loading {snapshot.run_id}", err) from None
+        pruned = []
+        progress(f"WARNING: pruning old versions failed: {target.redact(one_line(err))}")
     finally:
         conn.close()
     return PushResult(
