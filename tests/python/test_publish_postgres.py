@@ -511,6 +511,39 @@ def test_broken_input_fails_clearly(env):
         push_snapshot(snapshot, resolve_target())
 
 
+def test_every_value_survives_the_round_trip(env, fresh_db):
+    """NULL and the empty string stay apart; quotes, commas, newlines, unicode, NaN,
+    infinity, the smallest double, dates and timestamps come back exactly."""
+    con = duckdb.connect(str(env.warehouse))
+    con.execute(
+        "insert into staging.stg_events_rejected (raw_row_id, event_name, reject_reason) values "
+        "('raw-2', '', 'x'), ('raw-3', null, 'a \"quoted\", comma'), "
+        "('raw-4', e'line\\nbreak\\tand tab', 'ünïcödé ☃'), ('raw-5', '\\N', 'NULL')"
+    )
+    con.execute(
+        "insert into marts.fct_event_quality_daily select event_date + 400, raw_rows, "
+        "accepted_rows, duplicate_rows, rejected_rows, 'nan'::double, 5e-324, null "
+        "from marts.fct_event_quality_daily limit 1"
+    )
+    con.execute(
+        "insert into marts.fct_event_quality_daily select event_date + 401, raw_rows, "
+        "accepted_rows, duplicate_rows, rejected_rows, 'inf'::double, -1.7976931348623157e308, "
+        "false from marts.fct_event_quality_daily limit 1"
+    )
+    con.close()
+    snapshot = SnapshotStore(env.snapshots_dir).get(publish_ok(env, exports=["duckdb"]).run_id)
+    push_snapshot(snapshot, resolve_target())
+    source = duckdb.connect(str(snapshot.database), read_only=True)
+    try:
+        with psycopg.connect(fresh_db) as conn:
+            for table in [*snapshot.manifest["tables"], "northstar_snapshot"]:
+                want = source.execute(f"select * from {table}").fetchall()
+                got = conn.execute(f"select * from {READ}.{table}").fetchall()
+                assert sorted(map(repr, got)) == sorted(map(repr, want)), table
+    finally:
+        source.close()
+
+
 def test_what_is_not_northstars_is_never_touched(env, fresh_db):
     """A read schema northstar did not create, and a view built on ours, stop a publish
     with a message naming them; what was served stays."""
