@@ -18,7 +18,7 @@ from northstar.commands._common import (
     to_option,
     wait_option,
 )
-from northstar.errors import InvalidInputError, NorthstarError
+from northstar.commands._postgres import postgres_target, push_to_postgres
 
 
 @click.command()
@@ -62,15 +62,8 @@ def publish(
     from northstar.publish.publisher import publish as publish_snapshot
     from northstar.publish.targets import parse_exports
 
-    if snapshot_id is not None and to != "postgres":
-        raise InvalidInputError(
-            "--snapshot loads an existing snapshot into Postgres: add --to postgres"
-        )
-    target = None
-    if to == "postgres":
-        from northstar.publish.postgres.connection import resolve_target
-
-        target = resolve_target(pg_target=pg_target)  # a bad setting fails before any work
+    # A bad Postgres setting fails before the gate runs.
+    target = postgres_target(to, pg_target, needs="--snapshot" if snapshot_id else None)
     summary: dict[str, Any] = {}
     if snapshot_id is None:
         result = publish_snapshot(
@@ -104,58 +97,6 @@ def publish(
                 click.echo(f"pruned: {', '.join(result.pruned)}")
         snapshot_id = result.run_id
     if target is not None:
-        summary["postgres"] = _push(snapshot_id, target, keep, wait, as_json)
+        summary["postgres"] = push_to_postgres(snapshot_id, target, keep, wait, as_json)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
-
-
-def _push(snapshot_id: str, target: Any, keep: int, wait: float, as_json: bool) -> dict[str, Any]:
-    from northstar.paths import Paths
-    from northstar.publish.postgres.push import push_snapshot
-    from northstar.publish.store import SnapshotStore
-
-    store = SnapshotStore(Paths.discover().snapshots_dir)
-    snapshot = store.current() if snapshot_id == "current" else store.get(snapshot_id)
-    try:
-        pushed = push_snapshot(snapshot, target, keep=keep, wait=wait, progress=progress)
-    except NorthstarError as err:
-        # The local snapshot is published and current; only Postgres lags: say how to retry.
-        err.args = (
-            f"{err.args[0]} (snapshot {snapshot.run_id} is published locally; load it again "
-            f"with `northstar publish --to postgres --snapshot {snapshot.run_id}`)",
-        )
-        raise
-    progress(pushed.role_note)
-    copy = pushed.copy_only_seconds
-    rate = pushed.rows / copy if copy > 0 else None
-    if not as_json:
-        loaded = (
-            f"{pushed.rows} rows loaded in {pushed.load_seconds:.1f}s"
-            + (f", COPY {rate:,.0f} rows/s" if rate else "")
-            if pushed.loaded
-            else "already loaded"
-        )
-        click.echo(
-            f"postgres: {pushed.read_schema} now shows {pushed.run_id} ({pushed.schema}; "
-            f"{loaded}; {pushed.seconds:.1f}s in all) on {target.shown()}"
-        )
-        if pushed.previous_run_id and pushed.previous_run_id != pushed.run_id:
-            click.echo(
-                f"postgres previous: {pushed.previous_run_id} "
-                "(northstar rollback --to postgres switches back)"
-            )
-        if pushed.pruned:
-            click.echo(f"postgres pruned: {', '.join(pushed.pruned)}")
-    return {
-        "run_id": pushed.run_id,
-        "read_schema": pushed.read_schema,
-        "schema": pushed.schema,
-        "previous_run_id": pushed.previous_run_id,
-        "rows": pushed.rows,
-        "load_seconds": round(pushed.load_seconds, 3),
-        "copy_seconds": round(copy, 3),
-        "copy_rows_per_second": round(rate) if rate else None,
-        "seconds": round(pushed.seconds, 3),
-        "pruned": pushed.pruned,
-        "reader_role": pushed.role_note,
-    }

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
 from northstar.commands._common import handle_errors, pg_target_option, to_option, wait_option
-from northstar.errors import InvalidInputError
+from northstar.commands._postgres import postgres_target
+from northstar.publish.store import check_run_id
 
 
 @click.command()
@@ -19,11 +21,10 @@ def snapshots(as_json: bool, to: str | None, pg_target: str | None) -> None:
     """List the published snapshots, oldest first; * marks the current one.
 
     With --to postgres: the versions loaded into Postgres; * marks the one BI tools read."""
-    if to == "postgres":
-        _postgres_versions(as_json, pg_target)
+    target = postgres_target(to, pg_target)
+    if target is not None:
+        _postgres_versions(as_json, target)
         return
-    if pg_target is not None:
-        raise InvalidInputError("--pg-target is for Postgres: add --to postgres")
     from northstar.paths import Paths
     from northstar.publish.store import SnapshotStore
 
@@ -62,11 +63,9 @@ def snapshots(as_json: bool, to: str | None, pg_target: str | None) -> None:
         )
 
 
-def _postgres_versions(as_json: bool, pg_target: str | None) -> None:
-    from northstar.publish.postgres.connection import resolve_target
+def _postgres_versions(as_json: bool, target: Any) -> None:
     from northstar.publish.postgres.push import list_postgres
 
-    target = resolve_target(pg_target=pg_target)
     current, found = list_postgres(target)
     if as_json:
         rows = [
@@ -111,22 +110,18 @@ def rollback(run_id: str | None, wait: float, to: str | None, pg_target: str | N
     transaction), to the version before the current one or to RUN_ID; the local
     snapshots are left as they are.
     """
-    if to == "postgres":
-        from northstar.publish.postgres.connection import resolve_target
+    if run_id is not None:
+        check_run_id(run_id)  # malformed: exit 2 before anything is touched
+    target = postgres_target(to, pg_target)
+    if target is not None:
         from northstar.publish.postgres.push import rollback_postgres
-        from northstar.publish.store import check_run_id
 
-        if run_id is not None:
-            check_run_id(run_id)
-        target = resolve_target(pg_target=pg_target)
         previous, current = rollback_postgres(target, run_id, wait=wait)
         click.echo(
             f"postgres: {target.schema} now shows {current} (was {previous or 'none'}) "
             f"on {target.shown()}"
         )
         return
-    if pg_target is not None:
-        raise InvalidInputError("--pg-target is for Postgres: add --to postgres")
     from northstar.publish.publisher import rollback as switch_back
 
     previous, current = switch_back(run_id=run_id, wait=wait)

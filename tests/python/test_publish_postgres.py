@@ -363,9 +363,16 @@ def test_rollback_retention_and_the_read_only_role(env, fresh_db):
     again = runner.invoke(cli, ["publish", "--to", "postgres", "--snapshot", "current"])
     assert again.exit_code == 0 and f"now shows {d}" in again.stdout, again.output
     assert "already loaded" in again.stdout
-    for args in (["rollback", "--pg-target", "x"], ["publish", "--snapshot", "current"]):
+    for args in (
+        ["rollback", "--pg-target", "x"],
+        ["publish", "--pg-target", "x"],
+        ["publish", "--snapshot", "current"],
+        ["build", "--pg-target", "x"],
+    ):
         refused = runner.invoke(cli, args)
         assert refused.exit_code == 2 and "add --to postgres" in refused.output, args
+    refused = runner.invoke(cli, ["build", "--to", "postgres", "--no-publish"])
+    assert refused.exit_code == 2 and "drop --no-publish" in refused.output
     for output in (result.output, listing.output, back.output, again.output):
         assert PASSWORD not in output
 
