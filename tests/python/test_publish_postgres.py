@@ -161,6 +161,7 @@ class Readers:
     def wait_for_reads(self, since: float, count: int = 4, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
         while sum(1 for started, *_ in self.seen if started > since) < count:
+            assert not self.errors, self.errors[:3]  # what a dashboard would have shown
             assert time.monotonic() < deadline, "the readers made no progress"
             time.sleep(0.02)
 
