@@ -29,6 +29,7 @@ MAY_IMPORT_PUBLISH = {
     "northstar/commands/build.py": "parses --export with publish.targets",
     "northstar/commands/publish.py": "runs publish",
     "northstar/commands/snapshots.py": "lists snapshots and rolls back",
+    "northstar/commands/_postgres.py": "--to postgres: loads a snapshot into Postgres",
     "northstar/commands/metrics.py": "opens the snapshot it reads (publish.reader)",
     "northstar/commands/query.py": "opens the snapshot it reads (publish.reader)",
     "northstar/commands/explain.py": "opens the snapshot it reads (publish.reader)",
