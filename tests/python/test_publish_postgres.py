@@ -378,6 +378,35 @@ def test_rollback_retention_and_the_read_only_role(env, fresh_db):
         assert PASSWORD not in output
 
 
+def test_build_to_postgres_serves_what_it_published(env, fresh_db, monkeypatch):
+    """`northstar build --to postgres` (dbt stubbed, as in test_build.py): the snapshot the
+    build published is what Postgres serves; a dbt failure loads nothing."""
+    from click.testing import CliRunner
+
+    import northstar.build
+    import northstar.publish.publisher
+    from northstar.cli import cli
+    from northstar.dbt_runner import DbtError
+
+    def dbt_ok(args, paths, **_kwargs):
+        return None
+
+    def dbt_fails(args, paths, **_kwargs):
+        raise DbtError(args, 1)
+
+    monkeypatch.setattr(northstar.publish.publisher, "default_validator", FakeValidator())
+    monkeypatch.setattr(northstar.build, "run_dbt", dbt_ok)
+    result = CliRunner().invoke(cli, ["build", "--to", "postgres", "--export", "duckdb"])
+    assert result.exit_code == 0, result.output
+    current = SnapshotStore(env.snapshots_dir).current().run_id
+    assert f"postgres: {READ} now shows {current}" in result.stdout
+    assert list_postgres(resolve_target())[0] == current
+    monkeypatch.setattr(northstar.build, "run_dbt", dbt_fails)
+    result = CliRunner().invoke(cli, ["build", "--to", "postgres"])
+    assert result.exit_code == 3 and "postgres:" not in result.stdout
+    assert list_postgres(resolve_target())[0] == current
+
+
 def test_a_login_that_may_not_create_the_role_is_told_what_to_run(env, fresh_db, monkeypatch):
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("create role publisher login")
