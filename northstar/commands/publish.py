@@ -63,7 +63,7 @@ def publish(
     from northstar.publish.targets import parse_exports
 
     # A bad Postgres setting fails before the gate runs.
-    target = postgres_target(to, pg_target, needs="--snapshot" if snapshot_id else None)
+    target = postgres_target(to, pg_target, needs="--snapshot" if snapshot_id is not None else None)
     summary: dict[str, Any] = {}
     if snapshot_id is None:
         result = publish_snapshot(

@@ -368,6 +368,7 @@ def test_rollback_retention_and_the_read_only_role(env, fresh_db):
         ["rollback", "--pg-target", "x"],
         ["publish", "--pg-target", "x"],
         ["publish", "--snapshot", "current"],
+        ["publish", "--snapshot", ""],  # an unset $RUN_ID: never "publish nothing, exit 0"
         ["build", "--pg-target", "x"],
     ):
         refused = runner.invoke(cli, args)
