@@ -261,10 +261,11 @@ def test_kill_9_mid_push_readers_see_the_previous_complete_set(tmp_path, env, fr
                     "select nspname from pg_namespace where nspname like %s order by 1",
                     [f"{READ}_v_%"],
                 ).fetchall()
-            assert [name for (name,) in schemas] == [v.schema for v in versions], step
+            assert sorted(name for (name,) in schemas) == sorted(v.schema for v in versions)
         readers.wait_for_reads(since=time.monotonic())
         before_switch = time.monotonic()
-        pushed = push_snapshot(b, target)
+        # wait: the killed publisher's lock goes when the server notices it has gone.
+        pushed = push_snapshot(b, target, wait=30)
         after_switch = time.monotonic()
         readers.wait_for_reads(since=after_switch)
 
@@ -515,7 +516,7 @@ def test_no_password_reaches_a_message(tmp_path, env, monkeypatch, pg):
 
 
 def test_a_second_publisher_waits_for_the_first(env, fresh_db):
-    from northstar.publish.postgres.push import _session
+    from northstar.publish.postgres.push import _close, _session
 
     target = resolve_target()
     holder = _session(target, 0)
@@ -524,8 +525,13 @@ def test_a_second_publisher_waits_for_the_first(env, fresh_db):
         with pytest.raises(BusyError, match="another publish or rollback to Postgres"):
             push_snapshot(snapshot, target)
     finally:
-        holder.close()
+        _close(holder, target.schema)
+    # Released at once (not when the server notices the closed connection): wait 0 works.
     assert push_snapshot(snapshot, target).run_id == snapshot.run_id
+    with pytest.raises(NotFoundError):
+        rollback_postgres(target)  # fails holding the lock...
+    with pytest.raises(NotFoundError):
+        rollback_postgres(target)  # ...and released it: NotFound again, never Busy
 
 
 def closed_port() -> int:

@@ -55,9 +55,13 @@ class PushResult:
         return sum(table.copy_seconds for table in self.loaded)
 
 
+def _lock_key(read_schema: str) -> str:
+    return f"northstar publish {read_schema}"
+
+
 def _lock(conn, read_schema: str, wait: float) -> None:
     deadline = time.monotonic() + max(wait, 0.0)
-    key = f"northstar publish {read_schema}"
+    key = _lock_key(read_schema)
     while True:
         with conn.cursor() as cur:
             cur.execute("select pg_try_advisory_lock(hashtext(%s))", [key])
@@ -82,6 +86,20 @@ def _session(target: PgTarget, wait: float):
         conn.close()
         raise
     return conn
+
+
+def _close(conn, read_schema: str) -> None:
+    """Release the advisory lock, then close. Closing alone releases it too, but only
+    once the server has noticed, which can be after the next publish has asked for it."""
+    import psycopg
+
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select pg_advisory_unlock(hashtext(%s))", [_lock_key(read_schema)])
+    except psycopg.Error:
+        pass  # a broken connection: the server releases the lock when it notices
+    finally:
+        conn.close()
 
 
 def _failed(target: PgTarget, what: str, err: Exception) -> PostgresTargetError:
@@ -141,9 +159,11 @@ def push_snapshot(
             version = {v.run_id: v for v in pgv.list_versions(cur, target.schema)}[snapshot.run_id]
         previous = pgv.switch(conn, target.schema, version, target.reader_role, hook=hook)
         hook("switched")
-    except psycopg.Error as err:
-        conn.close()
-        raise _failed(target, f"loading {snapshot.run_id}", err) from None
+    except BaseException as err:
+        _close(conn, target.schema)
+        if isinstance(err, psycopg.Error):
+            raise _failed(target, f"loading {snapshot.run_id}", err) from None
+        raise
     try:
         # The new set is served: a failure to tidy up old versions is reported, not fatal.
         pruned, busy = pgv.prune(conn, target.schema, keep)
@@ -154,7 +174,7 @@ def push_snapshot(
         pruned = []
         progress(f"WARNING: pruning old versions failed: {target.redact(one_line(err))}")
     finally:
-        conn.close()
+        _close(conn, target.schema)
     return PushResult(
         run_id=snapshot.run_id,
         schema=schema,
@@ -183,7 +203,7 @@ def rollback_postgres(
     except psycopg.Error as err:
         raise _failed(target, "rollback", err) from None
     finally:
-        conn.close()
+        _close(conn, target.schema)
     return current, version.run_id
 
 
