@@ -452,9 +452,12 @@ def test_where_the_connection_comes_from(tmp_path, monkeypatch, pg):
         "dbname": "db",
     }
     assert PASSWORD not in target.shown() and PASSWORD not in repr(target)
-    monkeypatch.setenv("NORTHSTAR_PG_SCHEMA", "Bad-Name")
-    with pytest.raises(NorthstarError, match="not a plain Postgres name"):
-        resolve_target()
+    for bad in ("Bad-Name", "x" * 38, "a;drop"):
+        monkeypatch.setenv("NORTHSTAR_PG_SCHEMA", bad)
+        with pytest.raises(NorthstarError, match="not a plain Postgres name"):
+            resolve_target()
+    monkeypatch.setenv("NORTHSTAR_PG_SCHEMA", "x" * 37)  # the longest that fits
+    assert resolve_target().schema == "x" * 37
     monkeypatch.delenv("NORTHSTAR_PG_SCHEMA")
 
     # A dbt profile target, rendered by dbt (env_var() included); the password stays inside.

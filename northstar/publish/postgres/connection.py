@@ -47,18 +47,21 @@ PROFILE_FIELDS = {
     "connect_timeout": "connect_timeout",
     "keepalives_idle": "keepalives_idle",
 }
-NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
+NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
+# 63 bytes (Postgres) minus `_v_` and a generated run id (20261005T120301Z-3fa2c1).
+MAX_SCHEMA = 63 - 3 - 23
+MAX_ROLE = 63
 _URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@")
 _KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
-def check_name(value: str, what: str) -> str:
+def check_name(value: str, what: str, longest: int) -> str:
     """A schema or role name northstar creates: plain lowercase, so it needs no quoting
-    in a BI tool and leaves room for the `_v_<run id>` suffix within Postgres' 63 bytes."""
-    if not NAME_PATTERN.fullmatch(value):
+    in a BI tool, and short enough for Postgres (which would silently truncate it)."""
+    if not NAME_PATTERN.fullmatch(value) or len(value) > longest:
         raise NorthstarError(
             f"{what} {value[:60]!r} is not a plain Postgres name "
-            "(lowercase letters, digits, _; at most 41 characters)"
+            f"(lowercase letters, digits, _; at most {longest} characters)"
         )
     return value
 
@@ -182,9 +185,10 @@ def _render_profile_output(paths: Paths, target: str) -> dict[str, str]:
 
 def resolve_target(paths: Paths | None = None, pg_target: str | None = None) -> PgTarget:
     """Where to publish: a dbt profile target, else $NORTHSTAR_PG_DSN, else PG* variables."""
-    schema = check_name(os.environ.get(SCHEMA_ENV, "").strip() or DEFAULT_SCHEMA, f"${SCHEMA_ENV}")
+    schema = os.environ.get(SCHEMA_ENV, "").strip() or DEFAULT_SCHEMA
+    schema = check_name(schema, f"${SCHEMA_ENV}", MAX_SCHEMA)
     role = os.environ.get(READER_ROLE_ENV, "").strip() or DEFAULT_READER_ROLE
-    role = check_name(role, f"${READER_ROLE_ENV}")
+    role = check_name(role, f"${READER_ROLE_ENV}", MAX_ROLE)
     target = pg_target if pg_target is not None else os.environ.get(TARGET_ENV, "").strip()
     if target:
         params = _from_profile(paths or Paths.discover(), target)
