@@ -360,6 +360,9 @@ def test_rollback_retention_and_the_read_only_role(env, fresh_db):
     d = summary["run_id"]
     listing = runner.invoke(cli, ["snapshots", "--to", "postgres"])
     assert listing.exit_code == 0 and f"* {d}" in listing.stdout, listing.output
+    rows = json.loads(runner.invoke(cli, ["snapshots", "--to", "postgres", "--json"]).stdout)
+    assert [(row["run_id"], row["current"]) for row in rows] == [(b, False), (d, True)]
+    assert rows[1]["rows"] == summary["postgres"]["rows"]
     back = runner.invoke(cli, ["rollback", "--to", "postgres"])
     assert back.exit_code == 0 and f"now shows {b} (was {d})" in back.stdout, back.output
     again = runner.invoke(cli, ["publish", "--to", "postgres", "--snapshot", "current"])
