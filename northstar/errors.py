@@ -59,6 +59,11 @@ class BusyError(PipelineError):
     """Another build or publish holds the lock and the wait timed out."""
 
 
+class PostgresTargetError(PipelineError):
+    """The Postgres publish target failed (unreachable, refused, a load that did not
+    complete): what BI tools read there is unchanged. The message never holds a password."""
+
+
 class WebhookError(NorthstarError):
     """The alert webhook could not be delivered."""
 

@@ -150,3 +150,19 @@ spec_option = click.option(
     help="A YAML file holding the North Star spec (bare, or under `northstar:`), used "
     "instead of dbt_project.yml's vars.northstar.",
 )
+to_option = click.option(
+    "--to",
+    "to",
+    type=click.Choice(["postgres"]),
+    default=None,
+    help="Also serve it from Postgres: load the snapshot with COPY into a versioned schema "
+    "and switch the schema BI tools read in one transaction (docs/postgres.md).",
+)
+pg_target_option = click.option(
+    "--pg-target",
+    default=None,
+    metavar="NAME",
+    help="With --to postgres: connect as this profiles.yml output (type postgres) says; "
+    "default $NORTHSTAR_PG_TARGET, else $NORTHSTAR_PG_DSN, else the PG* variables. "
+    "Never a password on the command line.",
+)

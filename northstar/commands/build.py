@@ -11,15 +11,19 @@ from northstar.commands._common import (
     export_option,
     handle_errors,
     keep_option,
+    pg_target_option,
     progress,
     restatement_tolerance_option,
     skip_validation_option,
     spec_option,
+    to_option,
     vars_file_option,
     vars_option,
     wait_option,
 )
+from northstar.commands._postgres import postgres_target, push_to_postgres
 from northstar.commands.params import SafePath
+from northstar.errors import InvalidInputError
 
 
 @click.command()
@@ -63,6 +67,8 @@ from northstar.commands.params import SafePath
 @wait_option
 @accept_restatement_option
 @restatement_tolerance_option
+@to_option
+@pg_target_option
 @handle_errors
 def build(
     target: str | None,
@@ -80,8 +86,11 @@ def build(
     wait: float,
     accept_restatement: bool,
     restatement_tolerance: float | None,
+    to: str | None,
+    pg_target: str | None,
 ) -> None:
-    """Run the pipeline a scheduler runs: dbt build, validation, publish.
+    """Run the pipeline a scheduler runs: dbt build, validation, publish (and with
+    --to postgres, the snapshot loaded into Postgres for BI tools).
 
     \b
     With --spec or --vars, or after an edit of the spec, the semantic YAML and the
@@ -98,6 +107,10 @@ def build(
     from northstar.project_vars import cli_vars
     from northstar.publish.targets import parse_exports
 
+    # Before dbt runs: a Postgres target that cannot be used fails the build at once.
+    if no_publish and to:
+        raise InvalidInputError("--to postgres loads the published snapshot: drop --no-publish")
+    pg = postgres_target(to, pg_target)
     result = run_build(
         target=target,
         profiles_dir=profiles_dir,
@@ -119,5 +132,7 @@ def build(
             f"published snapshot {published.run_id} ({published.size_bytes / 1e6:.1f} MB, "
             f"validation {published.manifest['validation']['status']}) -> {published.path}"
         )
+        if pg is not None:
+            push_to_postgres(published.run_id, pg, keep, wait, as_json=False)
     else:
         click.echo("dbt build done; nothing published (--no-publish)")
