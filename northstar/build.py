@@ -164,10 +164,11 @@ def run_build(
         say(
             f"==> [1/2] dbt build (profile {profile.profile}, target {profile.target or 'default'})"
         )
+        warming = None
         if dbt is None:
             # Also without publishing: the generated-files check after dbt builds the
             # suites, which needs the same import.
-            warm_validation()
+            warming = warm_validation()
         started = time.monotonic()
         vars_args = vars_argument(variables) if variables else []
 
@@ -196,6 +197,10 @@ def run_build(
             raise PipelineError(str(err)) from err
         result.seconds["dbt_build"] = time.monotonic() - started
         say(f"dbt build done in {result.seconds['dbt_build']:.1f}s")
+        if warming is not None:
+            # Two threads importing one package can meet a module the other has only half
+            # initialised (seen when dbt returned at once); the gate starts after the warm-up.
+            warming.join()
         result.regenerated = _sync_generated(
             paths, profile, variables, regenerate=regenerate, run=run, say=say
         )

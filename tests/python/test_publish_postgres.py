@@ -402,7 +402,7 @@ def test_build_to_postgres_serves_what_it_published(env, fresh_db, monkeypatch):
     monkeypatch.setattr(northstar.publish.publisher, "default_validator", FakeValidator())
     monkeypatch.setattr(northstar.build, "run_dbt", dbt_ok)
     # The background import of the gate overlaps a real dbt run; with dbt stubbed it would
-    # race this thread's own import of northstar.validation (and cost 3 s of CPU).
+    # only cost 3 s of CPU (the validator is a fake).
     monkeypatch.setattr(northstar.build, "warm_validation", lambda: None)
     result = CliRunner().invoke(cli, ["build", "--to", "postgres", "--export", "duckdb"])
     assert result.exit_code == 0, result.output
