@@ -400,6 +400,19 @@
     )
 {%- endmacro %}
 
+{#- Postgres: written out rather than json_build_object, whose text has a space after
+    each colon, so that properties read the same as DuckDB's and Spark's '{"k":1.5}'. -#}
+{% macro postgres__northstar_json_object(pairs) -%}
+    (
+        '{'
+        {%- for key, expr in pairs %}
+        || {{ northstar_sql_string(('' if loop.first else ',') ~ tojson(key) ~ ':') }}
+        || coalesce(cast(to_json({{ expr }}) as text), 'null')
+        {%- endfor %}
+        || '}'
+    )
+{%- endmacro %}
+
 {% macro default__northstar_json_object(pairs) -%}
     {{ northstar_not_on_this_adapter('northstar_json_object', 'pairs') }}
 {%- endmacro %}
