@@ -21,8 +21,10 @@ Prints each step's wall time; exits non-zero on any failure or difference.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -89,8 +91,9 @@ class Timings:
     def report(self) -> None:
         print("==> timings")
         for name, seconds in self.rows:
-            print(f"    {name:<28} {seconds:7.1f} s")
-        print(f"    {'total (this script)':<28} {time.monotonic() - self.started:7.1f} s")
+            print(f"    {name:<38} {seconds:7.1f} s")
+        total = time.monotonic() - self.started
+        print(f"    {'total (this script)':<38} {total:7.1f} s")
 
 
 def raw_columns(raw_dir: Path, kind: str) -> list[tuple[str, str]]:
@@ -177,6 +180,50 @@ def dbt_build(target: str, work: Path, env: dict[str, str], log: Path) -> None:
             print(f"    {line}")
 
 
+def _stop_on_sigterm() -> None:
+    """A SIGTERM (a CI timeout, `kill`) unwinds like an exception, so the server is
+    stopped; by default Python would exit without running `finally`."""
+
+    def handler(signum, frame):
+        raise SystemExit(f"check_postgres: stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run(args: argparse.Namespace, timings: Timings) -> int:
+    with timings.step("start PostgreSQL (initdb, throwaway)"):
+        stack = contextlib.ExitStack()
+        pg = stack.enter_context(throwaway_postgres())
+    with stack:
+        with psycopg.connect(pg.dsn, autocommit=True) as con:
+            con.execute(
+                f"create database {DATABASE} template template0 encoding 'UTF8'"
+                " lc_collate 'C' lc_ctype 'C'"
+            )
+        dsn = pg.dsn.rsplit("/", 1)[0] + "/" + DATABASE
+        with timings.step("load raw tables (COPY)"):
+            counts = load_postgres(dsn, args.raw)
+            print("    " + ", ".join(f"{kind} {n} rows" for kind, n in counts.items()))
+        pg_work = args.work / "postgres"
+        pg_work.mkdir(parents=True, exist_ok=True)
+        # PGTZ: dbt's sessions in UTC, as DuckDB's timestamps are (docs/engines.md).
+        pg_env = {**pg.env(), "PGDATABASE": DATABASE, "PGTZ": "UTC"}
+        with timings.step("dbt build (postgres)"):
+            dbt_build("postgres", pg_work, pg_env, pg_work / "build.log")
+        if args.no_compare:
+            return 0
+        duck_work = args.work / "duckdb"
+        duck_work.mkdir(parents=True, exist_ok=True)
+        warehouse = duck_work / "northstar.duckdb"
+        with timings.step("load raw tables (duckdb)"):
+            load_duckdb(warehouse, args.raw)
+        with timings.step("dbt build (duckdb)"):
+            env = {"NORTHSTAR_DUCKDB_PATH": str(warehouse)}
+            dbt_build("duckdb", duck_work, env, duck_work / "build.log")
+        with timings.step("compare every table and view"):
+            return compare_engines.compare_with_postgres(warehouse, dsn)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--raw", required=True, type=Path, help="generated demo data")
@@ -185,52 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not os.environ.get("NORTHSTAR_AS_OF"):
         raise SystemExit("check_postgres: set NORTHSTAR_AS_OF (the demo's clock)")
+    _stop_on_sigterm()
     timings = Timings()
-
     try:
-        server = throwaway_postgres()
-        with timings.step("start PostgreSQL (initdb)"):
-            pg = server.__enter__()
+        status = run(args, timings)
     except PostgresUnavailable as error:
         raise SystemExit(f"check_postgres: {error}") from error
-    try:
-        admin_dsn = pg.dsn
-        with psycopg.connect(admin_dsn, autocommit=True) as con:
-            con.execute(
-                f"create database {DATABASE} template template0 encoding 'UTF8'"
-                " lc_collate 'C' lc_ctype 'C'"
-            )
-        dsn = admin_dsn.rsplit("/", 1)[0] + "/" + DATABASE
-        with timings.step("load raw tables (COPY)"):
-            counts = load_postgres(dsn, args.raw)
-            print("    " + ", ".join(f"{kind} {n} rows" for kind, n in counts.items()))
-        pg_work = args.work / "postgres"
-        pg_work.mkdir(parents=True, exist_ok=True)
-        with timings.step("dbt build (postgres)"):
-            dbt_build(
-                "postgres", pg_work, {**pg.env(), "PGDATABASE": DATABASE}, pg_work / "build.log"
-            )
-        if not args.no_compare:
-            duck_work = args.work / "duckdb"
-            duck_work.mkdir(parents=True, exist_ok=True)
-            warehouse = duck_work / "northstar.duckdb"
-            with timings.step("load raw tables (duckdb)"):
-                load_duckdb(warehouse, args.raw)
-            with timings.step("dbt build (duckdb)"):
-                dbt_build(
-                    "duckdb",
-                    duck_work,
-                    {"NORTHSTAR_DUCKDB_PATH": str(warehouse)},
-                    duck_work / "build.log",
-                )
-            with timings.step("compare every table and view"):
-                status = compare_engines.compare_with_postgres(warehouse, dsn)
-            if status != 0:
-                return status
-    finally:
-        server.__exit__(*sys.exc_info())
     timings.report()
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@
     {{ exceptions.raise_compiler_error(
         "northstar_json_string has no implementation for the '" ~ target.type ~ "' adapter: "
         ~ "add a macro " ~ target.type ~ "__northstar_json_string(json_text_expr, key) "
-        ~ "in your project (northstar ships DuckDB and Spark versions)."
+        ~ "in your project (northstar ships DuckDB, Spark and Postgres versions)."
     ) }}
 {%- endmacro %}
 
@@ -104,6 +104,6 @@
     {{ exceptions.raise_compiler_error(
         "northstar_json_number has no implementation for the '" ~ target.type ~ "' adapter: "
         ~ "add a macro " ~ target.type ~ "__northstar_json_number(json_text_expr, key) "
-        ~ "in your project (northstar ships DuckDB and Spark versions)."
+        ~ "in your project (northstar ships DuckDB, Spark and Postgres versions)."
     ) }}
 {%- endmacro %}

@@ -614,6 +614,6 @@
     {{ exceptions.raise_compiler_error(
         macro_name ~ " has no implementation for the '" ~ target.type ~ "' adapter: add a macro "
         ~ target.type ~ "__" ~ macro_name ~ "(" ~ arguments ~ ") in your project "
-        ~ "(northstar ships DuckDB and Spark versions; see docs/raw-event-contract.md)."
+        ~ "(northstar ships DuckDB, Spark and Postgres versions; see docs/engines.md)."
     ) }}
 {%- endmacro %}
