@@ -9,8 +9,8 @@
 #   KEEP=1 bash scripts/check_postgres.sh        # keep the work directory (logs, DuckDB file)
 #   NO_COMPARE=1 bash scripts/check_postgres.sh  # the Postgres build only
 #
-# Needs the PostgreSQL server binaries (initdb, pg_ctl: apt-get install postgresql; any
-# version from 13). The server is initdb'd into a temporary directory, listens on a free
+# Needs the PostgreSQL server binaries (initdb, pg_ctl: apt-get install postgresql;
+# checked with 15). The server is initdb'd into a temporary directory, listens on a free
 # loopback port only, and is stopped and deleted on exit, also when a step fails
 # (scripts/pg_throwaway.py). Creates .venv (scripts/bootstrap.sh) unless
 # NORTHSTAR_NO_BOOTSTRAP is set (scripts/test.sh has done it); writes nothing else in the
