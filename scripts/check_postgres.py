@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", required=True, type=Path, help="logs, targets, DuckDB file")
     parser.add_argument("--no-compare", action="store_true", help="the Postgres build only")
     args = parser.parse_args(argv)
+    if not (args.raw / "events").is_dir():
+        raise SystemExit(f"check_postgres: no raw events under {args.raw} (northstar generate)")
     if not os.environ.get("NORTHSTAR_AS_OF"):
         raise SystemExit("check_postgres: set NORTHSTAR_AS_OF (the demo's clock)")
     _stop_on_sigterm()
