@@ -271,13 +271,13 @@
     DuckDB reads (year first): Postgres's own input reads much more ('May 1 2024',
     '01/02/2024' month first, 'epoch', 'today') that DuckDB and Spark reject. Epoch
     digits become microseconds added to 1970-01-01 as a whole number, exact like DuckDB's.
-    strptime patterns are not translated (yet): a format raises a compile error. -#}
+    strptime patterns become to_timestamp patterns (northstar_strptime_to_postgres). -#}
 {% macro postgres__northstar_parse_timestamp_utc(expr, setting) -%}
     {%- set patterns = northstar_timestamp_patterns() -%}
     {%- set zone = setting.time_zone -%}
     {%- set format = setting.format -%}
     {%- set iso_date = '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}' -%}
-    {%- set zoneless = iso_date ~ '([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$' -%}
+    {%- set zoneless = iso_date ~ '([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$' -%}
     {%- if format in ['epoch_seconds', 'epoch_milliseconds'] -%}
     (
         case
@@ -293,7 +293,7 @@
     {%- set text = expr -%}
     {%- if '%z' in format -%}
         {#- to_timestamp's TZHTZM reads +0200; strptime's %z also takes +02:00. -#}
-        {%- set text = "regexp_replace(" ~ expr ~ ", '([+-][0-9]{2}):([0-9]{2})$', '\1\2')" -%}
+        {%- set text = "regexp_replace(" ~ expr ~ ", '([+-][0-9]{2}):([0-9]{2})$', '\\1\\2')" -%}
     {%- endif -%}
     {%- set parsed = northstar_engine_function('northstar_try_strptime') ~ '(' ~ text ~ ', '
         ~ northstar_sql_string(translated.pattern) ~ ')' -%}
