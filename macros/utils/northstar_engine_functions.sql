@@ -63,6 +63,24 @@
     end
     $northstar$;
 
+    create or replace function {{ schema }}.northstar_try_bigint(value text)
+    returns bigint language plpgsql immutable as $northstar$
+    begin
+        return value::bigint;
+    exception when others then
+        return null;
+    end
+    $northstar$;
+
+    create or replace function {{ schema }}.northstar_try_boolean(value text)
+    returns boolean language plpgsql immutable as $northstar$
+    begin
+        return value::boolean;
+    exception when others then
+        return null;
+    end
+    $northstar$;
+
     create or replace function {{ schema }}.northstar_try_json(value text)
     returns json language plpgsql immutable as $northstar$
     begin
