@@ -5,7 +5,7 @@
 # comparison of every table and view (scripts/check_postgres.py, compare_engines.py).
 # docs/engines.md explains what it checks.
 #
-#   bash scripts/check_postgres.sh               # about a minute on 2 idle cores
+#   bash scripts/check_postgres.sh               # 45 to 75 s on 2 cores (docs/engines.md)
 #   KEEP=1 bash scripts/check_postgres.sh        # keep the work directory (logs, DuckDB file)
 #   NO_COMPARE=1 bash scripts/check_postgres.sh  # the Postgres build only
 #
