@@ -54,10 +54,12 @@ def spark_tables(warehouse: Path) -> dict[str, Path]:
     return found
 
 
-def duckdb_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+def duckdb_tables(con: duckdb.DuckDBPyConnection, views: bool = False) -> set[str]:
+    kinds = ("BASE TABLE", "VIEW") if views else ("BASE TABLE",)
     rows = con.execute(
         "select table_schema, table_name from information_schema.tables "
-        "where table_type = 'BASE TABLE'"
+        "where table_type in ? and table_schema in ?",
+        [list(kinds), list(SCHEMAS)],
     ).fetchall()
     return {f"{schema}.{name}" for schema, name in rows}
 
@@ -129,19 +131,33 @@ def compare_table(
     verbose: bool = False,
 ) -> list[str]:
     """Problems found (empty when the table matches); prints a one-line summary."""
-    duck_names, duck_types, duck_rows = read(con, table)
+    duck = read(con, table)
     files = sorted(spark_dir.glob("*.parquet"))
     if not files:
-        spark_names, spark_types, spark_rows = duck_names, duck_types, []
+        spark = (duck[0], duck[1], [])
     else:
-        parquet = "read_parquet(" + repr([str(path) for path in files]) + ")"
-        spark_names, spark_types, spark_rows = read(con, parquet)
+        spark = read(con, "read_parquet(" + repr([str(path) for path in files]) + ")")
+    return compare_relation(table, duck, spark, rel_tol, verbose, other_name="spark")
+
+
+def compare_relation(
+    table: str,
+    duck: tuple,
+    other: tuple,
+    rel_tol: float,
+    verbose: bool = False,
+    other_name: str = "spark",
+) -> list[str]:
+    """Problems found between two (names, types, rows) of one relation, DuckDB's first;
+    prints a one-line summary."""
+    duck_names, duck_types, duck_rows = duck
+    spark_names, spark_types, spark_rows = other
 
     problems = []
     if set(duck_names) != set(spark_names):
         problems.append(
             f"columns differ: only on duckdb {sorted(set(duck_names) - set(spark_names))}, "
-            f"only on spark {sorted(set(spark_names) - set(duck_names))}"
+            f"only on {other_name} {sorted(set(spark_names) - set(duck_names))}"
         )
         print(f"  {table}: DIFFERENT ({problems[-1]})")
         return problems
@@ -170,10 +186,10 @@ def compare_table(
         only_duck = [row for row in left if (left_keys - right_keys)[sort_key(row)]][:3]
         only_spark = [row for row in right if (right_keys - left_keys)[sort_key(row)]][:3]
         problems.append(
-            f"row counts differ: duckdb {len(left)}, spark {len(right)}; "
-            f"e.g. only on duckdb {only_duck}, only on spark {only_spark}"
+            f"row counts differ: duckdb {len(left)}, {other_name} {len(right)}; "
+            f"e.g. only on duckdb {only_duck}, only on {other_name} {only_spark}"
         )
-        print(f"  {table}: DIFFERENT, {len(left)} rows duckdb / {len(right)} spark")
+        print(f"  {table}: DIFFERENT, {len(left)} rows duckdb / {len(right)} {other_name}")
         print(f"      {problems[-1]}")
         return problems
 
@@ -188,7 +204,7 @@ def compare_table(
                 if scale and not (math.isnan(lval) or math.isnan(rval)):
                     max_rel = max(max_rel, abs(lval - rval) / scale)
             if not values_equal(lval, rval, tol):
-                bad.append(f"{name}: duckdb {lval!r} spark {rval!r}")
+                bad.append(f"{name}: duckdb {lval!r} {other_name} {rval!r}")
         if bad:
             differing += 1
             if len(examples) < 5:
@@ -205,11 +221,11 @@ def compare_table(
     )
     status = "DIFFERENT" if problems else "same"
     note = f", max float rel. diff {max_rel:.1e}" if max_rel else ""
-    print(f"  {table}: {status}, {len(left)} rows duckdb / {len(right)} spark{note}")
+    print(f"  {table}: {status}, {len(left)} rows duckdb / {len(right)} {other_name}{note}")
     for problem in problems:
         print(f"      {problem}")
     if type_notes and verbose:
-        print(f"      types (duckdb/spark): {', '.join(type_notes)}")
+        print(f"      types (duckdb/{other_name}): {', '.join(type_notes)}")
     return problems
 
 
@@ -225,17 +241,104 @@ def reject_counts(con: duckdb.DuckDBPyConnection, spark_dir: Path) -> bool:
     return duck == spark
 
 
+def print_reject_counts(duck: tuple, other: tuple, other_name: str) -> bool:
+    """stg_events_rejected's rows per reject_reason on both sides; True when equal."""
+
+    def counts(relation: tuple) -> Counter:
+        position = relation[0].index("reject_reason")
+        return Counter(row[position] for row in relation[2])
+
+    left, right = counts(duck), counts(other)
+    print(f"  stg_events_rejected per reject_reason (duckdb / {other_name}):")
+    for reason in sorted(set(left) | set(right)):
+        marker = "" if left[reason] == right[reason] else "   <-- differs"
+        print(f"      {reason:<28} {left[reason]:>5} / {right[reason]:<5}{marker}")
+    return left == right
+
+
+def postgres_relations(pg) -> set[str]:
+    """Tables and views of the project's schemas in a Postgres database."""
+    rows = pg.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema = any(%s)",
+        [list(SCHEMAS)],
+    ).fetchall()
+    return {f"{schema}.{name}" for schema, name in rows}
+
+
+def read_postgres(pg, relation: str):
+    """(column names, {column: type}, rows) of a Postgres relation; type names as
+    Postgres spells them (FLOAT4, FLOAT8, NUMERIC, TEXT...). The relation is a
+    schema.name from information_schema, quoted here."""
+    import psycopg  # only this path needs it
+
+    schema, name = relation.split(".", 1)
+    query = psycopg.sql.SQL("select * from {}").format(psycopg.sql.Identifier(schema, name))
+    with pg.cursor() as cur:
+        cur.execute(query)
+        names = [column.name.lower() for column in cur.description]
+        types = {}
+        for column in cur.description:
+            info = pg.adapters.types.get(column.type_code)
+            types[column.name.lower()] = (info.name if info else str(column.type_code)).upper()
+        rows = cur.fetchall()
+    return names, types, rows
+
+
+def compare_with_postgres(duckdb_path: Path, dsn: str, rel_tol: float = 1e-9, verbose=False) -> int:
+    """Every table and view of staging, intermediate and marts, DuckDB against Postgres.
+    Exit status as main()'s."""
+    import psycopg
+
+    con = duckdb.connect(str(duckdb_path), read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    duck = duckdb_tables(con, views=True)
+    with psycopg.connect(dsn) as pg:
+        pg.execute("set timezone = 'UTC'")
+        postgres = postgres_relations(pg)
+        missing = [t for t in REQUIRED if t not in postgres or t not in duck]
+        if missing:
+            names = ", ".join(missing)
+            print(f"compare_engines: required tables missing: {names}", file=sys.stderr)
+            return 2
+        tables = sorted(postgres & duck)
+        only = sorted(postgres ^ duck)
+        print(f"comparing {len(tables)} tables and views (DuckDB {duckdb_path} vs Postgres)")
+        failures = {}
+        rejected = {}
+        for table in tables:
+            pair = read(con, table), read_postgres(pg, table)
+            if table == "staging.stg_events_rejected":
+                rejected = pair
+            problems = compare_relation(table, *pair, rel_tol, verbose, other_name="postgres")
+            if problems:
+                failures[table] = problems
+    same_rejects = print_reject_counts(*rejected, "postgres")
+    if only:
+        print(f"  relations on one side only (not compared): {', '.join(only)}")
+    # Bookkeeping of one engine's features (DuckDB's incremental file log, its mart
+    # checks record) exists there only; any other relation on one side is a difference.
+    unexpected = [name for name in only if not name.split(".", 1)[1].startswith("_northstar")]
+    if failures or not same_rejects or unexpected:
+        print(f"compare_engines: {len(failures)} of {len(tables)} relations differ")
+        return 1
+    print(f"compare_engines: all {len(tables)} tables and views identical")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duckdb", required=True, type=Path, help="the DuckDB warehouse file")
-    parser.add_argument(
-        "--spark-warehouse", required=True, type=Path, help="spark.sql.warehouse.dir of the build"
-    )
+    other = parser.add_mutually_exclusive_group(required=True)
+    other.add_argument("--spark-warehouse", type=Path, help="spark.sql.warehouse.dir of the build")
+    other.add_argument("--postgres", metavar="DSN", help="the Postgres database of the build")
     parser.add_argument("--rel-tol", type=float, default=1e-9)
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="also list column type differences"
     )
     args = parser.parse_args(argv)
+    if args.postgres:
+        return compare_with_postgres(args.duckdb, args.postgres, args.rel_tol, args.verbose)
 
     con = duckdb.connect(str(args.duckdb), read_only=True)
     con.execute("set TimeZone = 'UTC'")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fresh machine -> every check CI runs: lint, a dbt build of the demo with all dbt tests,
-# the semantic layer, the same build on Spark, pytest.
+# the semantic layer, the same build on Spark and on Postgres, pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -38,6 +38,15 @@ if command -v java >/dev/null 2>&1 || [ -n "${CI:-}" ]; then
     bash scripts/check_spark.sh
 else
     echo "SKIPPED: the Spark check needs Java 17 (apt-get install openjdk-17-jre-headless)" >&2
+fi
+
+echo "==> the same project on PostgreSQL (a throwaway server), compared with DuckDB"
+# The same rule: CI's image has the PostgreSQL server binaries, a missing initdb fails there.
+if command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+    || [ -n "${CI:-}" ]; then
+    NORTHSTAR_NO_BOOTSTRAP=1 bash scripts/check_postgres.sh
+else
+    echo "SKIPPED: the Postgres check needs the PostgreSQL server (apt-get install postgresql)" >&2
 fi
 
 echo "==> pytest"

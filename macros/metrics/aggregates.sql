@@ -20,6 +20,11 @@
     min_by({{ value }}, case when {{ value }} is not null then struct({{ order_by | join(', ') }}) end)
 {%- endmacro %}
 
+{#- Postgres has no min_by: the first element of the values in tuple order. -#}
+{% macro postgres__northstar_arg_min(value, order_by) -%}
+    (array_agg({{ value }} order by {{ order_by | join(', ') }}) filter (where {{ value }} is not null))[1]
+{%- endmacro %}
+
 {% macro default__northstar_arg_min(value, order_by) -%}
     {{ exceptions.raise_compiler_error(
         "northstar_arg_min: no implementation for adapter '" ~ adapter.type()

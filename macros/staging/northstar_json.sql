@@ -75,11 +75,28 @@
 {%- endmacro %}
 
 
+{#- Postgres: ->> of the text read as json, the key a plain literal (dots and spaces stay
+    literal). Through northstar_try_json: Postgres's parser rejects NaN and Infinity, which
+    DuckDB's reads, and a cast would fail the query; here such text gives null. -#}
+{% macro postgres__northstar_json_string(json_text_expr, key) -%}
+    {%- do _northstar_json_path(key) -%}
+    ({{ northstar_engine_function('northstar_try_json') }}({{ json_text_expr }}) ->> {{ northstar_sql_string(key) }})
+{%- endmacro %}
+
+{#- A number or numeric string; NaN and +-Infinity (which Postgres's float input reads)
+    become null, as on DuckDB. -#}
+{% macro postgres__northstar_json_number(json_text_expr, key) -%}
+    {%- set number = northstar_engine_function('northstar_try_double') ~ '('
+        ~ postgres__northstar_json_string(json_text_expr, key) ~ ')' -%}
+    (case when {{ northstar_is_finite(number) }} then {{ number }} end)
+{%- endmacro %}
+
+
 {% macro default__northstar_json_string(json_text_expr, key) -%}
     {{ exceptions.raise_compiler_error(
         "northstar_json_string has no implementation for the '" ~ target.type ~ "' adapter: "
         ~ "add a macro " ~ target.type ~ "__northstar_json_string(json_text_expr, key) "
-        ~ "in your project (northstar ships DuckDB and Spark versions)."
+        ~ "in your project (northstar ships DuckDB, Spark and Postgres versions)."
     ) }}
 {%- endmacro %}
 
@@ -87,6 +104,6 @@
     {{ exceptions.raise_compiler_error(
         "northstar_json_number has no implementation for the '" ~ target.type ~ "' adapter: "
         ~ "add a macro " ~ target.type ~ "__northstar_json_number(json_text_expr, key) "
-        ~ "in your project (northstar ships DuckDB and Spark versions)."
+        ~ "in your project (northstar ships DuckDB, Spark and Postgres versions)."
     ) }}
 {%- endmacro %}

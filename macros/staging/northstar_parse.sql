@@ -35,6 +35,10 @@
     trim(both concat(' ', chr(9), chr(10), chr(13)) from {{ expr }})
 {%- endmacro %}
 
+{% macro postgres__northstar_trim(expr) -%}
+    btrim({{ expr }}, E' \t\n\r')
+{%- endmacro %}
+
 {% macro default__northstar_trim(expr) -%}
     trim({{ expr }})
 {%- endmacro %}
@@ -77,6 +81,10 @@
 
 {% macro spark__northstar_normalize_event_name(cleaned_expr) -%}
     nullif(regexp_replace(lower({{ cleaned_expr }}), '[\\s\\-]+', '_'), '')
+{%- endmacro %}
+
+{% macro postgres__northstar_normalize_event_name(cleaned_expr) -%}
+    nullif(regexp_replace(lower({{ cleaned_expr }}), '[\s-]+', '_', 'g'), '')
 {%- endmacro %}
 
 {% macro default__northstar_normalize_event_name(cleaned_expr) -%}
@@ -255,6 +263,118 @@
         {{ timestamp_expr }}
     {%- else -%}
         to_utc_timestamp({{ timestamp_expr }}, {{ northstar_sql_string(zone) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Postgres: no cast returns null on bad text, so casts go through the northstar_try_*
+    functions (northstar_create_engine_functions), and only on text shaped like what
+    DuckDB reads (year first): Postgres's own input reads much more ('May 1 2024',
+    '01/02/2024' month first, 'epoch', 'today') that DuckDB and Spark reject. Epoch
+    digits become microseconds added to 1970-01-01 as a whole number, exact like DuckDB's.
+    strptime patterns become to_timestamp patterns (northstar_strptime_to_postgres). -#}
+{% macro postgres__northstar_parse_timestamp_utc(expr, setting) -%}
+    {%- set patterns = northstar_timestamp_patterns() -%}
+    {%- set zone = setting.time_zone -%}
+    {%- set format = setting.format -%}
+    {%- set iso_date = '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}' -%}
+    {%- set zoneless = iso_date ~ '([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?$' -%}
+    {%- if format in ['epoch_seconds', 'epoch_milliseconds'] -%}
+    (
+        case
+            when {{ expr }} ~ '^{{ patterns.number }}$'
+                then {{ _northstar_postgres_epoch_micros(
+                    'round(cast(' ~ expr ~ ' as numeric) * '
+                    ~ (1000000 if format == 'epoch_seconds' else 1000) ~ ')'
+                ) }}
+        end
+    )
+    {%- elif format != 'auto' -%}
+    {%- set translated = northstar_strptime_to_postgres(format) -%}
+    {%- set text = expr -%}
+    {%- if '%z' in format -%}
+        {#- to_timestamp's TZHTZM reads +0200; strptime's %z also takes +02:00. -#}
+        {%- set text = "regexp_replace(" ~ expr ~ ", '([+-][0-9]{2}):([0-9]{2})$', '\\1\\2')" -%}
+    {%- endif -%}
+    {%- set parsed = northstar_engine_function('northstar_try_strptime') ~ '(' ~ text ~ ', '
+        ~ northstar_sql_string(translated.pattern) ~ ')' -%}
+    (
+        case
+            when {{ expr }} ~ {{ northstar_sql_string(translated.regex) }}
+                then {{ parsed if '%z' in format else northstar_local_to_utc(parsed, zone) }}
+        end
+    )
+    {%- else -%}
+    (
+        case
+            when {{ expr }} ~ '^{{ patterns.epoch_seconds }}$'
+                then {{ _northstar_postgres_epoch_micros('cast(' ~ expr ~ ' as bigint) * 1000000') }}
+            when {{ expr }} ~ '^{{ patterns.epoch_milliseconds }}$'
+                then {{ _northstar_postgres_epoch_micros('cast(' ~ expr ~ ' as bigint) * 1000') }}
+            when {{ expr }} ~ '^{{ patterns.epoch_seconds_fraction }}$'
+                then {{ _northstar_postgres_epoch_micros('round(cast(' ~ expr ~ ' as numeric) * 1000000)') }}
+            when {{ expr }} ~ '^{{ patterns.yyyymmdd }}$'
+                then {{ northstar_local_to_utc(
+                    northstar_engine_function('northstar_try_timestamp') ~ '(substr(' ~ expr ~ ', 1, 4)'
+                    ~ " || '-' || substr(" ~ expr ~ ", 5, 2) || '-' || substr(" ~ expr ~ ', 7, 2))',
+                    zone
+                ) }}
+            when {{ expr }} ~ '^{{ patterns.number }}$' then null
+            when upper({{ expr }}) ~ '{{ iso_date }}' and upper({{ expr }}) ~ '{{ patterns.zone_after_time }}'
+                then {{ northstar_engine_function('northstar_try_timestamp_utc') }}(upper({{ expr }}))
+            when upper({{ expr }}) ~ '{{ zoneless }}'
+                then {{ northstar_local_to_utc(
+                    northstar_engine_function('northstar_try_timestamp') ~ '(upper(' ~ expr ~ '))', zone
+                ) }}
+        end
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A strptime pattern as {'pattern': a Postgres to_timestamp pattern, 'regex': what the
+    whole text must match}. to_timestamp is lenient (it skips what does not fit, reads
+    '1997-01-01' with YYYYMMDD), strptime is not, so the text must match the regex first;
+    literal characters are quoted, so each skips exactly one character. Directives are
+    those northstar_strptime_to_java accepts (it validated the pattern already). -#}
+{% macro northstar_strptime_to_postgres(format) -%}
+    {%- set directives = {
+        'Y': ['YYYY', '[0-9]{4}'], 'y': ['YY', '[0-9]{2}'], 'm': ['MM', '[0-9]{1,2}'],
+        'd': ['DD', '[0-9]{1,2}'], 'H': ['HH24', '[0-9]{1,2}'], 'I': ['HH12', '[0-9]{1,2}'],
+        'M': ['MI', '[0-9]{1,2}'], 'S': ['SS', '[0-9]{1,2}'], 'f': ['US', '[0-9]{1,6}'],
+        'p': ['AM', '([AaPp][Mm])'], 'b': ['Mon', '[A-Za-z]{3}'], 'B': ['Month', '[A-Za-z]+'],
+        'j': ['DDD', '[0-9]{1,3}'], 'z': ['TZHTZM', '[+-][0-9]{2}:?[0-9]{2}'],
+    } -%}
+    {%- set pattern = [] -%}
+    {%- set regex = ['^'] -%}
+    {%- set state = {'escape': false} -%}
+    {%- for char in format -%}
+        {%- if state.escape and char in directives -%}
+            {%- do pattern.append(directives[char][0]) -%}
+            {%- do regex.append(directives[char][1]) -%}
+            {%- do state.update({'escape': false}) -%}
+        {%- elif char == '%' and not state.escape -%}
+            {%- do state.update({'escape': true}) -%}
+        {%- else -%}
+            {%- do pattern.append('"' ~ ('\\"' if char == '"' else char) ~ '"') -%}
+            {%- do regex.append(modules.re.escape(char)) -%}
+            {%- do state.update({'escape': false}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return({'pattern': pattern | join(''), 'regex': regex | join('') ~ '$'}) }}
+{%- endmacro %}
+
+{#- Microseconds since 1970-01-01 (a whole number) as a timestamp, exact: a bigint times
+    an interval of one microsecond is computed in whole microseconds up to 2^53 (year 2255). -#}
+{% macro _northstar_postgres_epoch_micros(micros_expr) -%}
+    (timestamp '1970-01-01 00:00:00' + cast({{ micros_expr }} as bigint) * interval '1 microsecond')
+{%- endmacro %}
+
+{#- `at time zone` twice: the zone-less value read as local time in `zone` gives an
+    instant (timestamptz), which is then written as UTC wall time. -#}
+{% macro postgres__northstar_local_to_utc(timestamp_expr, zone) -%}
+    {%- if zone == 'UTC' -%}
+        {{ timestamp_expr }}
+    {%- else -%}
+        (({{ timestamp_expr }}) at time zone {{ northstar_sql_string(zone) }} at time zone 'UTC')
     {%- endif -%}
 {%- endmacro %}
 
@@ -437,6 +557,16 @@
     )
 {%- endmacro %}
 
+{#- Postgres: its JSON parser rejects NaN and Infinity, which DuckDB's and Spark's allow,
+    so properties holding them are rejected there (docs/engines.md). -#}
+{% macro postgres__northstar_is_json_object(expr) -%}
+    coalesce(
+        left({{ expr }}, 1) = '{'
+        and json_typeof({{ northstar_engine_function('northstar_try_json') }}({{ expr }})) = 'object',
+        false
+    )
+{%- endmacro %}
+
 {% macro default__northstar_is_json_object(expr) -%}
     {{ northstar_not_on_this_adapter('northstar_is_json_object', 'expr') }}
 {%- endmacro %}
@@ -484,6 +614,6 @@
     {{ exceptions.raise_compiler_error(
         macro_name ~ " has no implementation for the '" ~ target.type ~ "' adapter: add a macro "
         ~ target.type ~ "__" ~ macro_name ~ "(" ~ arguments ~ ") in your project "
-        ~ "(northstar ships DuckDB and Spark versions; see docs/raw-event-contract.md)."
+        ~ "(northstar ships DuckDB, Spark and Postgres versions; see docs/engines.md)."
     ) }}
 {%- endmacro %}

@@ -400,6 +400,19 @@
     )
 {%- endmacro %}
 
+{#- Postgres: written out rather than json_build_object, whose text has a space after
+    each colon, so that properties read the same as DuckDB's and Spark's '{"k":1.5}'. -#}
+{% macro postgres__northstar_json_object(pairs) -%}
+    (
+        '{'
+        {%- for key, expr in pairs %}
+        || {{ northstar_sql_string(('' if loop.first else ',') ~ tojson(key) ~ ':') }}
+        || coalesce(cast(to_json({{ expr }}) as text), 'null')
+        {%- endfor %}
+        || '}'
+    )
+{%- endmacro %}
+
 {% macro default__northstar_json_object(pairs) -%}
     {{ northstar_not_on_this_adapter('northstar_json_object', 'pairs') }}
 {%- endmacro %}
@@ -408,13 +421,35 @@
 {#- A property value of the given type from an input column's text: trimmed, and null
     when it does not convert (like a JSON property that is not a number). -#}
 {% macro northstar_raw_typed_property(text, type) -%}
-    {%- set trimmed = northstar_trim(text) -%}
-    {%- if type == 'number' -%}
-        {{ return(dbt.safe_cast(trimmed, northstar_type_double())) }}
-    {%- elif type == 'integer' -%}
-        {{ return(dbt.safe_cast(trimmed, dbt.type_bigint())) }}
-    {%- elif type == 'boolean' -%}
-        {{ return(dbt.safe_cast(trimmed, dbt.type_boolean())) }}
+    {%- if type in ['number', 'integer', 'boolean'] -%}
+        {{ return(northstar_try_cast_text(northstar_trim(text), type)) }}
     {%- endif -%}
     {{ return(text) }}
+{%- endmacro %}
+
+{#- Text as a number (double), integer (bigint) or boolean; null where it does not convert.
+    Not dbt.safe_cast: dbt-duckdb and dbt-postgres leave it a plain cast, so one 'n/a' in a
+    number column failed the whole build. DuckDB has try_cast; Postgres goes through the
+    northstar_try_* functions. -#}
+{% macro northstar_try_cast_text(text, type) -%}
+    {{ return(adapter.dispatch('northstar_try_cast_text', 'northstar')(text, type)) }}
+{%- endmacro %}
+
+{% macro duckdb__northstar_try_cast_text(text, type) -%}
+    {%- set types = {'number': 'double', 'integer': 'bigint', 'boolean': 'boolean'} -%}
+    {{ return('try_cast(' ~ text ~ ' as ' ~ types[type] ~ ')') }}
+{%- endmacro %}
+
+{% macro default__northstar_try_cast_text(text, type) -%}
+    {%- set types = {
+        'number': northstar_type_double(), 'integer': dbt.type_bigint(), 'boolean': dbt.type_boolean()
+    } -%}
+    {{ return(dbt.safe_cast(text, types[type])) }}
+{%- endmacro %}
+
+{% macro postgres__northstar_try_cast_text(text, type) -%}
+    {%- set functions = {
+        'number': 'northstar_try_double', 'integer': 'northstar_try_bigint', 'boolean': 'northstar_try_boolean'
+    } -%}
+    {{ return(northstar_engine_function(functions[type]) ~ '(' ~ text ~ ')') }}
 {%- endmacro %}

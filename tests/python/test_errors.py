@@ -35,6 +35,7 @@ MAY_IMPORT_PUBLISH = {
     "northstar/commands/explain.py": "opens the snapshot it reads (publish.reader)",
     "northstar/commands/digest.py": "opens the snapshot it reads (publish.reader)",
     "northstar/commands/alerts.py": "opens the snapshot it reads (publish.reader)",
+    "northstar/commands/backtest.py": "opens the snapshot it reads (publish.reader)",
     "northstar/serve/source.py": "opens the snapshot it serves (publish.reader, publish.store)",
 }
 

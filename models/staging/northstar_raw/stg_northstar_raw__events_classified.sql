@@ -122,6 +122,7 @@ cleaned as (
             else coalesce(properties_trimmed, '{}')
         end as properties
     from trimmed
+    {{ northstar_evaluation_fence() }}
 
 ),
 
@@ -137,6 +138,7 @@ parsed as (
         ) }} as received_at,
         {{ northstar_is_json_object('properties') }} as is_properties_json_object
     from cleaned
+    {{ northstar_evaluation_fence() }}
 
 ),
 
@@ -165,6 +167,7 @@ classified as (
             when not is_properties_json_object then 'properties_not_json_object'
         end as reject_reason
     from parsed
+    {{ northstar_evaluation_fence() }}
 
 ),
 
