@@ -309,6 +309,7 @@ CONTRACT_NORMALIZED_SPEC = {
             "owner": "leadership",
             "unit": "messages",
             "definition_version": "1",
+            "accept_restatement": None,
             "parent_metric": None,
             "numerator": {
                 "kind": "count",
@@ -353,6 +354,7 @@ CONTRACT_NORMALIZED_SPEC = {
             "owner": "onboarding",
             "unit": "ratio",
             "definition_version": "1",
+            "accept_restatement": None,
             "parent_metric": "messages_sent",
             "numerator": None,
             "denominator": None,
@@ -393,6 +395,7 @@ CONTRACT_NORMALIZED_SPEC = {
             "owner": "lifecycle",
             "unit": "ratio",
             "definition_version": "1",
+            "accept_restatement": None,
             "parent_metric": "messages_sent",
             "numerator": None,
             "denominator": None,
