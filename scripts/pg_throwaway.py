@@ -4,7 +4,7 @@ listen on a free loopback port, stop and delete on exit (also when the caller fa
     with throwaway_postgres() as pg:
         psycopg.connect(pg.dsn)          # postgresql://postgres@127.0.0.1:PORT/postgres
 
-    python scripts/pg_throwaway.py        # start one, print its DSN, stop on Ctrl-C
+    python scripts/pg_throwaway.py        # start one, print its DSN, stop on Ctrl-C or SIGTERM
 
 Needs the PostgreSQL server binaries (`initdb`, `pg_ctl`) on PATH or under
 /usr/lib/postgresql/*/bin. initdb refuses to run as root, so as root the cluster is
@@ -20,6 +20,7 @@ import dataclasses
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -123,6 +124,9 @@ def throwaway_postgres(*, user: str = "postgres", dbname: str = "postgres") -> I
 
 
 def main() -> int:
+    # A background job ignores Ctrl-C; a SIGTERM must stop the server too, through the
+    # context manager's cleanup.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with throwaway_postgres() as pg:
         print(pg.dsn, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
