@@ -106,7 +106,7 @@
         'owner': checked.owner,
         'unit': entry.get('unit', 'ratio' if row.get('share') else none),
         'definition_version': checked.definition_version | string,
-        'parent_metric': entry.get('parent', none if role == 'north_star' else context.north_star),
+        'parent_metric': entry.get('parent', none if role in ['north_star', 'team'] else context.north_star),
         'numerator': none,
         'denominator': none,
     } -%}
