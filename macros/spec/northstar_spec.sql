@@ -101,6 +101,8 @@
         'primary_grain': spec.primary_grain,
         'segment_names': spec.segments | map(attribute='name') | list,
         'north_star': raw.north_star.get('name'),
+        'activity_events': spec.activity_events,
+        'aha_events': spec.aha.events,
         'metric_kinds': northstar_spec_metric_kinds(),
         'measure_kinds': northstar_spec_measure_kinds(),
     } -%}
@@ -134,7 +136,7 @@
         'aha': spec.aha,
         'metrics': metrics,
         'diagnostics': diagnostics,
-        'lint': northstar_spec_lint(raw, metrics, spec.activity_events, spec.aha, context),
+        'lint': northstar_spec_lint(raw, metrics, context),
     } -%}
     {%- if execute -%}
         {%- do graph.update({'northstar_spec_cache': {'raw': raw, 'spec': normalized}}) -%}

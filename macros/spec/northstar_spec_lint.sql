@@ -3,7 +3,8 @@
     "Lint"). Warnings, never errors: the spec stays valid, the build goes on, and each
     warning says why it matters and how to silence it (`lint: {ignore: [<rule>]}`).
 
-    The rules, on the normalized spec (what the North Star's measures read):
+    The rules, on the facts the normalizer derives (`summed_properties`, `reads_events`),
+    never on a kind's name:
 
       revenue_north_star     the North Star adds up money: one of its measures is a sum of
                              a property named like money (revenue, mrr, arr, gmv, amount,
@@ -18,11 +19,11 @@
                              running_*, *_to_date). Every kind is per period, so only the
                              words and the property can say it counts since the beginning.
       unmovable_north_star   no input can move it: no input reads an event the North Star
-                             reads. The events a metric reads: its measures' events; the
-                             activity events for what counts active entities
-                             (active_entities, new_entities, engagement, retention,
-                             resurrection, churn: they change which entities are active);
-                             plus the aha events for activation.
+                             reads. The events a metric reads are the normalizer's
+                             `reads_events` (northstar_spec_metric.sql): its measures'
+                             events; the activity events for what counts active or new
+                             entities and the lifecycle kinds (they change which entities
+                             are active); plus the aha events for activation.
 
     Returns {ignore: [rules], warnings: [{rule, field, message, why, silence}]}.
 -#}
@@ -31,7 +32,7 @@
 {% endmacro %}
 
 
-{% macro northstar_spec_lint(raw, metrics, activity_events, aha, context) %}
+{% macro northstar_spec_lint(raw, metrics, context) %}
     {%- set checked = northstar_spec_fields('northstar', raw, [
         {'key': 'lint', 'rule': 'record', 'optional': true, 'default': {'ignore': []}, 'closed': true, 'fields': [
             {'key': 'ignore', 'rule': 'list', 'optional': true, 'default': [],
@@ -42,7 +43,6 @@
     {%- set north_star = metrics[0] -%}
     {%- set inputs = metrics | selectattr('role', 'equalto', 'input') | list -%}
     {%- set outputs = metrics | selectattr('role', 'equalto', 'output') | list -%}
-    {%- set measures = [north_star.numerator, north_star.denominator] | reject('none') | list -%}
     {%- set field = 'northstar.north_star' -%}
     {%- set found = [] -%}
 
@@ -51,8 +51,8 @@
     {%- set currencies = ['usd', 'eur', 'gbp', 'jpy', 'chf', 'cad', 'aud', 'cny', 'inr', 'brl',
         '$', '€', '£', 'dollars', 'euros', 'pounds', 'currency', 'money'] -%}
     {%- set reasons = [] -%}
-    {%- for measure in measures if measure.kind == 'sum' and modules.re.match(money, measure.property) -%}
-        {%- do reasons.append('it sums ' ~ measure.property ~ ', an amount of money') -%}
+    {%- for property in north_star.summed_properties if modules.re.match(money, property) -%}
+        {%- do reasons.append('it sums ' ~ property ~ ', an amount of money') -%}
     {%- endfor -%}
     {%- if (north_star.unit or '') | lower in currencies -%}
         {%- do reasons.append('its unit is ' ~ north_star.unit) -%}
@@ -80,8 +80,8 @@
             {%- do reasons.append('its ' ~ key ~ ' says ' ~ tojson(said.group(0))) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- for measure in measures if measure.kind == 'sum' and modules.re.search(running, measure.property) -%}
-        {%- do reasons.append('it sums ' ~ measure.property ~ ', a running total') -%}
+    {%- for property in north_star.summed_properties if modules.re.search(running, property) -%}
+        {%- do reasons.append('it sums ' ~ property ~ ', a running total') -%}
     {%- endfor -%}
     {%- if reasons -%}
         {%- do found.append({
@@ -92,10 +92,10 @@
     {%- endif -%}
 
     {#- a North Star no input can move -#}
-    {%- set reads = northstar_spec_lint_events(north_star, activity_events, aha) -%}
+    {%- set reads = north_star.reads_events -%}
     {%- set movers = [] -%}
     {%- for input in inputs -%}
-        {%- set shared = northstar_spec_lint_events(input, activity_events, aha) | select('in', reads) | list -%}
+        {%- set shared = input.reads_events | select('in', reads) | list -%}
         {%- if shared -%}
             {%- do movers.append(input.name) -%}
         {%- endif -%}
@@ -113,21 +113,4 @@
         {%- do warnings.append(dict(warning, field=field, silence='if it is deliberate, add `lint: {ignore: [' ~ warning.rule ~ ']}` to the spec (northstar.lint.ignore)')) -%}
     {%- endfor -%}
     {{ return({'ignore': ignore, 'warnings': warnings}) }}
-{% endmacro %}
-
-
-{#- The events a normalized metric reads (see the rules above), as a sorted list. -#}
-{% macro northstar_spec_lint_events(metric, activity_events, aha) %}
-    {%- set events = [] -%}
-    {%- for measure in [metric.numerator, metric.denominator] if measure is not none -%}
-        {%- do events.extend(activity_events if measure.kind in ['active_entities', 'new_entities'] else measure.events or []) -%}
-    {%- endfor -%}
-    {%- do events.extend(metric.get('events') or []) -%}
-    {%- if metric.kind in ['engagement', 'activation', 'retention', 'resurrection', 'churn'] -%}
-        {%- do events.extend(activity_events) -%}
-    {%- endif -%}
-    {%- if metric.kind == 'activation' -%}
-        {%- do events.extend(aha.events) -%}
-    {%- endif -%}
-    {{ return(events | unique | sort) }}
 {% endmacro %}
