@@ -47,7 +47,9 @@ catalog as (
             total.kind or ('growth' if metric.target_growth_rate is not none else none)
         ) }} as {{ string }}) as target_kind,
         cast({{ northstar_literal(total.deadline) }} as date) as target_deadline,
-        cast({{ northstar_literal(metric.get('tree_depth')) }} as {{ dbt.type_int() }}) as tree_depth
+        cast(
+            {{ northstar_literal(metric.get('tree_depth')) }} as {{ dbt.type_int() }}
+        ) as tree_depth
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 
