@@ -42,8 +42,8 @@
       may_be_negative  a property's value, which may be below 0
       completion_lag   the field holding the days a period waits for its cohort
       reads        beyond its measures' events, the events its value depends on: the
-                   activity events ('activity': it counts which entities are active) and
-                   the aha events ('aha') -#}
+                   activity events ('activity': it counts which entities are active; a
+                   share reads them anyway) and the aha events ('aha') -#}
 {% macro northstar_spec_metric_kinds() %}
     {%- set own = {'numerator': 'own'} -%}
     {{ return({
@@ -82,11 +82,11 @@
             'fields': [{'key': 'within_days', 'rule': 'number', 'minimum': 1}],
             'share': true,
             'completion_lag': 'within_days',
-            'reads': ['activity', 'aha'],
+            'reads': ['aha'],
         },
-        'retention': {'fields': [{'key': 'periods_after', 'rule': 'number', 'minimum': 1}], 'share': true, 'reads': ['activity']},
-        'resurrection': {'share': true, 'reads': ['activity']},
-        'churn': {'share': true, 'reads': ['activity']},
+        'retention': {'fields': [{'key': 'periods_after', 'rule': 'number', 'minimum': 1}], 'share': true},
+        'resurrection': {'share': true},
+        'churn': {'share': true},
     }) }}
 {% endmacro %}
 
@@ -178,7 +178,7 @@
     {%- for measure in measures -%}
         {%- do reads.extend(context.activity_events if measure.kind in ['active_entities', 'new_entities'] else measure.events) -%}
     {%- endfor -%}
-    {%- for source in row.get('reads', []) -%}
+    {%- for source in (['activity'] if row.get('share') else []) + row.get('reads', []) -%}
         {%- do reads.extend(context.activity_events if source == 'activity' else context.aha_events) -%}
     {%- endfor -%}
     {%- do metric.update({
