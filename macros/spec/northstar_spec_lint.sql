@@ -8,8 +8,8 @@
 
       revenue_north_star     the North Star adds up money: one of its measures is a sum of
                              a property named like money (revenue, mrr, arr, gmv, amount,
-                             price, sales, income, spend, billing, payment, ltv, usd, eur,
-                             gbp), its unit is a currency (usd, eur, gbp, ...), or it
+                             price, sales, income, spend, billing, billed, payment(s), ltv,
+                             usd, eur, gbp), its unit is a currency (usd, eur, gbp, ...), or it
                              measures exactly what an output metric measures (same kind,
                              events, property and filter): outputs are the lagging results.
       cumulative_north_star  the North Star is a running total: its name, label or
