@@ -258,12 +258,14 @@ def _sync_generated(
     run: Callable[[list[str]], None],
     say: Progress,
 ) -> list[str]:
-    """Bring the generated files in step with the spec the warehouse was built with.
+    """Bring the generated files in step with the spec the warehouse was built with (and
+    print the spec lint's warnings).
 
     On DuckDB the built spec is read from the warehouse (no dbt call); on other engines it
     is asked of dbt (`load_spec`, the same vars). After a rewrite, `dbt parse` refreshes
     the semantic manifest MetricFlow reads, so nothing downstream sees the old spec's
     metrics."""
+    from northstar.lint import lint_warning_lines
     from northstar.spec import SPEC_TABLE, load_spec
     from northstar.validation.runner import built_spec
 
@@ -275,6 +277,10 @@ def _sync_generated(
             return []
     else:
         spec = load_spec(paths.project_dir, variables=variables)
+    # The spec lint warns and goes on (docs/spec.md, "Lint"): said here, where the built
+    # spec is in hand.
+    for line in lint_warning_lines(spec):
+        say(line)
     files = GeneratedFiles.from_spec(spec, paths.project_dir, variables)
     stale = files.stale(paths.project_dir)
     if not stale:

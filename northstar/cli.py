@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "validate": "northstar.commands.validate:validate",
     "semantic": "northstar.commands.semantic:semantic",
     "sync": "northstar.commands.sync:sync",
+    "lint": "northstar.commands.lint:lint",
 }
 
 

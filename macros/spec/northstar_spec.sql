@@ -6,8 +6,9 @@
     returns one dict:
 
         entity, entity_column, grains, primary_grain, segments, activity_events,
-        events, aha, metrics (north star first, then inputs, guardrails, outputs),
-        diagnostics (the built-in lifecycle metrics: northstar_spec_diagnostics)
+        events, aha, metrics (north star first, then inputs, guardrails, outputs, team
+        metrics), diagnostics (the built-in lifecycle metrics: northstar_spec_diagnostics),
+        lint (the anti-pattern warnings: northstar_spec_lint)
 
     A configuration error raises at parse time with the field path and the value, e.g.
     `northstar.inputs: expected 3 to 5 input metrics, got 6`.
@@ -88,7 +89,7 @@
     {%- endif -%}
 
     {%- set entries = [('north_star', 'northstar.north_star', raw.north_star)] -%}
-    {%- for role, key in [('input', 'inputs'), ('guardrail', 'guardrails'), ('output', 'outputs')] -%}
+    {%- for role, key in [('input', 'inputs'), ('guardrail', 'guardrails'), ('output', 'outputs'), ('team', 'team_metrics')] -%}
         {%- for entry in raw.get(key, []) or [] -%}
             {%- do entries.append((role, 'northstar.' ~ key ~ '[' ~ loop.index0 ~ ']', entry)) -%}
         {%- endfor -%}
@@ -100,13 +101,14 @@
         'primary_grain': spec.primary_grain,
         'segment_names': spec.segments | map(attribute='name') | list,
         'north_star': raw.north_star.get('name'),
+        'activity_events': spec.activity_events,
+        'aha_events': spec.aha.events,
         'metric_kinds': northstar_spec_metric_kinds(),
         'measure_kinds': northstar_spec_measure_kinds(),
     } -%}
     {%- set diagnostics = northstar_spec_diagnostics(spec.entity, entries | length) -%}
     {%- set reserved = diagnostics | map(attribute='name') | list -%}
     {%- set metrics = [] -%}
-    {%- set metric_names = [] -%}
     {%- set metric_fields = {} -%}
     {%- for role, field, entry in entries -%}
         {%- set metric = northstar_spec_metric(role, field, entry, context) -%}
@@ -116,16 +118,12 @@
         {%- if metric.name in reserved -%}
             {{ northstar_spec_error(field ~ '.name', 'is the name of a built-in diagnostic metric (' ~ reserved | join(', ') ~ '; docs/spec.md, "Diagnostic metrics"): choose another name', metric.name) }}
         {%- endif -%}
-        {%- do metric_names.append(metric.name) -%}
         {%- do metric_fields.update({metric.name: field}) -%}
         {%- do metric.update({'sort_order': loop.index}) -%}
         {%- do metrics.append(metric) -%}
     {%- endfor -%}
-    {%- for metric in metrics -%}
-        {%- if metric.parent_metric is not none and metric.parent_metric not in metric_names -%}
-            {{ northstar_spec_error(metric.field ~ '.parent', 'unknown parent metric', metric.parent_metric) }}
-        {%- endif -%}
-    {%- endfor -%}
+    {#- parents checked, tree_depth set (macros/spec/northstar_spec_tree.sql) -#}
+    {%- do northstar_spec_tree(metrics) -%}
 
     {%- set normalized = {
         'entity': spec.entity,
@@ -138,6 +136,7 @@
         'aha': spec.aha,
         'metrics': metrics,
         'diagnostics': diagnostics,
+        'lint': northstar_spec_lint(raw, metrics, context),
     } -%}
     {#- candidates and backtest settings: macros/spec/northstar_spec_candidates.sql -#}
     {%- do normalized.update(northstar_spec_candidates(raw, metrics, context)) -%}

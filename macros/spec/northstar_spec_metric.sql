@@ -28,6 +28,11 @@
       may_be_negative   a property's mean or percentile: the gate sets no lower bound
       completion_lag_days  days after a period ends before its value is final (activation:
                         within_days, since its cohort needs that long; else 0)
+      reads_events      the events the value depends on: its measures' events, the activity
+                        events for active and new entities and the lifecycle kinds, the aha
+                        events for activation (the lint's unmovable_north_star)
+      summed_properties the properties its sum measures total (the lint's revenue and
+                        cumulative rules)
 -#}
 {#- Every metric kind, one row each (a new kind is a new row):
       measures     {numerator, denominator}: 'own' (the metric is itself that measure, of
@@ -37,7 +42,10 @@
       share        a lifecycle share of entities: unit ratio by default, always is_ratio
       has_numerator  false when rows carry no numerator (default true)
       may_be_negative  a property's value, which may be below 0
-      completion_lag   the field holding the days a period waits for its cohort -#}
+      completion_lag   the field holding the days a period waits for its cohort
+      reads        beyond its measures' events, the events its value depends on: the
+                   activity events ('activity': it counts which entities are active; a
+                   share reads them anyway) and the aha events ('aha') -#}
 {% macro northstar_spec_metric_kinds() %}
     {%- set own = {'numerator': 'own'} -%}
     {{ return({
@@ -59,6 +67,7 @@
         'engagement': {
             'measures': {'numerator': {'kind': 'count', 'from': ['events', 'where']}},
             'fields': [{'key': 'aggregate', 'rule': 'one_of', 'choices': ['median', 'mean'], 'default': 'median'}],
+            'reads': ['activity'],
         },
         'percentile': {
             'fields': [
@@ -75,6 +84,7 @@
             'fields': [{'key': 'within_days', 'rule': 'number', 'minimum': 1}],
             'share': true,
             'completion_lag': 'within_days',
+            'reads': ['aha'],
         },
         'retention': {'fields': [{'key': 'periods_after', 'rule': 'number', 'minimum': 1}], 'share': true},
         'resurrection': {'share': true},
@@ -108,7 +118,7 @@
         'owner': checked.owner,
         'unit': entry.get('unit', 'ratio' if row.get('share') else none),
         'definition_version': checked.definition_version | string,
-        'parent_metric': entry.get('parent', none if role == 'north_star' else context.north_star),
+        'parent_metric': entry.get('parent', none if role in ['north_star', 'team'] else context.north_star),
         'numerator': none,
         'denominator': none,
     } -%}
@@ -162,6 +172,22 @@
         'has_denominator': not additive,
         'may_be_negative': row.get('may_be_negative', false),
         'completion_lag_days': metric[row.completion_lag] if row.get('completion_lag') else 0,
+    }) -%}
+    {#- For the lint (northstar_spec_lint.sql): the events the value depends on (a measure
+        of active or new entities depends on the activity events) and the properties it
+        totals. -#}
+    {%- set measures = [metric.numerator, metric.denominator] | reject('none') | list -%}
+    {%- set reads = [] -%}
+    {%- do reads.extend(metric.get('events') or []) -%}
+    {%- for measure in measures -%}
+        {%- do reads.extend(context.activity_events if measure.kind in ['active_entities', 'new_entities'] else measure.events) -%}
+    {%- endfor -%}
+    {%- for source in (['activity'] if row.get('share') else []) + row.get('reads', []) -%}
+        {%- do reads.extend(context.activity_events if source == 'activity' else context.aha_events) -%}
+    {%- endfor -%}
+    {%- do metric.update({
+        'reads_events': reads | unique | sort | list,
+        'summed_properties': measures | selectattr('kind', 'equalto', 'sum') | map(attribute='property') | list,
     }) -%}
     {{ return(metric) }}
 {% endmacro %}

@@ -29,6 +29,7 @@ def sync(
     when they belong to another spec (docs/cli.md, "The generated files").
     """
     from northstar.generated import SYNC_COMMAND, GeneratedFiles
+    from northstar.lint import lint_warning_lines
     from northstar.paths import Paths
     from northstar.project_vars import cli_vars
     from northstar.spec import load_spec
@@ -38,6 +39,9 @@ def sync(
     spec = load_spec(paths.project_dir, variables=variables)
     files = GeneratedFiles.from_spec(spec, paths.project_dir, variables)
     stale = files.stale(paths.project_dir)
+    # The lint never fails sync; it is said where the spec is read anyway.
+    for line in lint_warning_lines(spec):
+        click.echo(line, err=True)
     if check:
         if stale:
             raise NorthstarError(

@@ -32,7 +32,10 @@ SPARK_PERIODS = 12
 # Earlier changes needed before a move is measured against the metric's own typical move.
 MIN_MOVE_HISTORY = 4
 # The roles the digest renders; any other (a diagnostic metric) is left out, not an error.
-ROLES = ("north_star", "input", "guardrail", "output")
+ROLES = ("north_star", "input", "guardrail", "output", "team")
+# The roles drawn under the North Star in the tree: the inputs, and the team metrics under
+# them (docs/spec.md, "Team metrics"); guardrails and outputs are drawn apart.
+TREE_ROLES = ("input", "team")
 
 
 def period_label(grain: str, start: date) -> str:
@@ -271,7 +274,9 @@ def _tree(entries: dict[str, dict[str, Any]], catalog: Catalog, nsm_name: str) -
     def node(metric: dict[str, Any], depth: int = 0) -> dict[str, Any]:
         entry = entries[metric["metric_name"]]
         children = [
-            child for child in catalog.children(metric["metric_name"]) if child["role"] == "input"
+            child
+            for child in catalog.children(metric["metric_name"])
+            if child["role"] in TREE_ROLES
         ]
         return {
             "metric_name": entry["metric_name"],

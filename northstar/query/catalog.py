@@ -18,12 +18,13 @@ from northstar.query.formats import (
     render_table,
 )
 
-ROLE_ORDER = ("north_star", "input", "guardrail", "output", "diagnostic")
+ROLE_ORDER = ("north_star", "input", "guardrail", "output", "team", "diagnostic")
 ROLE_TITLES = {
     "north_star": "north star",
     "input": "inputs",
     "guardrail": "guardrails",
     "output": "outputs",
+    "team": "team metrics",
     "diagnostic": "diagnostics",
 }
 # Built in, not declared in the spec (docs/spec.md, "Diagnostic metrics"): in the catalog
@@ -172,7 +173,7 @@ def describe_target(metric: dict[str, Any], latest: dict[str, Any] | None) -> st
 
 def render_tree(catalog: Catalog, latest: dict[str, Any]) -> str:
     """NSM at the root, then its inputs, guardrails and outputs (each with owner, latest
-    complete value and status); deeper team-level metrics hang under their parent."""
+    complete value and status); team metrics (role team) hang under the input they move."""
     lines: list[str] = []
 
     def walk(metric: dict[str, Any], prefix: str) -> None:

@@ -39,6 +39,13 @@ from typing import Any
 
 MISSING = {"", "null", "undefined", "none", "nan"}
 LIFECYCLE_KINDS = {"activation", "retention", "resurrection", "churn"}
+# The spec's metric lists after the North Star, in catalog order, with their role.
+ROLE_KEYS = (
+    ("input", "inputs"),
+    ("guardrail", "guardrails"),
+    ("output", "outputs"),
+    ("team", "team_metrics"),
+)
 
 
 @dataclass(frozen=True)
@@ -359,7 +366,7 @@ class Oracle:
 
     def metrics(self) -> list[tuple[str, dict[str, Any]]]:
         entries = [("north_star", self.spec["north_star"])]
-        for role, key in (("input", "inputs"), ("guardrail", "guardrails"), ("output", "outputs")):
+        for role, key in ROLE_KEYS:
             entries += [(role, entry) for entry in self.spec.get(key) or []]
         return entries
 

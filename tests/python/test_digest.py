@@ -17,7 +17,9 @@ from northstar.digest import build_digest, render_markdown
 from northstar.digest.markdown import esc
 from northstar.digest.model import headline, move_ratio
 from northstar.digest.svg import sparkline
+from northstar.digest.treechart import tree_chart
 from northstar.publish import reader
+from northstar.query.catalog import Catalog, latest_values, render_tree
 
 STEM = "northstar-digest-week-2026-09-21"
 
@@ -294,11 +296,18 @@ def test_move_ratio_measures_the_latest_change_against_the_metrics_own_typical_c
     assert move_ratio([10, 11, None, 12, 10, 11, 13, 9]) == pytest.approx(4 / 1.5)
 
 
-def _weekly_inputs_snapshot() -> duckdb.DuckDBPyConnection:
-    """An NSM and three inputs over eight complete weeks, in the snapshot's main schema."""
+# A team metric (role team, docs/spec.md "Team metrics") under the activation input.
+TEAM_METRIC_ROW = """,
+            ('checklists_completed', 'Checklists completed', 'team', 'activation_rate',
+             'onboarding-squad', 'checklists', 'higher_is_better', null, 5)"""
+
+
+def _weekly_inputs_snapshot(*, team_metric: bool = False) -> duckdb.DuckDBPyConnection:
+    """An NSM and three inputs over eight complete weeks, in the snapshot's main schema;
+    with `team_metric`, a team metric under activation_rate too."""
     con = duckdb.connect()
     con.execute(
-        """
+        f"""
         create table dim_metrics as select * from (values
             ('nsm', 'North Star', 'north_star', null, 'lead', 'messages', 'higher_is_better',
              null, 1),
@@ -307,7 +316,7 @@ def _weekly_inputs_snapshot() -> duckdb.DuckDBPyConnection:
             ('resurrection_rate', 'Resurrection', 'input', 'nsm', 'lifecycle', 'ratio',
              'higher_is_better', null, 3),
             ('activation_rate', 'Activation', 'input', 'nsm', 'onboarding', 'ratio',
-             'higher_is_better', null, 4)
+             'higher_is_better', null, 4){TEAM_METRIC_ROW if team_metric else ""}
         ) as t(metric_name, label, role, parent_metric, owner, unit, direction, target,
                sort_order)
         """
@@ -321,6 +330,8 @@ def _weekly_inputs_snapshot() -> duckdb.DuckDBPyConnection:
         # steady within a point, then +5 points (+10%): the unusual move
         "activation_rate": [0.50, 0.51, 0.50, 0.51, 0.50, 0.51, 0.50, 0.55],
     }
+    if team_metric:
+        series["checklists_completed"] = [20, 22, 21, 23, 22, 24, 23, 31]
     rows = []
     for metric, values in series.items():
         for week, value in enumerate(values):
@@ -378,6 +389,38 @@ def test_the_input_that_moved_most_is_the_most_unusual_move_not_the_largest_perc
         "| Resurrection (`resurrection_rate`) | lifecycle | 1.0% | 2.0% | +1.0 pp | 1.0x typical |"
         in md
     )
+
+
+def test_a_team_metric_hangs_under_its_input_in_the_tree_and_the_catalog():
+    """The third level: a team metric is drawn under the input it moves (digest JSON,
+    Markdown, SVG; `northstar metrics`), and is not one of the inputs the digest ranks."""
+    with _weekly_inputs_snapshot(team_metric=True) as con:
+        digest = build_digest(con, {})
+        tree = render_tree(Catalog.load(con), latest_values(con))
+    assert [m["metric_name"] for m in digest["inputs"]] == [
+        "activation_rate",
+        "new_teams",
+        "resurrection_rate",
+    ]
+    (activation,) = [
+        n for n in digest["tree"]["north_star"]["children"] if n["metric_name"] == "activation_rate"
+    ]
+    assert [(n["metric_name"], n["role"]) for n in activation["children"]] == [
+        ("checklists_completed", "team")
+    ]
+    assert activation["children"][0]["value"] == "31"
+    md = render_markdown(digest).split("## Metric tree")[1]
+    assert (
+        "  - Activation (`activation_rate`, input, owner onboarding): 55.0%\n"
+        "    - Checklists completed (`checklists_completed`, team, owner onboarding-squad): 31"
+    ) in md
+    svg = ET.fromstring(tree_chart(digest["tree"]))
+    # three connectors from the North Star to its inputs, one from activation to its team
+    assert len(svg.findall(".//{*}path") or svg.findall(".//path")) == 4
+    lines = tree.splitlines()
+    at = next(i for i, line in enumerate(lines) if "(activation_rate)" in line)
+    assert lines[at + 1].strip().endswith("team metrics")
+    assert "Checklists completed (checklists_completed)  owner: onboarding-squad" in lines[at + 2]
 
 
 # --- the demo: drivers, guardrail streaks, --period, --owner ---------------------------------

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from metric_checks import Build, run_dbt
+from metric_checks import PROJECT_DIR, Build, run_dbt
+from spec_yaml import raw_spec
 from test_metric_recompute import fixture_vars, week_of, write_fixture
 
 pytestmark = pytest.mark.dbt
@@ -39,7 +40,9 @@ UNIQUE_METRIC_VALUE = (
 UNIQUE_CATALOG_ROW = "unique_dim_metrics_metric_name"
 SEGMENT_TARGETS_LAND = "test_fct_metric_values__segment_targets_name_a_segment_value"
 UNIQUE_AHA_ROW = "unique_fct_aha_moments_entity_id"
+NORTH_STAR_LINT = "test_dim_metrics__north_star_lint"
 TESTS = [
+    NORTH_STAR_LINT,
     SEGMENTS_SUM_TO_ALL,
     NO_GAPS_IN_SPINE,
     LIFECYCLE_IDENTITY,
@@ -155,6 +158,28 @@ def test_a_segment_target_on_no_row_warns_naming_it(built: Built) -> None:
     (outcome,) = singular_results(result)
     assert name_of(outcome) == SEGMENT_TARGETS_LAND
     assert outcome["status"] == "warn" and outcome["failures"] == 1, outcome
+
+
+def test_the_lint_warns_plain_dbt_saying_why_and_how_to_silence(built: Built) -> None:
+    """The spec lint for plain dbt (docs/spec.md, "Lint"): the demo spec with an all-time
+    label on its North Star gives one warning row, not a failure, and the log says what,
+    why and how to silence it. The untampered fixture passes it (the test above)."""
+    built.fresh()
+    spec = raw_spec(PROJECT_DIR)
+    spec["north_star"]["label"] = "Messages sent, all time"
+    variables = {**json.loads(built.vars_text), "northstar": spec}
+    result = run_dbt(["test", "--select", NORTH_STAR_LINT], built.workdir, json.dumps(variables))
+    assert result.result.returncode == 0, result.log
+    (outcome,) = singular_results(result)
+    assert name_of(outcome) == NORTH_STAR_LINT
+    assert outcome["status"] == "warn" and outcome["failures"] == 1, outcome
+    assert (
+        "northstar lint: cumulative_north_star: the North Star messages_sent looks cumulative: "
+        'its label says "all time". Why: a cumulative or all-time count is a vanity metric'
+    ) in result.log
+    assert "To silence: if it is deliberate, add `lint: {ignore: [cumulative_north_star]}`" in (
+        result.log
+    )
 
 
 def test_no_gaps_fails_when_a_period_goes_missing(built: Built) -> None:

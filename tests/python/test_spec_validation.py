@@ -96,6 +96,37 @@ def _week_and_month_only(spec: dict[str, Any]) -> None:
     spec["north_star"]["targets"] = {"day": 9000}
 
 
+# A team metric (docs/spec.md, "Team metrics") under the demo's activation input.
+TEAM_METRIC = {
+    "name": "invites_sent",
+    "owner": "onboarding-squad",
+    "parent": "activation_rate",
+    "kind": "count",
+    "events": ["invite_sent"],
+}
+
+
+def _with_team_metric(**changes: Any) -> Callable[[dict[str, Any]], None]:
+    def mutate(spec: dict[str, Any]) -> None:
+        metric = {**TEAM_METRIC, **changes}
+        spec["team_metrics"] = [{k: v for k, v in metric.items() if v is not None}]
+
+    return mutate
+
+
+def _parent_cycle(spec: dict[str, Any]) -> None:
+    spec["inputs"][0]["parent"] = "activation_rate"
+    spec["inputs"][1]["parent"] = "new_teams"
+
+
+def _two_inputs_and_two_team_metrics(spec: dict[str, Any]) -> None:
+    _two_inputs(spec)
+    spec["team_metrics"] = [
+        {**TEAM_METRIC, "parent": "new_teams"},
+        {**TEAM_METRIC, "name": "files_shared", "events": ["file_shared"], "parent": "new_teams"},
+    ]
+
+
 # The demo spec's guardrails: [0] support tickets (ratio, lower), [1] p95 latency,
 # [2] churn, [3] unsubscribes, [4] mean NPS (higher_is_better), [5] API error rate (where).
 CASES = [
@@ -455,6 +486,117 @@ CASES = [
 ]
 
 
+# the third level of the tree, and the parents of every metric
+CASES += [
+    Case(
+        "team_metric_without_parent",
+        _with_team_metric(parent=None),
+        ("northstar.team_metrics[0].parent", "needs a parent", "activation_rate", "(got: null)"),
+    ),
+    Case(
+        "team_metric_under_a_guardrail",
+        _with_team_metric(parent="churn_rate"),
+        ("northstar.team_metrics[0].parent", "under an input", "guardrail", '"churn_rate"'),
+    ),
+    Case(
+        "team_metric_under_an_unknown_metric",
+        _with_team_metric(parent="activation"),
+        ("northstar.team_metrics[0].parent", "unknown parent metric", '"activation"'),
+    ),
+    Case(
+        "parents_in_a_cycle",
+        _parent_cycle,
+        ("northstar.inputs[0].parent", "cycle: new_teams -> activation_rate -> new_teams"),
+    ),
+    Case(
+        "parent_is_itself",
+        _set("outputs[0].parent", "paid_conversions"),
+        ("northstar.outputs[0].parent", "cycle: paid_conversions -> paid_conversions"),
+    ),
+    # team metrics are not inputs: they do not make up for missing ones
+    Case(
+        "team_metrics_do_not_count_as_inputs",
+        _two_inputs_and_two_team_metrics,
+        ("northstar.inputs", "expected 3 to 5 input metrics, got 2"),
+    ),
+    Case(
+        "lint_ignores_an_unknown_rule",
+        _set("lint", {"ignore": ["revenue_nsm"]}),
+        ("northstar.lint.ignore[0]", "revenue_north_star", "unmovable_north_star", '"revenue_nsm"'),
+    ),
+    Case(
+        "lint_with_a_misspelt_key",
+        _set("lint", {"ignored": ["revenue_north_star"]}),
+        ("northstar.lint.ignored", "unknown key", "ignore"),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class LintCase:
+    id: str
+    mutate: Callable[[dict[str, Any]], None]
+    rules: tuple[str, ...]  # the warnings expected, in rule order
+    says: tuple[str, ...] = ()  # fragments of the warnings' messages
+
+
+def _revenue(spec: dict[str, Any]) -> None:
+    """The North Star is new MRR (as the output new_mrr); an input reads subscriptions,
+    so only the revenue rule fires."""
+    spec["north_star"].update(
+        kind="sum", events=["subscription_started"], property="mrr", unit="usd"
+    )
+    spec["inputs"][0] = {
+        "name": "teams_subscribing",
+        "owner": "growth",
+        "kind": "entities",
+        "events": ["subscription_started"],
+    }
+
+
+def _unmovable(spec: dict[str, Any]) -> None:
+    """NPS answers are read by no input (and are not an activity event)."""
+    spec["north_star"]["events"] = ["nps_submitted"]
+
+
+LINT_CASES = [
+    LintCase("lint_demo_spec", lambda spec: None, ()),
+    LintCase(
+        "lint_revenue",
+        _revenue,
+        ("revenue_north_star",),
+        ("sums mrr", "its unit is usd", "what the output new_mrr measures", "lagging"),
+    ),
+    LintCase(
+        "lint_cumulative_label",
+        lambda spec: spec["north_star"].update(label="Messages sent, all time"),
+        ("cumulative_north_star",),
+        ('its label says "all time"', "vanity"),
+    ),
+    LintCase(
+        "lint_unmovable",
+        _unmovable,
+        ("unmovable_north_star",),
+        ("it reads nps_submitted and no input reads any of them",),
+    ),
+    # the same spec, the rule silenced by name: no warning, the silence recorded
+    LintCase(
+        "lint_unmovable_silenced",
+        lambda spec: (_unmovable(spec), spec.update(lint={"ignore": ["unmovable_north_star"]})),
+        (),
+    ),
+    # a team metric reading the North Star's events does not move it: inputs do
+    LintCase(
+        "lint_unmovable_with_a_team_metric_reading_it",
+        lambda spec: (
+            _unmovable(spec),
+            _with_team_metric(events=["nps_submitted"], parent="new_teams")(spec),
+        ),
+        ("unmovable_north_star",),
+    ),
+]
+
+
 def _recipes() -> dict[str, list[dict[str, Any]]]:
     """docs/spec.md's breadth / depth / frequency recipes: {heading: metrics}."""
     text = SPEC_DOC.read_text()
@@ -505,6 +647,10 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
         {"id": f"{RECIPE}_{n}", "vars": {"northstar": spec}}
         for n, spec in enumerate(_recipe_specs(demo))
     ]
+    for lint_case in LINT_CASES:
+        spec = copy.deepcopy(demo)
+        lint_case.mutate(spec)
+        recipes.append({"id": lint_case.id, "vars": {"northstar": spec}, "spec": True})
     workers = []
     for n in range(WORKERS):
         share = [*cases[n::WORKERS], *recipes[n::WORKERS]]
@@ -561,7 +707,39 @@ def test_the_breadth_depth_frequency_recipes_parse(parsed: dict[str, dict[str, A
     demo = raw_spec(PROJECT_DIR)
     specs = _recipe_specs(demo)
     assert all(3 <= len(spec["inputs"]) <= 5 for spec in specs)
-    outcomes = {key: value for key, value in parsed.items() if key.startswith(RECIPE)}
+    outcomes = {key: value for key, value in parsed.items() if key.startswith(f"{RECIPE}_")}
     assert len(outcomes) == len(specs)
     failed = {key: value["error"] for key, value in outcomes.items() if not value["success"]}
     assert not failed, failed
+
+
+@pytest.mark.parametrize("case", LINT_CASES, ids=[case.id for case in LINT_CASES])
+def test_the_lint_warns_on_each_anti_pattern_and_not_on_the_demo(
+    parsed: dict[str, dict[str, Any]], case: LintCase
+) -> None:
+    """Each rule fires on a spec crafted to show it, and only it; the demo spec and a
+    silenced rule give no warning. Every warning says why and how to silence it."""
+    outcome = parsed[case.id]
+    assert outcome["success"], outcome["error"]
+    lint = outcome["spec"]["lint"]
+    assert tuple(w["rule"] for w in lint["warnings"]) == case.rules, lint
+    text = " ".join(w["message"] + " " + w["why"] for w in lint["warnings"])
+    missing = [fragment for fragment in case.says if fragment not in text]
+    assert not missing, f"{missing} not in: {text}"
+    for warning in lint["warnings"]:
+        assert warning["field"] == "northstar.north_star"
+        assert warning["why"]
+        assert f"lint: {{ignore: [{warning['rule']}]}}" in warning["silence"]
+    if case.id == "lint_unmovable_silenced":
+        assert lint["ignore"] == ["unmovable_north_star"]
+
+
+def test_team_metrics_are_the_third_level_of_the_tree(parsed: dict[str, dict[str, Any]]) -> None:
+    """The team metric of the last lint case: role team, under its input, at depth 2; the
+    North Star at 0 and every other metric at 1 (their parent is the North Star)."""
+    spec = parsed["lint_unmovable_with_a_team_metric_reading_it"]["spec"]
+    depth = {m["name"]: (m["role"], m["parent_metric"], m["tree_depth"]) for m in spec["metrics"]}
+    assert depth.pop("invites_sent") == ("team", "new_teams", 2)
+    assert depth.pop("messages_sent") == ("north_star", None, 0)
+    assert {value[1:] for value in depth.values()} == {("messages_sent", 1)}
+    assert spec["metrics"][-1]["name"] == "invites_sent"  # after the outputs

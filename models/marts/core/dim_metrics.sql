@@ -3,7 +3,9 @@
     then the built-in diagnostic metrics (role diagnostic, northstar_spec_diagnostics).
     `target` is the total's target at the primary grain (a time-bound target's goal, due by
     `target_deadline`); `status_grains` lists the grains whose periods get an
-    ok/warn/breach status from the thresholds.
+    ok/warn/breach status from the thresholds. `tree_depth` is the metric's level in the
+    tree (0 the North Star, 1 under it, 2 a team metric under an input; null for the
+    diagnostics, which are not in the tree).
 -#}
 {%- set spec = northstar_spec() -%}
 {%- set string = dbt.type_string() -%}
@@ -44,7 +46,10 @@ catalog as (
         cast({{ northstar_literal(
             total.kind or ('growth' if metric.target_growth_rate is not none else none)
         ) }} as {{ string }}) as target_kind,
-        cast({{ northstar_literal(total.deadline) }} as date) as target_deadline
+        cast({{ northstar_literal(total.deadline) }} as date) as target_deadline,
+        cast(
+            {{ northstar_literal(metric.get('tree_depth')) }} as {{ dbt.type_int() }}
+        ) as tree_depth
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 
