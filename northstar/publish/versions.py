@@ -41,8 +41,10 @@ from northstar.publish.tables import HISTORY_TABLE, PublicTable, quote_identifie
 
 # Normalized-spec fields that do not decide a metric's values: how it is named, shown,
 # owned and placed in the tree, and how its values are judged (direction, thresholds,
-# targets). Every other field counts, including those a future kind adds: an unknown field
-# is a definition until it is listed here.
+# targets), and what the normalizer derives from the fields that do count (tree_depth from
+# parents; reads_events and summed_properties, for the lint, from the measures), so a
+# better derivation never asks for a bump. Every other field counts, including those a
+# future kind adds: an unknown field is a definition until it is listed here.
 PRESENTATIONAL = frozenset(
     {
         "name",
@@ -53,6 +55,9 @@ PRESENTATIONAL = frozenset(
         "unit",
         "role",
         "parent_metric",
+        "tree_depth",
+        "reads_events",
+        "summed_properties",
         "sort_order",
         "direction",
         "warn",
