@@ -8,6 +8,8 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from northstar.semantic.plan import (
     ACTIVITY_MODEL,
     ENTITY_MODEL,
@@ -31,6 +33,21 @@ KEYS = {
 # Words of the plan's measure expressions that are SQL, not column names.
 _SQL_WORDS = {"case", "when", "then", "else", "end", "and", "or", "not", "null", "is", "in"}
 _IDENTIFIER = re.compile(r"\b[a-z_][a-z0-9_]*\b")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Indents list items under their key; never writes anchors for repeated values."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)
+
+
+def dump_yaml(document: dict[str, Any]) -> str:
+    """YAML as dbt writes it, without anchors: a reader may not follow them."""
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=92)
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from northstar.semantic.exports.common import (
     KEYS,
     TABLES,
     TIME_COLUMNS,
     Export,
     Field,
+    dump_yaml,
     fields,
     header,
     qualify,
@@ -30,16 +29,6 @@ FILE = "cube/model/northstar.yml"
 COMMAND = "northstar semantic --export cube"
 SCHEMA = "marts"
 TYPES = {"sum": "sum", "count_distinct": "count_distinct"}
-
-
-class _Dumper(yaml.SafeDumper):
-    """Indents list items under their key; never writes anchors for repeated values."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        return super().increase_indent(flow, False)
 
 
 def _measure(field: Field) -> dict[str, Any]:
@@ -125,9 +114,7 @@ def render(plan: SemanticPlan) -> Export:
         measures = [field for field in planned if field.table == table]
         if measures or table == ENTITY_MODEL:
             cubes.append(_cube(table, plan, measures))
-    body = yaml.dump(
-        {"cubes": cubes}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=92
-    )
+    body = dump_yaml({"cubes": cubes})
     text = header("cube", COMMAND, excluded) + "\n" + body
     included = [field.name for field in planned if field.meta.get("role") != "component"]
     return Export("cube", {FILE: text}, included, excluded)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from northstar.semantic.exports.common import (
     KEYS,
     TABLES,
     TIME_COLUMNS,
     Export,
     Field,
+    dump_yaml,
     fields,
     header,
     qualify,
@@ -30,16 +29,6 @@ COMMAND = "northstar semantic --export lightdash"
 TIME_INTERVALS = ["DAY", "WEEK", "MONTH", "QUARTER", "YEAR"]
 # The plan's aggregations under Lightdash's names.
 TYPES = {"sum": "sum", "count_distinct": "count_distinct", "percentile": "percentile"}
-
-
-class _Dumper(yaml.SafeDumper):
-    """Indents list items under their key; never writes anchors for repeated values."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        return super().increase_indent(flow, False)
 
 
 def _metric(field: Field) -> dict[str, Any]:
@@ -103,13 +92,7 @@ def render(plan: SemanticPlan) -> Export:
         metrics = [field for field in planned if field.table == table]
         if metrics or table == ENTITY_MODEL:
             models.append(_model(table, plan, metrics))
-    body = yaml.dump(
-        {"version": 2, "models": models},
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=92,
-    )
+    body = dump_yaml({"version": 2, "models": models})
     text = header("lightdash", COMMAND, excluded) + "\n" + body
     included = [field.name for field in planned if field.meta.get("role") != "component"]
     return Export("lightdash", {FILE: text}, included, excluded)
