@@ -31,22 +31,38 @@ northstar semantic --check
 echo "==> sqlfluff (dbt templater)"
 sqlfluff lint models tests/dbt
 
-echo "==> the same project on Spark (dbt-spark session), compared table by table with DuckDB"
-# pyspark needs a Java runtime. CI's machines have one, and there a missing Java fails the
-# run; elsewhere the check is skipped, loudly, rather than failing a Python-only machine.
+echo "==> the same project on Spark and on PostgreSQL, each compared table by table with DuckDB"
+# Side by side: each check is mostly one dbt thread waiting on its engine (a JVM, a server),
+# so the two overlap well on two cores. Each writes its own log, printed whole when it ends.
+# pyspark needs a Java runtime and the Postgres check the server binaries. CI's machines have
+# both, and there a missing one fails the run; elsewhere that check is skipped, loudly,
+# rather than failing a machine without it.
+checks=$(mktemp -d "${TMPDIR:-/tmp}/northstar-engine-checks.XXXXXX")
+declare -A check_pids=()
 if command -v java >/dev/null 2>&1 || [ -n "${CI:-}" ]; then
-    bash scripts/check_spark.sh
+    bash scripts/check_spark.sh >"$checks/spark.log" 2>&1 &
+    check_pids[spark]=$!
 else
     echo "SKIPPED: the Spark check needs Java 17 (apt-get install openjdk-17-jre-headless)" >&2
 fi
-
-echo "==> the same project on PostgreSQL (a throwaway server), compared with DuckDB"
-# The same rule: CI's image has the PostgreSQL server binaries, a missing initdb fails there.
 if command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
     || [ -n "${CI:-}" ]; then
-    NORTHSTAR_NO_BOOTSTRAP=1 bash scripts/check_postgres.sh
+    NORTHSTAR_NO_BOOTSTRAP=1 bash scripts/check_postgres.sh >"$checks/postgres.log" 2>&1 &
+    check_pids[postgres]=$!
 else
     echo "SKIPPED: the Postgres check needs the PostgreSQL server (apt-get install postgresql)" >&2
+fi
+failed=""
+for name in spark postgres; do
+    [ -n "${check_pids[$name]:-}" ] || continue
+    wait "${check_pids[$name]}" || failed="$failed $name"
+    echo "--- $name check"
+    cat "$checks/$name.log"
+done
+rm -rf "$checks"
+if [ -n "$failed" ]; then
+    echo "engine checks FAILED:$failed" >&2
+    exit 1
 fi
 
 echo "==> pytest"
