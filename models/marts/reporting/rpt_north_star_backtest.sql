@@ -84,8 +84,12 @@ final as (
         avg(cast(candidate_value as {{ double }})) as level_mean,
         avg(cast(retained as {{ double }})) as retained_share,
         1 - avg(cast(retained as {{ double }})) as churned_share,
-        avg(case when revenue > 0 then 1.0 when revenue is not null then 0.0 end)
-            as paying_share,
+        avg(
+            case
+                when revenue > 0 then cast(1 as {{ double }})
+                when revenue is not null then cast(0 as {{ double }})
+            end
+        ) as paying_share,
         cast(avg(revenue) as {{ double }}) as mean_revenue
 
     from quantiled

@@ -101,7 +101,7 @@ final as (
     select
         candidate_name,
         is_north_star,
-        candidate_rank,
+        cast(candidate_rank as {{ dbt.type_bigint() }}) as candidate_rank,
         status,
         best_lag,
         {{ northstar_literal(spec.primary_grain) }} as grain,
