@@ -16,7 +16,11 @@
     revenue measures), next to the spec's metrics.
 -#}
 {% macro northstar_spec_candidates(raw, metrics, context) %}
-    {%- set per_entity_kinds = ['count', 'sum', 'entities', 'mean', 'ratio', 'engagement'] -%}
+    {#- the kinds whose value exists per entity (their `entity_value` in the kind table) -#}
+    {%- set per_entity_kinds = [] -%}
+    {%- for kind, row in context.metric_kinds.items() if row.get('entity_value') -%}
+        {%- do per_entity_kinds.append(kind) -%}
+    {%- endfor -%}
     {%- set by_name = {} -%}
     {%- for metric in metrics -%}{%- do by_name.update({metric.name: metric}) -%}{%- endfor -%}
     {%- set north_star = metrics[0] -%}
@@ -50,7 +54,7 @@
         {%- else -%}
             {{ northstar_spec_error(field, 'must be a metric name or a metric ({name, kind, ...})', entry) }}
         {%- endif -%}
-        {%- if metric.kind not in per_entity_kinds -%}
+        {%- if metric.entity_value is none -%}
             {{ northstar_spec_error(field, 'metric ' ~ metric.name ~ ' of kind ' ~ metric.kind ~ ' has no value per entity; candidates are of kind ' ~ per_entity_kinds | join(', '), metric.name) }}
         {%- endif -%}
         {%- if metric.name in seen -%}
@@ -60,7 +64,7 @@
         {%- if entry is mapping -%}{%- do backtest_metrics.append(metric) -%}{%- endif -%}
         {%- do candidates.append(northstar_backtest_candidate(metric, false)) -%}
     {%- endfor -%}
-    {%- if north_star.kind in per_entity_kinds -%}
+    {%- if north_star.entity_value is not none -%}
         {%- do candidates.insert(0, northstar_backtest_candidate(north_star, true)) -%}
     {%- endif -%}
 
@@ -117,6 +121,6 @@
         'label': metric.label,
         'kind': metric.kind,
         'is_north_star': is_north_star,
-        'has_denominator': metric.denominator is not none and metric.kind != 'engagement',
+        'has_denominator': metric.entity_value == 'quotient',
     }) }}
 {% endmacro %}

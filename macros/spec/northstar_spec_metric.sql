@@ -45,13 +45,16 @@
       completion_lag   the field holding the days a period waits for its cohort
       reads        beyond its measures' events, the events its value depends on: the
                    activity events ('activity': it counts which entities are active; a
-                   share reads them anyway) and the aha events ('aha') -#}
+                   share reads them anyway) and the aha events ('aha')
+      entity_value what one entity's value in a period is, for the backtest: its
+                   'numerator' alone, or the 'quotient' of its numerator and denominator;
+                   absent when the kind has no value per entity (a share, a percentile) -#}
 {% macro northstar_spec_metric_kinds() %}
     {%- set own = {'numerator': 'own'} -%}
     {{ return({
-        'count': {'measures': own},
-        'sum': {'measures': own},
-        'entities': {'measures': own},
+        'count': {'measures': own, 'entity_value': 'numerator'},
+        'sum': {'measures': own, 'entity_value': 'numerator'},
+        'entities': {'measures': own, 'entity_value': 'numerator'},
         'new_entities': {'measures': own},
         'mean': {
             'measures': {
@@ -59,15 +62,17 @@
                 'denominator': {'kind': 'count', 'from': ['events', 'property', 'where']},
             },
             'may_be_negative': true,
+            'entity_value': 'quotient',
         },
         'ratio': {'fields': [
             {'key': 'numerator', 'rule': 'measure', 'problem': 'a ratio needs a numerator and a denominator measure'},
             {'key': 'denominator', 'rule': 'measure', 'problem': 'a ratio needs a numerator and a denominator measure'},
-        ]},
+        ], 'entity_value': 'quotient'},
         'engagement': {
             'measures': {'numerator': {'kind': 'count', 'from': ['events', 'where']}},
             'fields': [{'key': 'aggregate', 'rule': 'one_of', 'choices': ['median', 'mean'], 'default': 'median'}],
             'reads': ['activity'],
+            'entity_value': 'numerator',
         },
         'percentile': {
             'fields': [
@@ -172,6 +177,7 @@
         'has_denominator': not additive,
         'may_be_negative': row.get('may_be_negative', false),
         'completion_lag_days': metric[row.completion_lag] if row.get('completion_lag') else 0,
+        'entity_value': row.get('entity_value'),
     }) -%}
     {#- For the lint (northstar_spec_lint.sql): the events the value depends on (a measure
         of active or new entities depends on the activity events) and the properties it

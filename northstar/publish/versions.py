@@ -42,8 +42,9 @@ from northstar.publish.tables import HISTORY_TABLE, PublicTable, quote_identifie
 # Normalized-spec fields that do not decide a metric's values: how it is named, shown,
 # owned and placed in the tree, and how its values are judged (direction, thresholds,
 # targets), and what the normalizer derives from the fields that do count (tree_depth from
-# parents; reads_events and summed_properties, for the lint, from the measures), so a
-# better derivation never asks for a bump. Every other field counts, including those a
+# parents; reads_events and summed_properties, for the lint, from the measures;
+# entity_value, for the backtest, from the kind), so a better derivation never asks for a
+# bump. Every other field counts, including those a
 # future kind adds: an unknown field is a definition until it is listed here.
 PRESENTATIONAL = frozenset(
     {
@@ -58,6 +59,7 @@ PRESENTATIONAL = frozenset(
         "tree_depth",
         "reads_events",
         "summed_properties",
+        "entity_value",
         "sort_order",
         "direction",
         "warn",
