@@ -11,9 +11,9 @@
         when {{ r }} is null or {{ n }} <= 3 or abs({{ r }}) >= 1 then null
         else
             (exp(2 * (0.5 * ln((1 + {{ r }}) / (1 - {{ r }}))
-                {{ '+' if sign > 0 else '-' }} 1.96 * sqrt({{ se_factor }} / ({{ n }} - 3)))) - 1)
+                {{ '+' if sign > 0 else '-' }} 1.96 * sqrt({{ se_factor }} * 1.0 / ({{ n }} - 3)))) - 1)
             / (exp(2 * (0.5 * ln((1 + {{ r }}) / (1 - {{ r }}))
-                {{ '+' if sign > 0 else '-' }} 1.96 * sqrt({{ se_factor }} / ({{ n }} - 3)))) + 1)
+                {{ '+' if sign > 0 else '-' }} 1.96 * sqrt({{ se_factor }} * 1.0 / ({{ n }} - 3)))) + 1)
     end
 {%- endmacro %}
 

@@ -147,7 +147,7 @@ series_level as (
         cast(null as {{ double }}) as lift_ci_high,
         'only ' || cast(pairs as {{ string }})
         || ' periods of changes: a correlation within +-'
-        || cast(round(1.96 / sqrt(greatest(pairs, 1)), 2) as {{ string }})
+        || cast(cast(1.96 / sqrt(greatest(pairs, 1)) as decimal(4, 2)) as {{ string }})
         || ' is what chance alone gives at 95%' as caveat
 
     from series_scores
