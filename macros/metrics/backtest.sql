@@ -30,3 +30,15 @@
             ))
     end
 {%- endmacro %}
+
+
+{#- northstar_rank_quantile(ranks: sql, quantiles: int) -> sql: the quantile (1 = lowest) of
+    a value from the average rank of its ties within its period, `ranks` being the relation
+    with pairs_below, equal_pairs and period_pairs: floor((below + equal / 2) * q / n) + 1.
+    One definition for the scores' lift and the cohort view. -#}
+{% macro northstar_rank_quantile(ranks, quantiles) -%}
+    floor(
+        ({{ ranks }}.pairs_below + {{ ranks }}.equal_pairs / 2.0)
+        * {{ quantiles }} / {{ ranks }}.period_pairs
+    ) + 1
+{%- endmacro %}

@@ -54,41 +54,20 @@
     end
     $northstar$;
 
-    create or replace function {{ schema }}.northstar_try_double(value text)
-    returns double precision language plpgsql immutable as $northstar$
+    {#- a cast that gives null instead of an error, one per type the staging macros read -#}
+    {%- for name, sql_type in [
+        ('double', 'double precision'), ('bigint', 'bigint'),
+        ('boolean', 'boolean'), ('json', 'json'),
+    ] %}
+    create or replace function {{ schema }}.northstar_try_{{ name }}(value text)
+    returns {{ sql_type }} language plpgsql immutable as $northstar$
     begin
-        return value::double precision;
+        return value::{{ sql_type }};
     exception when others then
         return null;
     end
     $northstar$;
-
-    create or replace function {{ schema }}.northstar_try_bigint(value text)
-    returns bigint language plpgsql immutable as $northstar$
-    begin
-        return value::bigint;
-    exception when others then
-        return null;
-    end
-    $northstar$;
-
-    create or replace function {{ schema }}.northstar_try_boolean(value text)
-    returns boolean language plpgsql immutable as $northstar$
-    begin
-        return value::boolean;
-    exception when others then
-        return null;
-    end
-    $northstar$;
-
-    create or replace function {{ schema }}.northstar_try_json(value text)
-    returns json language plpgsql immutable as $northstar$
-    begin
-        return value::json;
-    exception when others then
-        return null;
-    end
-    $northstar$;
+    {% endfor %}
 
     select 1 as northstar_engine_functions_created
 {%- endmacro %}

@@ -159,10 +159,7 @@ quantiled as (
         / level_ranks.period_pairs as level_score,
         (outcome_ranks.pairs_below + outcome_ranks.equal_pairs / 2.0)
         / level_ranks.period_pairs as outcome_score,
-        floor(
-            (level_ranks.pairs_below + level_ranks.equal_pairs / 2.0)
-            * {{ quantiles }} / level_ranks.period_pairs
-        ) + 1 as quantile
+        {{ northstar_rank_quantile('level_ranks', quantiles) }} as quantile
 
     from observed
 

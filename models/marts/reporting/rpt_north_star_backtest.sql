@@ -54,10 +54,7 @@ quantiled as (
 
     select
         pairs.*,
-        floor(
-            (level_ranks.pairs_below + level_ranks.equal_pairs / 2.0)
-            * {{ quantiles }} / level_ranks.period_pairs
-        ) + 1 as quantile
+        {{ northstar_rank_quantile('level_ranks', quantiles) }} as quantile
 
     from pairs
 
