@@ -6,20 +6,24 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
-echo "==> ruff"
+# Each step's start, in minutes into the run: CI has a 30-minute budget, and this shows
+# where it goes.
+step() { printf '==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+
+step "ruff"
 ruff check .
 ruff format --check .
 
-echo "==> expectation suites: the committed JSON is what the spec generates"
+step "expectation suites: the committed JSON is what the spec generates"
 python scripts/generate_suites.py --check
 
-echo "==> demo: generate data, dbt build (models, unit + data tests), validate, publish"
+step "demo: generate data, dbt build (models, unit + data tests), validate, publish"
 northstar demo
 
-echo "==> the published snapshot opens in DuckDB 1.x (what many BI drivers bundle)"
+step "the published snapshot opens in DuckDB 1.x (what many BI drivers bundle)"
 bash scripts/check_duckdb1_reader.sh
 
-echo "==> semantic layer: generated from the spec, valid, queryable"
+step "semantic layer: generated from the spec, valid, queryable"
 northstar semantic --check
 (
     unset DBT_TARGET_PATH
@@ -28,10 +32,10 @@ northstar semantic --check
     mf query --saved-query nsm_pack --limit 5
 )
 
-echo "==> sqlfluff (dbt templater)"
+step "sqlfluff (dbt templater)"
 sqlfluff lint models tests/dbt
 
-echo "==> the same project on Spark and on PostgreSQL, each compared table by table with DuckDB"
+step "the same project on Spark and on PostgreSQL, each compared table by table with DuckDB"
 # Side by side: each check is mostly one dbt thread waiting on its engine (a JVM, a server),
 # so the two overlap well on two cores. Each writes its own log, printed whole when it ends.
 # pyspark needs a Java runtime and the Postgres check the server binaries. CI's machines have
@@ -65,7 +69,8 @@ if [ -n "$failed" ]; then
     exit 1
 fi
 
-echo "==> pytest"
+step "pytest"
 # Two workers, one test file each at a time (module fixtures are built once); most tests
 # wait on dbt subprocesses, so two files overlap well on two cores.
 pytest -q -n "${NORTHSTAR_TEST_WORKERS:-2}" --dist loadfile --durations=15
+step "done"
