@@ -17,7 +17,7 @@ and why the others are missing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -130,6 +130,7 @@ def explain(
     if metric is not None:
         definition = catalog.get(metric)
         if north_star is None or definition["metric_name"] != north_star["metric_name"]:
+            _not_after_the_data(con, definition["metric_name"], grain, day)
             return _explain_metric(con, definition, grain, day)
     if north_star is None:
         raise NotFoundError("the snapshot's catalog has no North Star")
@@ -152,6 +153,7 @@ def explain(
             "(a median or a percentile), or no period with a previous one yet"
         )
     _one_of("grain", grain, grains, f"the decomposition of {name}")
+    _not_after_the_data(con, name, grain, day)
     start = _period_start(con, name, grain, day)
     rows = rows_as_dicts(
         con.execute(
@@ -185,6 +187,25 @@ def _north_star_note(north_star: dict[str, Any], decomposition: str) -> str:
     if decomposition == "numerator_denominator" and north_star.get("is_additive"):
         return NO_DENOMINATOR
     return NOT_IN_NORTH_STAR.format(decomposition=NAMES[decomposition], kind=north_star.get("kind"))
+
+
+def _not_after_the_data(
+    con: duckdb.DuckDBPyConnection, name: str, grain: str, day: date | None
+) -> None:
+    """A --period after the last period's end holds no period: refused, rather than
+    explaining the running period as if it held that day."""
+    if day is None:
+        return
+    (end,) = con.execute(
+        f"select max(period_end) from {METRIC_VALUES} "  # noqa: S608
+        "where metric_name = ? and grain = ? and segment_name = 'all'",
+        [name, grain],
+    ).fetchone() or (None,)
+    if end is not None and day >= end:
+        raise NotFoundError(
+            f"--period {day}: {name} by {grain} has no period holding it "
+            f"(the data ends on {end - timedelta(days=1)})"
+        )
 
 
 def _period_start(con: duckdb.DuckDBPyConnection, name: str, grain: str, day: date | None) -> date:

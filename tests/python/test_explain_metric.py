@@ -80,22 +80,23 @@ def con():
         )
     con.execute(
         f"create table {METRIC_VALUES} (metric_name varchar, grain varchar, "
-        "period_start date, segment_name varchar, segment_value varchar, value double, "
-        "numerator double, denominator double, is_complete_period boolean)"
+        "period_start date, period_end date, segment_name varchar, segment_value varchar, "
+        "value double, numerator double, denominator double, is_complete_period boolean)"
     )
     for name, weeks in ROWS.items():
         for week, segments in weeks.items():
             for segment_value, (value, numerator, denominator) in segments.items():
                 segment_name = "all" if segment_value == "all" else "plan"
                 con.execute(
-                    f"insert into {METRIC_VALUES} values (?, 'week', ?, ?, ?, ?, ?, ?, true)",
-                    [name, week, segment_name, segment_value, value, numerator, denominator],
+                    f"insert into {METRIC_VALUES} "
+                    "values (?, 'week', ?, ?::date + 7, ?, ?, ?, ?, ?, true)",
+                    [name, week, week, segment_name, segment_value, value, numerator, denominator],
                 )
     # the running week: never the default, and not compared
     con.execute(
         f"insert into {METRIC_VALUES} values "
-        "('active_teams', 'week', ?, 'all', 'all', 1, 1, null, false)",
-        [WEEK_2],
+        "('active_teams', 'week', ?, ?::date + 7, 'all', 'all', 1, 1, null, false)",
+        [WEEK_2, WEEK_2],
     )
     yield con
     con.close()
@@ -157,6 +158,10 @@ def test_a_median_lists_segment_changes_and_says_they_do_not_add_up(con):
     assert "By plan: each value's own change (these do not add up)" in text
 
 
+def test_a_date_in_the_running_period_explains_it(con):
+    assert explain(con, "active_teams", period="2024-01-21").period_start == WEEK_2
+
+
 def test_an_unknown_value_is_not_split(con):
     e = explain(con, "tickets_per_team")
     assert e.change_abs is None and e.sections == []
@@ -171,6 +176,9 @@ def test_an_unknown_value_is_not_split(con):
         ("active_teams", {"grain": "month"}, NotFoundError, "unknown grain 'month'"),
         ("active_teams", {"period": "2024-01-03"}, NotFoundError, "the first period has no"),
         ("active_teams", {"period": "2024-13-01"}, InvalidInputError, "is not a date"),
+        # after the running week's last day: no period holds it (not the running week)
+        ("active_teams", {"period": "9999-12-31"}, NotFoundError, "has no period holding it"),
+        ("active_teams", {"period": "2024-01-22"}, NotFoundError, "the data ends on 2024-01-21"),
     ],
 )
 def test_refusals_name_the_problem(con, metric, kwargs, error, message):
