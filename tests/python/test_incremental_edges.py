@@ -36,6 +36,7 @@ BIN = Path(sys.executable).parent
 PROJECT_ENTRIES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests"]
 DOWNSTREAM = (
     "stg_events_duplicates",
+    "int_entity_first_events",
     "stg_events_rejected",
     "int_entity_event_daily",
     "int_entity_activity_daily",
@@ -111,7 +112,9 @@ def case(base, tmp_path):
         full = tmp_path / "full.duckdb"
         dbt(project, env, full, *SCHEDULED, "--full-refresh", *extra)
         problems = compare_warehouses(
-            incremental, full, extra=("intermediate.int_north_star_entity_changes",)
+            incremental,
+            full,
+            extra=("intermediate.int_north_star_entity_changes", "intermediate.int_entities"),
         )
         assert problems == [], "\n".join(problems)
         return output
@@ -172,6 +175,73 @@ def test_a_redelivered_copy_that_wins_moves_its_event_to_its_own_day(case):
         ).fetchall()
     assert kept == [(first_day + dt.timedelta(days=5),)]
     assert dropped == [(first_day,)]
+
+
+def test_first_event_segments_follow_an_earlier_event_and_a_displaced_first_event(case):
+    # int_entity_first_events merges the stored first platform with the touched days'; an
+    # entity whose stored first event is displaced by a winning copy that differs from it is
+    # recomputed from its history (the compare to a full refresh checks int_entities)
+    raw, incremental, run = case
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        firsts = con.execute(
+            "select entity_id, first_event_id, first_occurred_at "
+            "from intermediate.int_entity_first_events "
+            "where segment_name = 'platform' and segment_value is not null "
+            "order by entity_id limit 2"
+        ).fetchall()
+    (earlier, _, first_at), (displaced, displaced_event, displaced_at) = firsts
+    events = raw / "events" / "*.parquet"
+    with duckdb.connect() as con:
+        # a late event of the first entity, an hour before its first one, on a new platform
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    'earlier-event' as event_id,
+                    strftime(timestamp '{first_at}' - interval 1 hour, '%Y-%m-%dT%H:%M:%S.%gZ')
+                        as occurred_at,
+                    'tv' as platform
+                )
+                from '{events}' where account_id = '{earlier}' limit 1
+            ) to '{raw / "events" / "zz-earlier.parquet"}' (format parquet)
+            """
+        )
+        # a copy of the second entity's first event that wins (received a second earlier),
+        # a week later on another platform: the entity's first platform event is now another
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    strftime(occurred_at::timestamp + interval 7 day, '%Y-%m-%dT%H:%M:%S.%gZ')
+                        as occurred_at,
+                    strftime(received_at::timestamp - interval 1 second, '%Y-%m-%dT%H:%M:%S.%gZ')
+                        as received_at,
+                    'tv' as platform
+                )
+                from '{events}' where event_id = '{displaced_event}' limit 1
+            ) to '{raw / "events" / "zz-displacing.parquet"}' (format parquet)
+            """
+        )
+
+    output = run()
+
+    assert mode(output, "int_entity_first_events").startswith("incremental (loads after")
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        after = {
+            entity_id: (event_id, occurred_at)
+            for entity_id, event_id, occurred_at in con.execute(
+                "select entity_id, first_event_id, first_occurred_at "
+                "from intermediate.int_entity_first_events "
+                "where segment_name = 'platform' and entity_id in (?, ?)",
+                [earlier, displaced],
+            ).fetchall()
+        }
+        (platform,) = con.execute(
+            "select segment_platform from intermediate.int_entities where entity_id = ?",
+            [earlier],
+        ).fetchone()
+    assert after[earlier][0] == "earlier-event" and platform == "tv"
+    assert after[displaced] != (displaced_event, displaced_at)  # its old first copy is gone
 
 
 def test_a_loaded_file_rewritten_in_place_starts_the_staging_over(case):
