@@ -24,7 +24,8 @@
     )
 }}
 {%- set plan = northstar_incremental_plan() %}
-{%- set segments = northstar_spec().segments | selectattr('source', 'equalto', 'first_event') | list %}
+{%- set segments = northstar_spec().segments
+    | selectattr('source', 'equalto', 'first_event') | list %}
 {%- set order_by = ['occurred_at', 'event_id'] %}
 
 {#- The entities whose stored first event (for some segment) is a copy that no longer
@@ -62,10 +63,13 @@
 {%- endif %}
 {%- endif %}
 
-{#- The firsts of some events (`where`), one row per entity and segment: every event
-    (a full build), the touched days' (candidates), the displaced entities' history. #}
-{%- set wheres = {'all': '1 = 1'} %}
-{%- if plan.mode == 'incremental' %}
+{#- The events whose firsts a run takes (one CTE each, `<name>_firsts`, one row per entity
+    and segment): every event (a full build), or the touched days' (candidates) and the
+    displaced entities' history. #}
+{%- set wheres = {} %}
+{%- if plan.mode != 'incremental' %}
+{%- do wheres.update({'all': '1 = 1'}) %}
+{%- else %}
 {%- set touched = northstar_incremental_filter(plan, 'event_date', 'days') %}
 {%- if displaced %}
 {%- set touched = touched ~ ' and entity_id not in (' ~ displaced | join(', ') ~ ')' %}
@@ -73,42 +77,6 @@
 {%- endif %}
 {%- do wheres.update({'touched': touched}) %}
 {%- endif %}
-{%- set first_events = {} %}
-{%- for name, where in wheres.items() %}
-{%- set query %}
-
-    select
-        unpivoted.entity_id,
-        unpivoted.segment_name,
-        unpivoted.segment_value,
-        unpivoted.first_occurred_at,
-        unpivoted.first_event_id
-    from (
-        {%- for segment in segments %}
-        select
-            entity_id,
-            '{{ segment.name }}' as segment_name,
-            {{ northstar_arg_min(segment.name, order_by) }} as segment_value,
-            {{ northstar_arg_min(
-                'case when ' ~ segment.name ~ ' is not null then occurred_at end', order_by
-            ) }} as first_occurred_at,
-            {{ northstar_arg_min(
-                'case when ' ~ segment.name ~ ' is not null then event_id end', order_by
-            ) }} as first_event_id
-        from {{ ref('stg_events') }}
-        where {{ where }}
-        group by entity_id
-        {%- if not loop.last %}
-
-        union all
-        {% endif %}
-        {%- endfor %}
-    ) as unpivoted
-
-{%- endset %}
-{%- do first_events.update({name: query}) %}
-{%- endfor %}
-
 {%- if segments | length == 0 %}
 
 select
@@ -119,23 +87,42 @@ select
     cast(null as {{ dbt.type_string() }}) as first_event_id
 where 1 = 0
 
-{%- elif plan.mode != 'incremental' %}
-
-{{ first_events.all }}
-
 {%- else %}
 
 with
+{%- for name, where in wheres.items() %}
 
-touched as (
-    {{ first_events.touched }}
+{{ name }}_firsts as (
+    {%- for segment in segments %}
+
+    select
+        entity_id,
+        '{{ segment.name }}' as segment_name,
+        {{ northstar_arg_min(segment.name, order_by) }} as segment_value,
+        {{ northstar_arg_min(
+            'case when ' ~ segment.name ~ ' is not null then occurred_at end', order_by
+        ) }} as first_occurred_at,
+        {{ northstar_arg_min(
+            'case when ' ~ segment.name ~ ' is not null then event_id end', order_by
+        ) }} as first_event_id
+    from {{ ref('stg_events') }}
+    where {{ where }}
+    group by 1
+    {%- if not loop.last %}
+
+    union all
+    {%- endif %}
+    {%- endfor %}
+
 ),
+{%- endfor %}
+{%- if plan.mode == 'incremental' %}
 
 stored as (
 
     select this_run.*
     from {{ this }} as this_run
-    inner join (select distinct entity_id from touched) as touched_entities
+    inner join (select distinct entity_id from touched_firsts) as touched_entities
         on this_run.entity_id = touched_entities.entity_id
 
 ),
@@ -149,7 +136,7 @@ ranked as (
             order by first_occurred_at asc nulls last, first_event_id asc
         ) as first_rank
     from (
-        select * from touched
+        select * from touched_firsts
         union all
         select * from stored
     ) as candidates
@@ -166,15 +153,24 @@ merged as (
         first_event_id
     from ranked
     where first_rank = 1
+    {%- if displaced %}
+
+    union all
+
+    select * from displaced_firsts
+    {%- endif %}
 
 )
 
 select * from merged
-{%- if displaced %}
+{%- else %}
 
-union all
+final as (
 
-{{ first_events.displaced }}
+    select * from all_firsts
+
+)
+
+select * from final
 {%- endif %}
-
 {%- endif %}
