@@ -143,15 +143,23 @@ def plant_first_event_changes(raw: Path, incremental: Path) -> Callable[[], None
     int_entity_first_events merges the stored firsts with the touched days'; an entity whose
     stored first event is displaced by a winning copy that differs from it is recomputed from
     its history (the compare to a full refresh checks int_entities too)."""
+    events = raw / "events" / "*.parquet"
     with duckdb.connect(str(incremental), read_only=True) as con:
+        # first events whose raw times a copy can shift (received_at set, one format)
         firsts = con.execute(
-            "select entity_id, first_event_id, first_occurred_at "
-            "from intermediate.int_entity_first_events "
-            "where segment_name = 'platform' and segment_value is not null "
-            "order by entity_id desc limit 2"
+            f"""
+            select firsts.entity_id, firsts.first_event_id, firsts.first_occurred_at
+            from intermediate.int_entity_first_events as firsts
+            inner join '{events}' as raw_events on firsts.first_event_id = raw_events.event_id
+            where
+                firsts.segment_name = 'platform'
+                and raw_events.occurred_at like '____-__-__T__:__:__.___Z'
+                and raw_events.received_at like '____-__-__T__:__:__.___Z'
+            order by firsts.entity_id desc
+            limit 2
+            """
         ).fetchall()
     (earlier, _, first_at), (displaced, displaced_event, displaced_at) = firsts
-    events = raw / "events" / "*.parquet"
     with duckdb.connect() as con:
         # a late event of one entity, an hour before its first one, on a new platform
         con.execute(
@@ -167,17 +175,15 @@ def plant_first_event_changes(raw: Path, incremental: Path) -> Callable[[], None
             ) to '{raw / "events" / "zz-earlier.parquet"}' (format parquet)
             """
         )
-        # a copy of another entity's first event that wins (received a second earlier), a
-        # week later on another platform: that first copy no longer counts
+        # a copy of another entity's first event that wins (received a second earlier), on
+        # another account: that entity's first event is now one no load touched
         con.execute(
             f"""
             copy (
                 select * replace (
-                    strftime(occurred_at::timestamp + interval 7 day, '%Y-%m-%dT%H:%M:%S.%gZ')
-                        as occurred_at,
                     strftime(received_at::timestamp - interval 1 second, '%Y-%m-%dT%H:%M:%S.%gZ')
                         as received_at,
-                    'tv' as platform
+                    'acc_moved_here' as account_id
                 )
                 from '{events}' where event_id = '{displaced_event}' limit 1
             ) to '{raw / "events" / "zz-displacing.parquet"}' (format parquet)

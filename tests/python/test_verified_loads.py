@@ -206,13 +206,15 @@ def failures(result: subprocess.CompletedProcess[str], test: str) -> int:
     return int(found[0]) if found else 0
 
 
-def test_a_duplicate_whose_kept_copy_is_gone_fails_in_the_load_that_wrote_it(warehouse):
+def test_what_a_new_load_wrote_fails_the_tests_scoped_to_its_keys(warehouse):
+    """The duplicates' kept copy and the entity x day keys: a violation in the rows of an
+    unverified load fails; the same violation in rows no unverified load wrote is not read
+    again (each test reports the new one only)."""
     run, path, _project = warehouse
     (last,) = verified(path)
     stage_copy(path, last + 1)  # a new load brings a second copy of an old event
-    # a faulty ranking lists both copies as duplicates: stg_events loses the event, and an
-    # older event (no copy in the new load) lost its kept copy too, as a verified load
-    # could not have left it
+    # a faulty ranking lists both copies as duplicates: stg_events loses the event; and an
+    # older event (no copy in the new load) lost its kept copy too
     sql(
         path,
         f"""
@@ -229,21 +231,10 @@ def test_a_duplicate_whose_kept_copy_is_gone_fails_in_the_load_that_wrote_it(war
         )
         """,
     )
-
-    result = run("test", "--select", "test_name:relationships_across_loads")
-
-    assert result.returncode == 1
-    # the two rows of the new load's event only: the old event's row is not read again
-    assert failures(result, KEPT_COPY) == 2, result.stdout[-3000:]
-
-
-def test_an_entity_day_written_twice_fails_on_the_days_of_an_unverified_load(warehouse):
-    run, path, _project = warehouse
-    (last,) = verified(path)
-    days = [day for (day,) in sql(path, f"select distinct activity_date from {ENTITY_EVENT_DAILY}")]
+    days = [d for (d,) in sql(path, f"select distinct activity_date from {ENTITY_EVENT_DAILY}")]
     touched, untouched = max(days), min(days)
-    # a load no run has verified touched one day; its rewrite of that day kept an old row,
-    # and a verified day holds a repeat no run has written since (not read again)
+    # the new load touched one day, and its rewrite of that day kept an old row; a verified
+    # day holds the same repeat
     sql(path, f"insert into {LOAD_DAYS} values ({last + 1}, '{touched}')")
     for day in (touched, untouched):
         sql(
@@ -252,9 +243,17 @@ def test_an_entity_day_written_twice_fails_on_the_days_of_an_unverified_load(war
             f"where activity_date = '{day}' order by all limit 1",
         )
 
-    result = run("test", "--select", "int_entity_event_daily", "fct_entity_activity_daily")
+    result = run(
+        "test",
+        "--select",
+        "test_name:relationships_across_loads",
+        "int_entity_event_daily",
+        "fct_entity_activity_daily",
+    )
 
     assert result.returncode == 1
+    # the new event's two duplicate rows, not the old event's
+    assert failures(result, KEPT_COPY) == 2, result.stdout[-3000:]
     for test in (
         "unique_combination_of_columns_int_entity_event_daily",
         "unique_combination_of_columns_fct_entity_activity_daily",
@@ -264,35 +263,26 @@ def test_an_entity_day_written_twice_fails_on_the_days_of_an_unverified_load(war
 
 def test_a_warehouse_with_nothing_verified_checks_every_row(built, tmp_path):
     project, env, _base = built
+    target = tmp_path / "target"
     compiled = dbt(
         project,
-        dict(env, NORTHSTAR_DUCKDB_PATH=str(tmp_path / "empty.duckdb")),
+        dict(
+            env, NORTHSTAR_DUCKDB_PATH=str(tmp_path / "empty.duckdb"), DBT_TARGET_PATH=str(target)
+        ),
         "compile",
         "--select",
         UNIQUE_EVENT_ID,
-    )
-    assert compiled.returncode == 0, compiled.stdout[-3000:]
-    # dbt printed the compiled test: dbt's plain uniqueness check over every row
-    assert "group by event_id" in compiled.stdout
-    assert "_northstar_load_id >" not in compiled.stdout
-    assert "new_values" not in compiled.stdout
-
-
-def test_a_warehouse_with_nothing_verified_checks_every_duplicate_and_entity_day(built, tmp_path):
-    project, env, _base = built
-    target = tmp_path / "target"
-    empty = str(tmp_path / "empty.duckdb")
-    compiled = dbt(
-        project,
-        dict(env, NORTHSTAR_DUCKDB_PATH=empty, DBT_TARGET_PATH=str(target)),
-        "compile",
-        "--select",
         "test_name:relationships_across_loads",
         "test_name:unique_combination_of_columns,int_entity_event_daily",
     )
     assert compiled.returncode == 0, compiled.stdout[-3000:]
     tests = {path.stem: path.read_text() for path in target.rglob("compiled/**/*.sql")}
-    assert len(tests) == 2, sorted(tests)
+    assert len(tests) == 3, sorted(tests)
+    unique = tests.pop(UNIQUE_EVENT_ID)
+    # dbt's plain uniqueness check over every row
+    assert "group by event_id" in unique
+    assert "_northstar_load_id >" not in unique
+    assert "new_values" not in unique
     for name, text in tests.items():
         # no days, no loads: every row
         assert "cast('" not in text and "_northstar_load_id >" not in text, name
