@@ -36,6 +36,10 @@
 {%- if plan.mode == 'incremental' and segments | length > 0 %}
 {%- set duplicated = northstar_incremental_filter(plan, 'stored.first_event_id', 'event_ids') %}
 {%- if duplicated != '1 = 0' %}
+{%- set segment_values = [] %}
+{%- for segment in segments %}
+{%- do segment_values.append("when '" ~ segment.name ~ "' then kept." ~ segment.name) %}
+{%- endfor %}
 {%- set query %}
     select distinct stored.entity_id
     from {{ this }} as stored
@@ -49,11 +53,8 @@
                 and kept.event_id = stored.first_event_id
                 and kept.entity_id = stored.entity_id
                 and kept.occurred_at = stored.first_occurred_at
-                and case stored.segment_name
-                    {%- for segment in segments %}
-                    when '{{ segment.name }}' then kept.{{ segment.name }}
-                    {%- endfor %}
-                end = stored.segment_value
+                and case stored.segment_name {{ segment_values | join(' ') }} end
+                = stored.segment_value
         )
     order by 1
 {%- endset %}
@@ -118,12 +119,27 @@ with
 {%- endfor %}
 {%- if plan.mode == 'incremental' %}
 
+touched_entities as (
+
+    select distinct entity_id
+    from touched_firsts
+
+),
+
 stored as (
 
     select this_run.*
     from {{ this }} as this_run
-    inner join (select distinct entity_id from touched_firsts) as touched_entities
+    inner join touched_entities
         on this_run.entity_id = touched_entities.entity_id
+
+),
+
+candidates as (
+
+    select * from touched_firsts
+    union all
+    select * from stored
 
 ),
 
@@ -135,11 +151,7 @@ ranked as (
             partition by entity_id, segment_name
             order by first_occurred_at asc nulls last, first_event_id asc
         ) as first_rank
-    from (
-        select * from touched_firsts
-        union all
-        select * from stored
-    ) as candidates
+    from candidates
 
 ),
 
