@@ -81,7 +81,7 @@
 
 
 {#- on-run-start: the state tables exist before any model runs; what every model has taken
-    in is forgotten. -#}
+    in (and, for the days, a run has verified) is forgotten. -#}
 {% macro northstar_prepare_incremental_state() -%}
     {%- if target.type != 'duckdb' -%}
         {{ return('') }}
@@ -106,10 +106,16 @@
     );
     delete from {{ northstar_verified_loads_relation() }}
     where verified_at < (select max(verified_at) from {{ northstar_verified_loads_relation() }});
-    {% for keys in ['days', 'duplicate_ids'] -%}
-    delete from {{ northstar_load_keys_relation(keys) }}
+    delete from {{ northstar_load_keys_relation('duplicate_ids') }}
     where load_id <= (select min(loaded_through) from {{ state }});
-    {% endfor %}
+    {#- A load's days are also the scope of the entity x day tables' tests until a run
+        verifies the load (northstar_unverified_days). -#}
+    delete from {{ northstar_load_keys_relation('days') }}
+    where
+        load_id <= (select min(loaded_through) from {{ state }})
+        and load_id <= (
+            select coalesce(max(load_id), 0) from {{ northstar_verified_loads_relation() }}
+        );
 {%- endmacro %}
 
 

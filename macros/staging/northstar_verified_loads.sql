@@ -71,6 +71,33 @@
 {%- endmacro %}
 
 
+{#- The days the unverified loads touched (main._northstar_load_days, kept until a run
+    verifies them): `<column> in (<the days>)` as constants, so a scan of a table written
+    by days skips the others' row groups; `1 = 1` (every row) when nothing is verified or on
+    a --full-refresh (a table rebuilt whole is checked whole), `1 = 0` when no unverified
+    load touched a day. For the tests of the entity x day tables, whose incremental models
+    rewrite exactly these days: a day no unverified load touched was checked by the run
+    that verified its last load, and no run has written it since. -#}
+{% macro northstar_unverified_days(column) -%}
+    {%- set last = northstar_last_verified_load() -%}
+    {%- if last is none or flags.FULL_REFRESH -%}
+        {{ return('1 = 1') }}
+    {%- endif -%}
+    {%- set days = run_query(
+        'select distinct cast(event_date as varchar) from '
+        ~ northstar_load_keys_relation('days') ~ ' where load_id > ' ~ last ~ ' order by 1'
+    ).columns[0].values() -%}
+    {%- if days | length == 0 -%}
+        {{ return('1 = 0') }}
+    {%- endif -%}
+    {%- set literals = [] -%}
+    {%- for day in days -%}
+        {%- do literals.append("cast('" ~ day ~ "' as date)") -%}
+    {%- endfor -%}
+    {{ return(column ~ ' in (' ~ literals | join(', ') ~ ')') }}
+{%- endmacro %}
+
+
 {#- dbt's own macro (dbt/include/global_project/macros/materializations/tests/where_subquery.sql),
     with the placeholder replaced. The dispatched name, so that a host project that installs
     northstar as a package can list northstar in its `dbt` dispatch search order (README,
@@ -82,6 +109,11 @@
             {%- set where = where | replace(
                 '__northstar_unverified_loads__', northstar_unverified_loads()
             ) -%}
+        {%- endif -%}
+        {#- One per `where`: `__northstar_unverified_days__(<date column>)`. #}
+        {%- set days = modules.re.search('__northstar_unverified_days__[(](\\w+)[)]', where) -%}
+        {%- if days -%}
+            {%- set where = where | replace(days.group(0), northstar_unverified_days(days.group(1))) -%}
         {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery
@@ -98,7 +130,8 @@
     {%- set metadata = node.test_metadata or {} -%}
     {{ return(
         '__northstar_unverified_loads__' in (node.config.where or '')
-        or metadata.get('name') == 'unique_across_loads'
+        or '__northstar_unverified_days__' in (node.config.where or '')
+        or metadata.get('name') in ('unique_across_loads', 'relationships_across_loads')
     ) }}
 {%- endmacro %}
 

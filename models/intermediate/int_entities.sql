@@ -3,7 +3,8 @@
     segment values. Segments are attributes of the entity, not of single events, so every
     entity has exactly one value per segment and segment breakdowns add up to the total.
     `source: entity` reads the accounts/users table; `source: first_event` takes the value
-    on the entity's first event that carries one. Missing values become 'unknown'.
+    on the entity's first event that carries one (int_entity_first_events, which follows
+    the loads). Missing values become 'unknown'.
 -#}
 {%- set spec = northstar_spec() -%}
 {%- set entity_segments = spec.segments | selectattr('source', 'equalto', 'entity') | list -%}
@@ -20,9 +21,9 @@ activity as (
 ),
 {%- if event_segments %}
 
-events as (
+first_events as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_entity_first_events') }}
 
 ),
 {%- endif %}
@@ -48,24 +49,17 @@ first_seen as (
 ),
 {%- if event_segments %}
 
-{#- One hash aggregate per entity: a row_number() over every event sorted the whole
-    table to keep one row per entity. (occurred_at, event_id) is unique, as the sort's
-    order was. #}
-{%- set any_value = [] -%}
-{%- for segment in event_segments -%}
-{%- do any_value.append(segment.name ~ ' is not null') -%}
-{%- endfor %}
 first_event_values as (
 
     select
         {%- for segment in event_segments %}
-        {{ northstar_arg_min(segment.name, ['occurred_at', 'event_id']) }} as {{ segment.name }},
+        max(
+            case when segment_name = '{{ segment.name }}' then segment_value end
+        ) as {{ segment.name }},
         {%- endfor %}
         entity_id
 
-    from events
-
-    where {{ any_value | join(' or ') }}
+    from first_events
 
     group by {{ event_segments | length + 1 }}
 

@@ -7,7 +7,9 @@ the lines the models log), and that every public table equals a --full-refresh b
 same files (warehouse_compare.py).
 
 - a redelivered copy of an event that wins the tie-break (received earlier) and moves the event
-  to another day: both days are recomputed, incrementally;
+  to another day: both days are recomputed, incrementally; in the same load, a late event
+  earlier than its entity's first and a winning copy of another entity's first event that
+  differs from it: the entities' first platform is merged, or recomputed from its history;
 - a loaded file rewritten in place, or deleted: the staged rows no longer describe the input,
   so the run starts over (no --full-refresh needed);
 - a var that changes what staging accepts: every incremental model starts over.
@@ -21,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -36,6 +39,7 @@ BIN = Path(sys.executable).parent
 PROJECT_ENTRIES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests"]
 DOWNSTREAM = (
     "stg_events_duplicates",
+    "int_entity_first_events",
     "stg_events_rejected",
     "int_entity_event_daily",
     "int_entity_activity_daily",
@@ -111,7 +115,9 @@ def case(base, tmp_path):
         full = tmp_path / "full.duckdb"
         dbt(project, env, full, *SCHEDULED, "--full-refresh", *extra)
         problems = compare_warehouses(
-            incremental, full, extra=("intermediate.int_north_star_entity_changes",)
+            incremental,
+            full,
+            extra=("intermediate.int_north_star_entity_changes", "intermediate.int_entities"),
         )
         assert problems == [], "\n".join(problems)
         return output
@@ -129,6 +135,80 @@ def mode(output: str, model: str) -> str:
 
 def day_files(raw: Path) -> list[Path]:
     return sorted((raw / "events").glob("*.parquet"))
+
+
+def plant_first_event_changes(raw: Path, incremental: Path) -> Callable[[], None]:
+    """Two changes of a first platform in the next load; returns the check to run after it.
+
+    int_entity_first_events merges the stored firsts with the touched days'; an entity whose
+    stored first event is displaced by a winning copy that differs from it is recomputed from
+    its history (the compare to a full refresh checks int_entities too)."""
+    events = raw / "events" / "*.parquet"
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        # first events whose raw times a copy can shift (received_at set, one format)
+        firsts = con.execute(
+            f"""
+            select firsts.entity_id, firsts.first_event_id, firsts.first_occurred_at
+            from intermediate.int_entity_first_events as firsts
+            inner join '{events}' as raw_events on firsts.first_event_id = raw_events.event_id
+            where
+                firsts.segment_name = 'platform'
+                and raw_events.occurred_at like '____-__-__T__:__:__.___Z'
+                and raw_events.received_at like '____-__-__T__:__:__.___Z'
+            order by firsts.entity_id desc
+            limit 2
+            """
+        ).fetchall()
+    (earlier, _, first_at), (displaced, displaced_event, displaced_at) = firsts
+    with duckdb.connect() as con:
+        # a late event of one entity, an hour before its first one, on a new platform
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    'earlier-event' as event_id,
+                    strftime(timestamp '{first_at}' - interval 1 hour, '%Y-%m-%dT%H:%M:%S.%gZ')
+                        as occurred_at,
+                    'tv' as platform
+                )
+                from '{events}' where account_id = '{earlier}' limit 1
+            ) to '{raw / "events" / "zz-earlier.parquet"}' (format parquet)
+            """
+        )
+        # a copy of another entity's first event that wins (received a second earlier), on
+        # another account: that entity's first event is now one no load touched
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    strftime(received_at::timestamp - interval 1 second, '%Y-%m-%dT%H:%M:%S.%gZ')
+                        as received_at,
+                    'acc_moved_here' as account_id
+                )
+                from '{events}' where event_id = '{displaced_event}' limit 1
+            ) to '{raw / "events" / "zz-displacing.parquet"}' (format parquet)
+            """
+        )
+
+    def check() -> None:
+        with duckdb.connect(str(incremental), read_only=True) as con:
+            after = {
+                entity_id: (event_id, occurred_at)
+                for entity_id, event_id, occurred_at in con.execute(
+                    "select entity_id, first_event_id, first_occurred_at "
+                    "from intermediate.int_entity_first_events "
+                    "where segment_name = 'platform' and entity_id in (?, ?)",
+                    [earlier, displaced],
+                ).fetchall()
+            }
+            (platform,) = con.execute(
+                "select segment_platform from intermediate.int_entities where entity_id = ?",
+                [earlier],
+            ).fetchone()
+        assert after[earlier][0] == "earlier-event" and platform == "tv"
+        assert after[displaced] != (displaced_event, displaced_at)  # its old first is gone
+
+    return check
 
 
 def test_a_redelivered_copy_that_wins_moves_its_event_to_its_own_day(case):
@@ -158,9 +238,11 @@ def test_a_redelivered_copy_that_wins_moves_its_event_to_its_own_day(case):
             f"select occurred_at::timestamp::date from '{third_day}' where event_id = '{event_id}'"
         ).fetchone()
 
+    check_first_events = plant_first_event_changes(raw, incremental)
+
     output = run()
 
-    assert mode(output, "stg_northstar_raw__events_classified") == "incremental (1 new raw file(s))"
+    assert mode(output, "stg_northstar_raw__events_classified") == "incremental (3 new raw file(s))"
     for model in DOWNSTREAM:
         assert mode(output, model).startswith("incremental (loads after"), model
     with duckdb.connect(str(incremental), read_only=True) as con:
@@ -172,6 +254,7 @@ def test_a_redelivered_copy_that_wins_moves_its_event_to_its_own_day(case):
         ).fetchall()
     assert kept == [(first_day + dt.timedelta(days=5),)]
     assert dropped == [(first_day,)]
+    check_first_events()
 
 
 def test_a_loaded_file_rewritten_in_place_starts_the_staging_over(case):

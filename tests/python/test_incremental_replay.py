@@ -117,6 +117,7 @@ def _dbt_build(project: Path, env: dict[str, str], warehouse: Path, *args: str) 
 # The models that read only what a load touched (macros/staging/northstar_incremental.sql).
 INCREMENTAL_MODELS = (
     "stg_events_duplicates",
+    "int_entity_first_events",
     "stg_events_rejected",
     "int_entity_event_daily",
     "int_entity_activity_daily",
@@ -130,7 +131,11 @@ INCREMENTAL_MODELS = (
 # Compared too, beside the public tables: an intermediate whose incremental keys reach beyond
 # the touched periods (two periods on, and the periods the spine gains), summed by the public
 # decomposition marts, where a stale row could hide in a total.
-COMPARED_INTERMEDIATES = ("intermediate.int_north_star_entity_changes",)
+COMPARED_INTERMEDIATES = (
+    "intermediate.int_north_star_entity_changes",
+    # each entity's first-event segments, merged per load (int_entity_first_events)
+    "intermediate.int_entities",
+)
 
 # The scheduler's build: models and data tests, no unit tests.
 SCHEDULED = ("build", "--exclude-resource-type", "unit_test")

@@ -35,6 +35,10 @@ VERIFIED = "main._northstar_verified_loads"
 UNIQUE_EVENT_ID = "unique_across_loads_stg_events_event_id"
 NOT_NULL_EVENT_NAME = "not_null_stg_events_event_name"
 RECONCILES = "test_stg_events__reconciles_with_raw"
+DUPLICATES = "staging.stg_events_duplicates"
+KEPT_COPY = "relationships_across_loads_stg_events_duplicates_event_id"
+LOAD_DAYS = "main._northstar_load_days"
+ENTITY_EVENT_DAILY = "intermediate.int_entity_event_daily"
 
 
 def dbt(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -196,17 +200,90 @@ def test_a_changed_model_checks_every_load_again(warehouse):
     assert failed_tests(result) == [UNIQUE_EVENT_ID]
 
 
+def failures(result: subprocess.CompletedProcess[str], test: str) -> int:
+    """How many rows dbt reports for a failed test whose name starts with `test`."""
+    found = re.findall(rf"\d+ of \d+ FAIL (\d+) {test}\S*", result.stdout)
+    return int(found[0]) if found else 0
+
+
+def test_what_a_new_load_wrote_fails_the_tests_scoped_to_its_keys(warehouse):
+    """The duplicates' kept copy and the entity x day keys: a violation in the rows of an
+    unverified load fails; the same violation in rows no unverified load wrote is not read
+    again (each test reports the new one only)."""
+    run, path, _project = warehouse
+    (last,) = verified(path)
+    stage_copy(path, last + 1)  # a new load brings a second copy of an old event
+    # a faulty ranking lists both copies as duplicates: stg_events loses the event; and an
+    # older event (no copy in the new load) lost its kept copy too
+    sql(
+        path,
+        f"""
+        insert into {DUPLICATES} by name
+        select raw_row_id, raw_file, raw_file_row_number, event_id,
+            raw_row_id as kept_raw_row_id, event_date as kept_event_date,
+            account_id as kept_entity_id, 2 as event_id_rank, event_name, occurred_at,
+            received_at, event_date, user_id, account_id, properties, is_late_arrival
+        from {CLASSIFIED}
+        where event_id in (
+            select event_id from {CLASSIFIED} where _northstar_load_id = {last + 1}
+            union all
+            (select event_id from staging.stg_events order by event_id desc limit 1)
+        )
+        """,
+    )
+    days = [d for (d,) in sql(path, f"select distinct activity_date from {ENTITY_EVENT_DAILY}")]
+    touched, untouched = max(days), min(days)
+    # the new load touched one day, and its rewrite of that day kept an old row; a verified
+    # day holds the same repeat
+    sql(path, f"insert into {LOAD_DAYS} values ({last + 1}, '{touched}')")
+    for day in (touched, untouched):
+        sql(
+            path,
+            f"insert into {ENTITY_EVENT_DAILY} select * from {ENTITY_EVENT_DAILY} "
+            f"where activity_date = '{day}' order by all limit 1",
+        )
+
+    result = run(
+        "test",
+        "--select",
+        "test_name:relationships_across_loads",
+        "int_entity_event_daily",
+        "fct_entity_activity_daily",
+    )
+
+    assert result.returncode == 1
+    # the new event's two duplicate rows, not the old event's
+    assert failures(result, KEPT_COPY) == 2, result.stdout[-3000:]
+    for test in (
+        "unique_combination_of_columns_int_entity_event_daily",
+        "unique_combination_of_columns_fct_entity_activity_daily",
+    ):
+        assert failures(result, test) == 1, result.stdout[-3000:]
+
+
 def test_a_warehouse_with_nothing_verified_checks_every_row(built, tmp_path):
     project, env, _base = built
+    target = tmp_path / "target"
     compiled = dbt(
         project,
-        dict(env, NORTHSTAR_DUCKDB_PATH=str(tmp_path / "empty.duckdb")),
+        dict(
+            env, NORTHSTAR_DUCKDB_PATH=str(tmp_path / "empty.duckdb"), DBT_TARGET_PATH=str(target)
+        ),
         "compile",
         "--select",
         UNIQUE_EVENT_ID,
+        "test_name:relationships_across_loads",
+        "test_name:unique_combination_of_columns,int_entity_event_daily",
     )
     assert compiled.returncode == 0, compiled.stdout[-3000:]
-    # dbt printed the compiled test: dbt's plain uniqueness check over every row
-    assert "group by event_id" in compiled.stdout
-    assert "_northstar_load_id >" not in compiled.stdout
-    assert "new_values" not in compiled.stdout
+    tests = {path.stem: path.read_text() for path in target.rglob("compiled/**/*.sql")}
+    assert len(tests) == 3, sorted(tests)
+    unique = tests.pop(UNIQUE_EVENT_ID)
+    # dbt's plain uniqueness check over every row
+    assert "group by event_id" in unique
+    assert "_northstar_load_id >" not in unique
+    assert "new_values" not in unique
+    for name, text in tests.items():
+        # no days, no loads: every row
+        assert "cast('" not in text and "_northstar_load_id >" not in text, name
+        assert "1 = 0" not in text, name
