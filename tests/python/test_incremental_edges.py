@@ -45,6 +45,17 @@ DOWNSTREAM = (
     "int_entity_user_daily",
     "int_metric_events",
     "int_north_star_entity_changes",
+    "int_active_days_windows",
+    "int_backtest_pairs",
+    "int_backtest_period_scores",
+)
+# Compared beside the public tables: the intermediates whose keys reach past the touched days
+# (as test_incremental_replay.py's COMPARED_INTERMEDIATES).
+COMPARED_INTERMEDIATES = (
+    "intermediate.int_north_star_entity_changes",
+    "intermediate.int_active_days_windows",
+    "intermediate.int_backtest_pairs",
+    "intermediate.int_backtest_period_scores",
 )
 SCHEDULED = ("build", "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test")
 
@@ -110,9 +121,7 @@ def case(base, tmp_path):
         output = dbt(project, env, incremental, *SCHEDULED, *extra)
         full = tmp_path / "full.duckdb"
         dbt(project, env, full, *SCHEDULED, "--full-refresh", *extra)
-        problems = compare_warehouses(
-            incremental, full, extra=("intermediate.int_north_star_entity_changes",)
-        )
+        problems = compare_warehouses(incremental, full, extra=COMPARED_INTERMEDIATES)
         assert problems == [], "\n".join(problems)
         return output
 
@@ -281,7 +290,9 @@ def test_a_reference_time_past_the_data_gives_the_new_periods_their_dormant_rows
 
     output = run(northstar__as_of=later)
 
-    assert mode(output, "int_north_star_entity_changes").startswith("incremental (loads after")
+    # the windows and backtest pairs too: days the spine gained, periods now complete
+    for model in ("int_north_star_entity_changes", "int_active_days_windows", "int_backtest_pairs"):
+        assert mode(output, model).startswith("incremental (loads after"), model
     with duckdb.connect(str(incremental), read_only=True) as con:
         rows = con.execute(
             "select lifecycle_component, count(*) from intermediate.int_north_star_entity_changes "
