@@ -15,8 +15,9 @@
                  or after the spine's last day if it went back (those rows are deleted);
       `before`:  every day before it is written: the spine's first day (rows before it
                  are deleted: the first event moved later) or, when the spine gained days at
-                 its start (a backfill before the first event), the first day the model
-                 holds (`backfill` true: those days read every active day before it);
+                 its start (a backfill older than the data), the first day the model holds.
+                 Those days read nothing more: an active day before that first day is new,
+                 so touched, and its range is read;
       `all`:     the model holds no rows: every row is written.
     The reads are the written ranges widened by `days` before each. -#}
 {% macro northstar_day_window_keys(plan, days) -%}
@@ -24,16 +25,13 @@
     {%- if cache in plan -%}
         {{ return(plan[cache]) }}
     {%- endif -%}
-    {%- set keys = {
-        'written': [], 'tail': none, 'before': none, 'all': false, 'backfill': false
-    } -%}
+    {%- set keys = {'written': [], 'tail': none, 'before': none, 'all': false} -%}
     {%- if plan.mode == 'incremental' -%}
         {%- set bounds -%}
             select
                 cast(greatest(spine.first_day, stored.first_day) as varchar),
                 cast(least(stored.last_day, spine.last_day) + 1 as varchar),
-                stored.last_day is null,
-                stored.first_day > spine.first_day
+                stored.last_day is null
             from (
                 select min(day_date) as first_day, max(day_date) as last_day
                 from {{ ref('int_day_spine') }}
@@ -44,9 +42,7 @@
             ) as stored
         {%- endset -%}
         {%- set row = run_query(bounds).rows[0] -%}
-        {%- do keys.update({
-            'before': row[0], 'tail': row[1], 'all': row[2], 'backfill': row[3]
-        }) -%}
+        {%- do keys.update({'before': row[0], 'tail': row[1], 'all': row[2]}) -%}
         {#- overlapping ranges merged (gaps and islands), so the filter stays a few terms -#}
         {%- set ranges -%}
             with touched as (
@@ -112,12 +108,10 @@
         {%- set tail = northstar_period_shift('day', -back, "cast('" ~ keys.tail ~ "' as date)") -%}
         {%- do starts.append(tail) -%}
         {%- do terms.append('(' ~ column ~ ' >= ' ~ tail ~ ')') -%}
-        {%- if side == 'written' or keys.backfill -%}
+        {%- if side == 'written' -%}
             {%- do terms.append('(' ~ column ~ " < cast('" ~ keys.before ~ "' as date))") -%}
         {%- endif -%}
-        {%- if side == 'grid' and keys.backfill -%}
-            1 = 1
-        {%- elif side == 'grid' -%}
+        {%- if side == 'grid' -%}
             {{ column }} >= {{ 'least(' ~ starts | join(', ') ~ ')' if starts | length > 1 else starts[0] }}
         {%- else -%}
             ({{ terms | join(' or ') }})
