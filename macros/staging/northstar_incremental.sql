@@ -210,9 +210,12 @@
     `days` (northstar_raw_events_post_hook), `event_ids` (those with copies to rank), `loads`
     (the new rows themselves; column: the load id), `periods` (int_entity_periods' written
     rows, northstar_incremental_periods.sql), `period_changes` (int_north_star_entity_changes'
-    written rows: two periods after each touched one, and the tail) or `aha_entities` / `aha_days` (the entities
+    written rows: two periods after each touched one, and the tail), `aha_entities` / `aha_days` (the entities
     int_aha_moments recomputes and the days their windows read,
-    northstar_incremental_aha.sql); else true. -#}
+    northstar_incremental_aha.sql), `day_windows` (int_active_days_windows' written days:
+    the windows holding a touched day, and the tail) or `backtest_periods` (the source
+    periods int_backtest_pairs and int_backtest_period_scores write,
+    northstar_incremental_windows.sql); else true. -#}
 {% macro northstar_incremental_filter(plan, column, keys) -%}
     {%- if plan.mode == 'incremental' and keys == 'loads' -%}
         {{ column }} > {{ plan.since }} and {{ column }} <= {{ plan.through }}
@@ -264,6 +267,13 @@
         {{ northstar_period_filter(
             plan, northstar_period_keys(plan, after=2, tail=true), 'written', column
         ) }}
+    {%- elif plan.mode == 'incremental' and keys == 'day_windows' -%}
+        {%- set days = northstar_active_day_windows() | max - 1 -%}
+        {{ northstar_day_window_filter(
+            plan, northstar_day_window_keys(plan, days), days, 'written', column
+        ) }}
+    {%- elif plan.mode == 'incremental' and keys == 'backtest_periods' -%}
+        {{ northstar_backtest_pair_filter(plan, northstar_backtest_pair_keys(plan), column) }}
     {%- elif plan.mode == 'incremental' and keys in ('aha_entities', 'aha_days') -%}
         {%- set values = northstar_aha_keys(plan)[keys] -%}
         {%- if values | length == 0 -%}

@@ -109,6 +109,45 @@
                 {%- do keys.written[row[0]].append(row[1]) -%}
             {%- endif -%}
         {%- endfor -%}
+        {%- if tail -%}
+            {#- The spine gained periods at its start (a backfill before the first event):
+                its old first period, which had no previous one and so no rows of its own,
+                has them now, though no load touched it. Held rows start one period after
+                the old first one (the first period's entities stand for the next). -#}
+            {%- set heads -%}
+                select
+                    grain,
+                    cast({{ northstar_period_start_shift_case(grains, -1, 'held_start') }} as varchar),
+                    cast({{ northstar_period_start_shift_case(grains, -2, 'held_start') }} as varchar),
+                    cast(held_start as varchar)
+                from (
+                    select
+                        spine.grain,
+                        held.held_start,
+                        spine.first_period_start
+                    from (
+                        select grain, min(period_start) as first_period_start
+                        from {{ ref('int_period_spine') }}
+                        group by grain
+                    ) as spine
+                    inner join (
+                        select grain, min(period_start) as held_start
+                        from {{ this }}
+                        group by grain
+                    ) as held
+                        on spine.grain = held.grain
+                ) as heads
+                where {{ northstar_period_start_shift_case(grains, -1, 'held_start') }} > first_period_start
+                order by 1
+            {%- endset -%}
+            {%- for row in run_query(heads).rows -%}
+                {%- if row[0] not in keys.written -%}
+                    {%- do keys.written.update({row[0]: []}) -%}
+                {%- endif -%}
+                {%- do keys.written[row[0]].append(row[1]) -%}
+                {%- do keys.read.append((row[2], row[3])) -%}
+            {%- endfor -%}
+        {%- endif -%}
         {%- set first_grain = grains[0] -%}
         {%- set moved -%}
             select distinct stored.entity_id

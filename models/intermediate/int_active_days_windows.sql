@@ -8,11 +8,29 @@
     window), so each active day makes two change rows per window, a running sum per
     entity turns those into the spans over which it had N days, and a running sum per N
     over the day spine counts the entities: work in proportion to active entity-days and
-    output, never active entity-days x 28 as a range join would be. A table over the
-    compact table (one pass), so no incremental bookkeeping: a late event moves the 28
-    days after it, a whole window of rows.
+    output, never active entity-days x 28 as a range join would be.
+
+    Incremental on DuckDB: a touched day is in the windows ending on it and the 27 days
+    after it, so a run writes those days, and the days the spine gained since the last
+    run (the windows move on with no new event); it reads the active days 27 days before
+    each written day, and its running sums start at the first day it reads. A count on a
+    written day is exact from those days alone: an entity's running sum at a day counts
+    the active days read within the window ending there, and every day of a written day's
+    window is read (northstar_day_window_keys).
 -#}
-{%- set windows = [7, 28] -%}
+{{
+    config(
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_incremental_pre_hook('day_date', 'day_windows') }}",
+        post_hook="{{ northstar_incremental_post_hook() }}",
+    )
+}}
+{%- set windows = northstar_active_day_windows() -%}
+{%- set reach = windows | max - 1 -%}
+{%- set plan = northstar_incremental_plan() -%}
+{%- set keys = northstar_day_window_keys(plan, reach) %}
 
 with
 
@@ -24,13 +42,16 @@ active_days as (
 
     from {{ ref('int_entity_activity_daily') }}
 
-    where activity_event_count > 0
+    where
+        activity_event_count > 0
+        and {{ northstar_day_window_filter(plan, keys, reach, 'read', 'activity_date') }}
 
 ),
 
 days as (
 
     select * from {{ ref('int_day_spine') }}
+    where {{ northstar_day_window_filter(plan, keys, reach, 'grid', 'day_date') }}
 
 ),
 
@@ -159,7 +180,7 @@ grid as (
 
 ),
 
-final as (
+counted as (
 
     select
         grid.day_date,
@@ -178,6 +199,14 @@ final as (
             grid.window_days = count_changes.window_days
             and grid.active_days = count_changes.active_days
             and grid.day_date = count_changes.change_date
+
+),
+
+final as (
+
+    -- the running sums start at the first day read; only the written days are exact
+    select * from counted
+    where {{ northstar_incremental_filter(plan, 'day_date', 'day_windows') }}
 
 )
 

@@ -1,7 +1,7 @@
 {#-
     The backtest's entity scope (docs/backtest.md), one row per window, candidate, outcome
     and lag k, over the pairs (entity level in period p, outcome at p + k) of
-    int_backtest_pairs:
+    int_backtest_pairs, pooled from the per-period sums of int_backtest_period_scores:
 
       rho              Spearman's rank correlation, ranks taken within each source period
                        (average ranks for ties, scaled to (0, 1)) and pooled, so a growing
@@ -13,45 +13,25 @@
                        interval for the 0/1 outcomes
       window_name      `all`: every source period; `recent`: the last
                        backtest.recent_periods source periods whose outcome is observable
+
+    rho is the Pearson correlation of the scores, from their pooled sums (centred on 0.5):
+    (Sxy - Sx Sy / n) / sqrt((Sxx - Sx^2 / n) (Syy - Sy^2 / n)). A table: it reads one row per
+    candidate, outcome, lag and period, the ranking being done per period, incrementally,
+    in int_backtest_period_scores.
 -#}
 {%- set spec = northstar_spec() -%}
 {%- set backtest = spec.backtest -%}
 {%- set quantiles = backtest.quantiles -%}
 {%- set double = northstar_type_double() -%}
 {%- set string = dbt.type_string() -%}
-{%- set columns = {
-    'retention': 'retained', 'paid_conversion': 'paid_conversion',
-    'expansion': 'expansion', 'revenue': 'revenue',
-} -%}
 {%- set binary = ['retention', 'paid_conversion', 'expansion'] -%}
 
 with
 
-pairs as (
+periods as (
 
-    select * from {{ ref('int_backtest_pairs') }}
+    select * from {{ ref('int_backtest_period_scores') }}
 
-),
-
-outcome_rows as (
-    {%- for outcome in backtest.outcomes %}
-    select
-        candidate_name,
-        lag,
-        period_index,
-        is_observable,
-        cast({{ northstar_literal(outcome) }} as {{ string }}) as outcome_name,
-        cast(candidate_value as {{ double }}) as candidate_value,
-        cast({{ columns[outcome] }} as {{ double }}) as outcome_value
-
-    from pairs
-    {%- if outcome != 'retention' %}
-
-    -- not eligible for the outcome (already paying, or not paying): no pair at all
-    where not is_observable or {{ columns[outcome] }} is not null
-    {%- endif %}
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
 ),
 
 excluded as (
@@ -60,9 +40,9 @@ excluded as (
         candidate_name,
         outcome_name,
         lag,
-        sum(case when is_observable then 0 else 1 end) as excluded_pairs
+        sum(excluded_pairs) as excluded_pairs
 
-    from outcome_rows
+    from periods
 
     group by 1, 2, 3
 
@@ -74,110 +54,9 @@ observed as (
         *,
         max(period_index) over (partition by candidate_name, outcome_name, lag) as last_index
 
-    from outcome_rows
+    from periods
 
-    where is_observable
-
-),
-
--- Average ranks within a period from counts of equal values (a running sum over the
--- distinct values, not a sort of every pair): rank = below + (equal + 1) / 2.
-level_counts as (
-
-    select
-        candidate_name,
-        outcome_name,
-        lag,
-        period_index,
-        candidate_value,
-        count(*) as equal_pairs
-
-    from observed
-
-    group by 1, 2, 3, 4, 5
-
-),
-
-level_ranks as (
-
-    select
-        *,
-        sum(equal_pairs) over (
-            partition by candidate_name, outcome_name, lag, period_index
-            order by candidate_value
-            rows between unbounded preceding and current row
-        ) - equal_pairs as pairs_below,
-        sum(equal_pairs) over (
-            partition by candidate_name, outcome_name, lag, period_index
-        ) as period_pairs
-
-    from level_counts
-
-),
-
-outcome_counts as (
-
-    select
-        candidate_name,
-        outcome_name,
-        lag,
-        period_index,
-        outcome_value,
-        count(*) as equal_pairs
-
-    from observed
-
-    group by 1, 2, 3, 4, 5
-
-),
-
-outcome_ranks as (
-
-    select
-        *,
-        sum(equal_pairs) over (
-            partition by candidate_name, outcome_name, lag, period_index
-            order by outcome_value
-            rows between unbounded preceding and current row
-        ) - equal_pairs as pairs_below
-
-    from outcome_counts
-
-),
-
-quantiled as (
-
-    -- scores in (0, 1): (average rank - 0.5) / pairs of the period
-    select
-        observed.candidate_name,
-        observed.outcome_name,
-        observed.lag,
-        observed.outcome_value,
-        observed.period_index > observed.last_index - {{ backtest.recent_periods }}
-            as is_recent,
-        (level_ranks.pairs_below + level_ranks.equal_pairs / 2.0)
-        / level_ranks.period_pairs as level_score,
-        (outcome_ranks.pairs_below + outcome_ranks.equal_pairs / 2.0)
-        / level_ranks.period_pairs as outcome_score,
-        {{ northstar_rank_quantile('level_ranks', quantiles) }} as quantile
-
-    from observed
-
-    inner join level_ranks
-        on
-            observed.candidate_name = level_ranks.candidate_name
-            and observed.outcome_name = level_ranks.outcome_name
-            and observed.lag = level_ranks.lag
-            and observed.period_index = level_ranks.period_index
-            and observed.candidate_value = level_ranks.candidate_value
-
-    inner join outcome_ranks
-        on
-            observed.candidate_name = outcome_ranks.candidate_name
-            and observed.outcome_name = outcome_ranks.outcome_name
-            and observed.lag = outcome_ranks.lag
-            and observed.period_index = outcome_ranks.period_index
-            and observed.outcome_value = outcome_ranks.outcome_value
+    where observed_pairs > 0
 
 ),
 
@@ -186,14 +65,42 @@ windowed as (
     -- `recent`: the last recent_periods source periods (ranks stay those of the period)
     select
         'all' as window_name,
-        quantiled.*
-    from quantiled
+        observed.*
+    from observed
     union all
     select
         'recent' as window_name,
-        quantiled.*
-    from quantiled
-    where is_recent
+        observed.*
+    from observed
+    where period_index > last_index - {{ backtest.recent_periods }}
+
+),
+
+pooled as (
+
+    select
+        window_name,
+        candidate_name,
+        outcome_name,
+        lag,
+        sum(observed_pairs) as pairs,
+        sum(level_sum) as level_sum,
+        sum(outcome_sum) as outcome_sum,
+        sum(level_outcome_sum) as level_outcome_sum,
+        sum(level_square_sum) as level_square_sum,
+        sum(outcome_square_sum) as outcome_square_sum,
+        min(level_min) as level_min,
+        max(level_max) as level_max,
+        min(outcome_min) as outcome_min,
+        max(outcome_max) as outcome_max,
+        sum(top_pairs) as top_pairs,
+        sum(bottom_pairs) as bottom_pairs,
+        sum(top_total) as top_total,
+        sum(bottom_total) as bottom_total
+
+    from windowed
+
+    group by 1, 2, 3, 4
 
 ),
 
@@ -204,20 +111,28 @@ entity_scores as (
         candidate_name,
         outcome_name,
         lag,
-        count(*) as pairs,
-        -- no correlation when either side is constant (corr would give NaN or null)
+        pairs,
+        top_pairs,
+        bottom_pairs,
+        top_total,
+        bottom_total,
+        -- no correlation when either side is constant; within [-1, 1] whatever the rounding
         case
-            when min(level_score) < max(level_score) and min(outcome_score) < max(outcome_score)
-                then corr(level_score, outcome_score)
-        end as rho,
-        sum(case when quantile = {{ quantiles }} then 1 else 0 end) as top_pairs,
-        sum(case when quantile = 1 then 1 else 0 end) as bottom_pairs,
-        sum(case when quantile = {{ quantiles }} then outcome_value else 0 end) as top_total,
-        sum(case when quantile = 1 then outcome_value else 0 end) as bottom_total
+            when level_min < level_max and outcome_min < outcome_max
+                then greatest(
+                    -1.0,
+                    least(
+                        1.0,
+                        (level_outcome_sum - level_sum * outcome_sum / pairs)
+                        / sqrt(
+                            (level_square_sum - level_sum * level_sum / pairs)
+                            * (outcome_square_sum - outcome_sum * outcome_sum / pairs)
+                        )
+                    )
+                )
+        end as rho
 
-    from windowed
-
-    group by 1, 2, 3, 4
+    from pooled
 
 ),
 

@@ -13,16 +13,43 @@
     `is_observable` is false when period p + k has not ended (or lies past the spine): those
     pairs carry no outcome, and the scores count them as excluded. A null candidate level
     (a ratio over 0) is left out.
+
+    Incremental on DuckDB (northstar_backtest_pair_keys): a pair reads the entity's grid
+    rows in p and p + k, so a run rewrites every source period from max_lag before the
+    first period its loads touched (the revenue held is a running total, and an entity
+    whose first-seen period moved has a touched day at or before it), and from max_lag
+    before the last period complete at both runs (the reference time completes periods:
+    new sources, outcomes now observable). A moved first period of the spine renumbers
+    period_index: every pair.
 -#}
+{{
+    config(
+        materialized=northstar_incremental_materialization(),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ northstar_incremental_pre_hook('period_start', 'backtest_periods') }}",
+        post_hook="{{ northstar_incremental_post_hook() }}",
+    )
+}}
+-- depends_on: {{ ref('int_period_spine') }}
 {%- set spec = northstar_spec() -%}
 {%- set double = northstar_type_double() -%}
 {%- set string = dbt.type_string() -%}
+{%- set plan = northstar_incremental_plan() -%}
+{%- set keys = northstar_backtest_pair_keys(plan) %}
 
 with
 
 grid as (
 
     select * from {{ ref('int_backtest_entity_periods') }}
+
+),
+
+written as (
+
+    select * from grid
+    where {{ northstar_backtest_pair_filter(plan, keys, 'period_start') }}
 
 ),
 
@@ -42,7 +69,7 @@ sources as (
         period_index,
         revenue_held,
         cast(null as {{ double }}) as candidate_value
-    from grid
+    from written
     where 1 = 0
     {%- endif %}
     {%- for candidate in spec.candidates %}
@@ -54,7 +81,7 @@ sources as (
         revenue_held,
         {{ candidate.name }}__value as candidate_value
 
-    from grid
+    from written
 
     where
         is_active
@@ -82,7 +109,8 @@ paired as (
 
     cross join lags
 
-    left join grid as later
+    -- a later period is after the source: within the periods written
+    left join written as later
         on
             sources.entity_id = later.entity_id
             and later.period_index = sources.period_index + lags.lag

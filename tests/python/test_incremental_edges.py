@@ -49,6 +49,18 @@ DOWNSTREAM = (
     "int_entity_user_daily",
     "int_metric_events",
     "int_north_star_entity_changes",
+    "int_active_days_windows",
+    "int_backtest_pairs",
+    "int_backtest_period_scores",
+)
+# Compared beside the public tables: the intermediates whose keys reach past the touched days
+# (as test_incremental_replay.py's COMPARED_INTERMEDIATES).
+COMPARED_INTERMEDIATES = (
+    "intermediate.int_north_star_entity_changes",
+    "intermediate.int_active_days_windows",
+    "intermediate.int_backtest_pairs",
+    "intermediate.int_backtest_period_scores",
+    "intermediate.int_entities",
 )
 SCHEDULED = ("build", "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test")
 
@@ -114,11 +126,7 @@ def case(base, tmp_path):
         output = dbt(project, env, incremental, *SCHEDULED, *extra)
         full = tmp_path / "full.duckdb"
         dbt(project, env, full, *SCHEDULED, "--full-refresh", *extra)
-        problems = compare_warehouses(
-            incremental,
-            full,
-            extra=("intermediate.int_north_star_entity_changes", "intermediate.int_entities"),
-        )
+        problems = compare_warehouses(incremental, full, extra=COMPARED_INTERMEDIATES)
         assert problems == [], "\n".join(problems)
         return output
 
@@ -364,7 +372,9 @@ def test_a_reference_time_past_the_data_gives_the_new_periods_their_dormant_rows
 
     output = run(northstar__as_of=later)
 
-    assert mode(output, "int_north_star_entity_changes").startswith("incremental (loads after")
+    # the windows and backtest pairs too: days the spine gained, periods now complete
+    for model in ("int_north_star_entity_changes", "int_active_days_windows", "int_backtest_pairs"):
+        assert mode(output, model).startswith("incremental (loads after"), model
     with duckdb.connect(str(incremental), read_only=True) as con:
         rows = con.execute(
             "select lifecycle_component, count(*) from intermediate.int_north_star_entity_changes "
@@ -381,3 +391,42 @@ def test_a_reference_time_past_the_data_gives_the_new_periods_their_dormant_rows
     assert weeks_after >= 5
     counts = dict(rows)
     assert set(counts) <= {"dormant", "not_active"} and counts.get("dormant", 0) > 0, rows
+
+
+def test_a_backfill_before_the_first_day_extends_the_windows_and_renumbers_the_periods(case):
+    # History older than anything loaded lands late: the day spine gains 40 days at its start,
+    # more than a 28-day window after the backfilled day. The L7 / L28 windows must write the
+    # days before the first one they held (not only the 28 after the touched day), and the
+    # backtest's period_index starts earlier (every pair and period score rewritten).
+    raw, incremental, run = case
+    backfill = raw / "events" / "zz-backfill.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    'backfill-' || row_number() over (order by event_id) as event_id,
+                    strftime(try_cast(left(occurred_at, 19) as timestamp) - interval 40 day,
+                        '%Y-%m-%dT%H:%M:%S.%gZ') as occurred_at
+                )
+                from '{raw / "events" / "*.parquet"}'
+                where
+                    occurred_at like '____-__-__T%Z'
+                    and try_cast(left(occurred_at, 19) as timestamp) is not null
+                order by occurred_at
+                limit 20
+            ) to '{backfill}' (format parquet)
+            """
+        )
+
+    output = run()
+
+    for model in ("int_active_days_windows", "int_backtest_pairs", "int_backtest_period_scores"):
+        assert mode(output, model).startswith("incremental (loads after"), model
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        first, days = con.execute(
+            "select min(day_date), count(distinct day_date) "
+            "from intermediate.int_active_days_windows"
+        ).fetchone()
+        (spine_days,) = con.execute("select count(*) from intermediate.int_day_spine").fetchone()
+    assert days == spine_days and days >= 60, (first, days, spine_days)

@@ -127,12 +127,18 @@ INCREMENTAL_MODELS = (
     "int_entity_user_daily",
     "int_metric_events",
     "int_north_star_entity_changes",
+    "int_active_days_windows",
+    "int_backtest_pairs",
+    "int_backtest_period_scores",
 )
-# Compared too, beside the public tables: an intermediate whose incremental keys reach beyond
-# the touched periods (two periods on, and the periods the spine gains), summed by the public
-# decomposition marts, where a stale row could hide in a total.
+# Compared too, beside the public tables: the intermediates whose incremental keys reach beyond
+# the touched periods or days (periods on, windows after, the periods or days the spine gains),
+# summed or ranked by the public marts, where a stale row could hide in a total.
 COMPARED_INTERMEDIATES = (
     "intermediate.int_north_star_entity_changes",
+    "intermediate.int_active_days_windows",
+    "intermediate.int_backtest_pairs",
+    "intermediate.int_backtest_period_scores",
     # each entity's first-event segments, merged per load (int_entity_first_events)
     "intermediate.int_entities",
 )
