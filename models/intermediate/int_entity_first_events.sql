@@ -23,6 +23,9 @@
         post_hook="{{ northstar_incremental_post_hook() }}",
     )
 }}
+-- depends_on: {{ ref('stg_events') }}
+{#- (a spec with no first-event segment reads no event, but the incremental plan reads the
+    staged events' loads: they must be built first) #}
 {%- set plan = northstar_incremental_plan() %}
 {%- set segments = northstar_spec().segments
     | selectattr('source', 'equalto', 'first_event') | list %}
