@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from warehouse_compare import compare_warehouses
+from warehouse_compare import COMPARED_INTERMEDIATES, INCREMENTAL_MODELS, compare_warehouses
 
 from northstar.demo.generator import generate_demo
 
@@ -37,31 +37,6 @@ pytestmark = pytest.mark.dbt
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PROJECT_ENTRIES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests"]
-DOWNSTREAM = (
-    "stg_events_duplicates",
-    "int_entity_first_events",
-    "stg_events_rejected",
-    "int_entity_event_daily",
-    "int_entity_activity_daily",
-    "int_entity_periods",
-    "int_aha_moments",
-    "int_raw_rows_daily",
-    "int_entity_user_daily",
-    "int_metric_events",
-    "int_north_star_entity_changes",
-    "int_active_days_windows",
-    "int_backtest_pairs",
-    "int_backtest_period_scores",
-)
-# Compared beside the public tables: the intermediates whose keys reach past the touched days
-# (as test_incremental_replay.py's COMPARED_INTERMEDIATES).
-COMPARED_INTERMEDIATES = (
-    "intermediate.int_north_star_entity_changes",
-    "intermediate.int_active_days_windows",
-    "intermediate.int_backtest_pairs",
-    "intermediate.int_backtest_period_scores",
-    "intermediate.int_entities",
-)
 SCHEDULED = ("build", "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test")
 
 
@@ -251,7 +226,7 @@ def test_a_redelivered_copy_that_wins_moves_its_event_to_its_own_day(case):
     output = run()
 
     assert mode(output, "stg_northstar_raw__events_classified") == "incremental (3 new raw file(s))"
-    for model in DOWNSTREAM:
+    for model in INCREMENTAL_MODELS:
         assert mode(output, model).startswith("incremental (loads after"), model
     with duckdb.connect(str(incremental), read_only=True) as con:
         kept = con.execute(
@@ -279,7 +254,7 @@ def test_a_loaded_file_rewritten_in_place_starts_the_staging_over(case):
     assert mode(output, "stg_northstar_raw__events_classified") == (
         f"rebuild (loaded raw file {second_day} changed since it was loaded)"
     )
-    for model in DOWNSTREAM:
+    for model in INCREMENTAL_MODELS:
         assert mode(output, model) == "rebuild (the classified events were rebuilt)", model
 
 
@@ -301,7 +276,7 @@ def test_a_changed_var_rebuilds_every_incremental_model(case):
 
     output = run(northstar__start_date=fifth_day)
 
-    for model in ("stg_northstar_raw__events_classified", *DOWNSTREAM):
+    for model in ("stg_northstar_raw__events_classified", *INCREMENTAL_MODELS):
         assert mode(output, model) == "rebuild (its definition or a northstar var changed)", model
     with duckdb.connect(str(incremental), read_only=True) as con:
         (early,) = con.execute(
@@ -317,7 +292,7 @@ def test_a_build_with_nothing_new_changes_nothing(case):
     output = run()
 
     assert mode(output, "stg_northstar_raw__events_classified") == "incremental (0 new raw file(s))"
-    for model in DOWNSTREAM:
+    for model in INCREMENTAL_MODELS:
         assert mode(output, model).startswith("incremental (loads after"), model
 
 

@@ -19,6 +19,35 @@ FLOAT_REL_TOL = 1e-9
 # bookkeeping (`_northstar_*`, e.g. marts._northstar_mart_checks: which dbt run tested what).
 EXTRA_PUBLIC = ("staging.stg_events_rejected",)
 
+# The models that read only what a load touched (macros/staging/northstar_incremental.sql).
+INCREMENTAL_MODELS = (
+    "stg_events_duplicates",
+    "int_entity_first_events",
+    "stg_events_rejected",
+    "int_entity_event_daily",
+    "int_entity_activity_daily",
+    "int_entity_periods",
+    "int_aha_moments",
+    "int_raw_rows_daily",
+    "int_entity_user_daily",
+    "int_metric_events",
+    "int_north_star_entity_changes",
+    "int_active_days_windows",
+    "int_backtest_pairs",
+    "int_backtest_period_scores",
+)
+# Compared too, beside the public tables: the intermediates whose incremental keys reach beyond
+# the touched periods or days (periods on, windows after, the periods or days the spine gains),
+# summed or ranked by the public marts, where a stale row could hide in a total.
+COMPARED_INTERMEDIATES = (
+    "intermediate.int_north_star_entity_changes",
+    "intermediate.int_active_days_windows",
+    "intermediate.int_backtest_pairs",
+    "intermediate.int_backtest_period_scores",
+    # each entity's first-event segments, merged per load (int_entity_first_events)
+    "intermediate.int_entities",
+)
+
 
 def public_relations(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
