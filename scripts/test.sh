@@ -17,6 +17,44 @@ ruff format --check .
 step "expectation suites: the committed JSON is what the spec generates"
 python scripts/generate_suites.py --check
 
+step "started beside the rest: sqlfluff (dbt templater), and the same project on Spark and on PostgreSQL, each compared table by table with DuckDB"
+# In the background until pytest ends: each engine check is mostly one dbt thread waiting on
+# its engine (a JVM, a server), so they fill the CPU that the steps below leave idle (alone,
+# they kept two cores half busy for six minutes). Each has its own target path and warehouse,
+# as does sqlfluff's compile of the project here, so they meet neither the demo below nor
+# each other. Each writes its own log, printed whole at the end.
+# pyspark needs a Java runtime and the Postgres check the server binaries. CI's machines have
+# both, and there a missing one fails the run; elsewhere that check is skipped, loudly,
+# rather than failing a machine without it.
+checks=$(mktemp -d "${TMPDIR:-/tmp}/northstar-engine-checks.XXXXXX")
+declare -A check_pids=()
+# each check in a session of its own, so that a step failing below stops the whole tree of
+# a check still running (a JVM, a server) rather than leaving it behind
+stop_checks() {
+    local pid
+    for pid in "${check_pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
+}
+trap stop_checks EXIT
+setsid bash -c '
+    export NORTHSTAR_DUCKDB_PATH="$1/sqlfluff.duckdb" DBT_TARGET_PATH="$1/sqlfluff-target"
+    export DBT_LOG_PATH="$1/sqlfluff-logs"
+    exec sqlfluff lint models tests/dbt
+' _ "$checks" >"$checks/sqlfluff.log" 2>&1 &
+check_pids[sqlfluff]=$!
+if command -v java >/dev/null 2>&1 || [ -n "${CI:-}" ]; then
+    setsid bash scripts/check_spark.sh >"$checks/spark.log" 2>&1 &
+    check_pids[spark]=$!
+else
+    echo "SKIPPED: the Spark check needs Java 17 (apt-get install openjdk-17-jre-headless)" >&2
+fi
+if command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+    || [ -n "${CI:-}" ]; then
+    NORTHSTAR_NO_BOOTSTRAP=1 setsid bash scripts/check_postgres.sh >"$checks/postgres.log" 2>&1 &
+    check_pids[postgres]=$!
+else
+    echo "SKIPPED: the Postgres check needs the PostgreSQL server (apt-get install postgresql)" >&2
+fi
+
 step "demo: generate data, dbt build (models, unit + data tests), validate, publish"
 northstar demo
 
@@ -32,31 +70,14 @@ northstar semantic --check
     mf query --saved-query nsm_pack --limit 5
 )
 
-step "sqlfluff (dbt templater), and the same project on Spark and on PostgreSQL, each compared table by table with DuckDB"
-# Side by side: each engine check is mostly one dbt thread waiting on its engine (a JVM, a
-# server), so the three overlap well on two cores; the engine checks use their own target
-# paths and warehouses, so sqlfluff's compile of the demo project meets neither. Each writes
-# its own log, printed whole when it ends.
-# pyspark needs a Java runtime and the Postgres check the server binaries. CI's machines have
-# both, and there a missing one fails the run; elsewhere that check is skipped, loudly,
-# rather than failing a machine without it.
-checks=$(mktemp -d "${TMPDIR:-/tmp}/northstar-engine-checks.XXXXXX")
-declare -A check_pids=()
-sqlfluff lint models tests/dbt >"$checks/sqlfluff.log" 2>&1 &
-check_pids[sqlfluff]=$!
-if command -v java >/dev/null 2>&1 || [ -n "${CI:-}" ]; then
-    bash scripts/check_spark.sh >"$checks/spark.log" 2>&1 &
-    check_pids[spark]=$!
-else
-    echo "SKIPPED: the Spark check needs Java 17 (apt-get install openjdk-17-jre-headless)" >&2
-fi
-if command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
-    || [ -n "${CI:-}" ]; then
-    NORTHSTAR_NO_BOOTSTRAP=1 bash scripts/check_postgres.sh >"$checks/postgres.log" 2>&1 &
-    check_pids[postgres]=$!
-else
-    echo "SKIPPED: the Postgres check needs the PostgreSQL server (apt-get install postgresql)" >&2
-fi
+step "pytest"
+# Two workers, one test file each at a time (module fixtures are built once); most tests
+# wait on dbt subprocesses, so two files overlap well on two cores.
+pytest_status=0
+pytest -q -n "${NORTHSTAR_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder --durations=15 \
+    || pytest_status=$?
+
+step "the checks started beside pytest"
 failed=""
 for name in sqlfluff spark postgres; do
     [ -n "${check_pids[$name]:-}" ] || continue
@@ -64,14 +85,11 @@ for name in sqlfluff spark postgres; do
     echo "--- $name check"
     cat "$checks/$name.log"
 done
+check_pids=()
 rm -rf "$checks"
 if [ -n "$failed" ]; then
     echo "checks FAILED:$failed" >&2
     exit 1
 fi
-
-step "pytest"
-# Two workers, one test file each at a time (module fixtures are built once); most tests
-# wait on dbt subprocesses, so two files overlap well on two cores.
-pytest -q -n "${NORTHSTAR_TEST_WORKERS:-2}" --dist loadfile --durations=15
+[ "$pytest_status" -eq 0 ] || exit "$pytest_status"
 step "done"
