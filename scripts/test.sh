@@ -71,10 +71,10 @@ northstar semantic --check
 )
 
 step "pytest"
-# Two workers, one test file each at a time (module fixtures are built once); most tests
-# wait on dbt subprocesses, so two files overlap well on two cores.
+# Three workers on two cores, one test file each at a time (module fixtures are built once):
+# most tests wait on dbt subprocesses, which leave a fifth of two workers' CPU idle.
 pytest_status=0
-pytest -q -n "${NORTHSTAR_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder --durations=15 \
+pytest -q -n "${NORTHSTAR_TEST_WORKERS:-3}" --dist loadfile --no-loadscope-reorder --durations=15 \
     || pytest_status=$?
 
 step "the checks started beside pytest"

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import pytest
 from conftest import BIN
-from metric_checks import run_dbt
+from metric_checks import BUILD_WITHOUT_UNIT_TESTS, run_dbt
 
 NORTH_STAR = "messages_sent"
 KEY = ["period_start", "segment_name", "segment_value", "decomposition", "breakdown"]
@@ -248,7 +248,7 @@ def _write_planted(directory: Path) -> None:
 def planted(tmp_path_factory) -> pd.DataFrame:
     workdir = tmp_path_factory.mktemp("planted")
     _write_planted(workdir / "data")
-    build = run_dbt(["build"], workdir, PLANTED_SPEC.format(dir=workdir / "data"))
+    build = run_dbt(BUILD_WITHOUT_UNIT_TESTS, workdir, PLANTED_SPEC.format(dir=workdir / "data"))
     assert build.result.returncode == 0, build.result.stdout[-6000:]
     return _read(
         workdir / "warehouse.duckdb",

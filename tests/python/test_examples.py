@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from metric_checks import (
+    BUILD_WITHOUT_UNIT_TESTS,
     PROJECT_DIR,
     Build,
     aha_moments,
@@ -84,7 +85,9 @@ class Built:
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
     """One dbt build per example (pytest groups the tests by example)."""
     example = load_example(request.param)
-    build = run_dbt(["build"], tmp_path_factory.mktemp(example.name), example.vars_text)
+    build = run_dbt(
+        BUILD_WITHOUT_UNIT_TESTS, tmp_path_factory.mktemp(example.name), example.vars_text
+    )
     assert build.result.returncode == 0, build.log
     return Built(example=example, build=build, oracle=example.oracle())
 

@@ -1,16 +1,22 @@
 """Every configuration error in the spec fails when dbt parses the project, and says where.
 
 Each case is the demo spec (dbt_project.yml vars.northstar) with one mistake, passed with
---vars to a real `dbt parse --no-partial-parse` of the project. The message must name the
-field (its path in the spec) and the offending value. The good demo spec must parse, in
-the same process after the bad ones (so one case cannot leak into the next).
+--vars. The message must name the field (its path in the spec) and the offending value.
+The good demo spec must parse, in the same process after the bad ones (so one case cannot
+leak into the next).
 
-The breadth / depth / frequency recipes of docs/spec.md must parse too: every `yaml` block
-of that section, as the demo spec's inputs.
+Every model that reads the spec calls one macro, `northstar_spec()`, which normalizes and
+checks it; the parse fails on the first of them. Each case runs that macro through
+`run-operation northstar_print_spec_json` on a manifest parsed once with the demo spec, with
+the case's --vars (a fraction of a second; a parse of its own costs seconds). A sample of
+the cases (PARSED_SAMPLE) also runs a real `dbt parse --no-partial-parse`, which must fail
+with the same message: the proof that what the macro refuses, the parse refuses.
 
-A parse costs seconds, most of it starting Python and importing dbt, so the cases run in
-two worker processes (dbt_parse_worker.py) that each import dbt once and parse once per
-case through dbt's own runner.
+The breadth / depth / frequency recipes of docs/spec.md must parse too (a real parse: the
+models must render with them): every `yaml` block of that section, as the demo spec's inputs.
+
+The cases run in two worker processes (dbt_parse_worker.py) that each import dbt once and
+go through dbt's own runner.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ pytestmark = pytest.mark.dbt
 WORKER = Path(__file__).with_name("dbt_parse_worker.py")
 WORKERS = 2  # the machine has two cores
 GOOD = "demo_spec"
+# every PARSED_SAMPLE-th error case also runs a real parse, under its id + PARSED
+PARSED_SAMPLE = 12
+PARSED = "__real_parse"
 RECIPE = "recipes"
 SPEC_DOC = PROJECT_DIR / "docs" / "spec.md"
 RECIPE_SECTION = "### Breadth, depth and frequency inputs"
@@ -630,11 +639,14 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     demo = raw_spec(PROJECT_DIR)
     workdir = tmp_path_factory.mktemp("spec_validation")
     cases = []
-    for case in CASES:
+    on_parsed = {"northstar": demo}
+    for n, case in enumerate(CASES):
         spec = copy.deepcopy(demo)
         case.mutate(spec)
         assert spec != demo, case.id
-        cases.append({"id": case.id, "vars": {"northstar": spec}})
+        cases.append({"id": case.id, "vars": {"northstar": spec}, "on_parsed": on_parsed})
+        if n % PARSED_SAMPLE == 0:
+            cases.append({"id": f"{case.id}{PARSED}", "vars": {"northstar": spec}})
 
     env = dict(
         os.environ,
@@ -650,7 +662,7 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     for lint_case in LINT_CASES:
         spec = copy.deepcopy(demo)
         lint_case.mutate(spec)
-        recipes.append({"id": lint_case.id, "vars": {"northstar": spec}, "spec": True})
+        recipes.append({"id": lint_case.id, "vars": {"northstar": spec}, "on_parsed": on_parsed})
     workers = []
     for n in range(WORKERS):
         share = [*cases[n::WORKERS], *recipes[n::WORKERS]]
@@ -691,6 +703,24 @@ def test_a_spec_error_fails_the_parse_naming_field_and_value(
     assert "northstar spec: " in message, message
     missing = [fragment for fragment in case.expect if fragment not in message]
     assert not missing, f"{missing} not in: {message}"
+
+
+def _spec_error(message: str) -> str:
+    """The `northstar spec: ...` line of an error, without dbt's framing around it."""
+    lines = [line.strip() for line in message.splitlines() if "northstar spec: " in line]
+    assert len(lines) == 1, message
+    return lines[0]
+
+
+def test_a_real_parse_fails_with_the_error_the_spec_macro_gives(
+    parsed: dict[str, dict[str, Any]],
+) -> None:
+    sampled = [case for n, case in enumerate(CASES) if n % PARSED_SAMPLE == 0]
+    assert len(sampled) >= 5
+    for case in sampled:
+        outcome = parsed[f"{case.id}{PARSED}"]
+        assert not outcome["success"], f"{case.id}: a real parse passed"
+        assert _spec_error(outcome["error"] or "") == _spec_error(parsed[case.id]["error"] or "")
 
 
 def test_the_documented_recipes_cover_breadth_depth_and_frequency() -> None:
