@@ -71,8 +71,9 @@ northstar semantic --check
 )
 
 step "pytest"
-# Three workers on two cores, one test file each at a time (module fixtures are built once):
-# most tests wait on dbt subprocesses, which leave a fifth of two workers' CPU idle.
+# Three workers on two cores, one test file each at a time (module fixtures are built once;
+# the files reading the demo build go to one worker together, conftest.py): most tests wait
+# on dbt subprocesses, which left a fifth of two workers' CPU idle.
 pytest_status=0
 pytest -q -n "${NORTHSTAR_TEST_WORKERS:-3}" --dist loadfile --no-loadscope-reorder --durations=15 \
     || pytest_status=$?

@@ -1,4 +1,5 @@
-"""Shared fixtures: one small demo build per test session, for every test that needs one.
+"""Shared fixtures: one small demo build per test session, for every test that needs one
+(under xdist, the files that read it run on one worker: DEMO_FILES below).
 
 The build runs `northstar demo` (generate -> dbt build -> validate -> publish) in a
 throwaway copy of the project (symlinks to the real files, its own target/ and warehouse),
@@ -55,10 +56,61 @@ LONGEST_FIRST = (
 )
 
 
+# The files with a test reading the session's demo build (the `demo` fixture).
+# test_the_demo_group_lists_every_file_that_reads_the_demo_build keeps the list true.
+DEMO_FILES = frozenset(
+    {
+        "test_aha_discovery.py",
+        "test_backtest.py",
+        "test_build_with_reader.py",
+        "test_cohorts.py",
+        "test_decomposition.py",
+        "test_definition_versions.py",
+        "test_demo_truths.py",
+        "test_digest.py",
+        "test_explain_metric.py",
+        "test_generated.py",
+        "test_generator.py",
+        "test_latest.py",
+        "test_lifecycle_metrics.py",
+        "test_metric_numbers.py",
+        "test_metric_recompute.py",
+        "test_public_contract.py",
+        "test_semantic.py",
+        "test_semantic_exports.py",
+    }
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    # the demo's files right after the longest files: as one unit (below) they are as long
+    last = len(LONGEST_FIRST)
     # sort is stable: the tests of one file keep their order
-    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
+    items.sort(
+        key=lambda item: rank.get(
+            item.path.name, last if item.path.name in DEMO_FILES else last + 1
+        )
+    )
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With --dist loadfile, the files of DEMO_FILES go to one worker as one unit: that worker
+    builds the demo once, instead of each worker building its own (three builds on three
+    workers). Every other file is a unit of its own, as loadfile makes it.
+
+    (xdist's --dist loadgroup would do this with marks, but with pytest 9 its workers report
+    the test ids without the group, so every test became a unit of its own.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class DemoOnOneWorker(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return "demo build" if Path(scope).name in DEMO_FILES else scope
+
+    return DemoOnOneWorker(config, log)
 
 
 @dataclass(frozen=True)
