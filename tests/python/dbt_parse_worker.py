@@ -6,11 +6,10 @@ CASES.json is a list of {id, vars, workdir}. Each case is a full `dbt parse
 --no-partial-parse` through dbt's own runner (dbtRunner), so it goes through the real
 parser and the spec macros exactly as `dbt parse --vars ...` does; only the interpreter
 start-up and dbt's imports (most of a parse's cost) are paid once instead of per case.
-RESULTS.json maps each id to {success, error, seconds, spec}; a case with `spec: true` runs
-`run-operation northstar_print_spec_json` (the same parse, then the macro) and `spec` is
-the normalized spec it printed.
+RESULTS.json maps each id to {success, error, seconds, spec}.
 
-A case with `on_parsed: VARS` runs that macro without a parse of its own: on the manifest
+A case with `on_parsed: VARS` runs `run-operation northstar_print_spec_json` instead, and
+`spec` is the normalized spec it printed. It has no parse of its own: it runs on the manifest
 the worker parsed once with VARS (dbtRunner(manifest=...)), with the case's own `--vars`.
 The macro normalizes the case's spec with the same macros every model calls while dbt
 parses, in a fraction of a second instead of a parse's seconds; what it does not check is
@@ -71,16 +70,11 @@ def main(cases_path: Path, results_path: Path) -> None:
         if "on_parsed" in case:
             results[case["id"]] = _on_parsed(case, workdir, on_parsed, started)
             continue
-        # `spec: true`: run-operation printing the normalized spec instead of a bare parse
-        # (the same parse first), to read what the spec macros derive (the lint)
-        command = ["parse"]
-        if case.get("spec"):
-            command = ["run-operation", PRINT_MACRO, *_memory_profile(workdir)]
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             outcome = runner.invoke(
                 [
-                    *command,
+                    "parse",
                     "--no-partial-parse",
                     "--quiet",
                     "--target-path",
