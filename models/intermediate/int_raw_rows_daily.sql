@@ -25,7 +25,7 @@ classified as (
 
     select
         _northstar_load_id,
-        event_date,
+        coalesce(event_date, rejected_event_date) as event_date,
         received_at,
         reject_reason,
         is_late_arrival

@@ -238,6 +238,48 @@ def test_quality_mart_days_are_the_accepted_days(defects: Path) -> None:
     assert moved == 5  # r26, r28, r39, r63, r64
 
 
+def test_staged_event_dates_span_only_the_accepted_days(defects: Path) -> None:
+    """The staged events' event_date statistics cover the accepted days only, so a scan for
+    the days an incremental run touched skips the row groups holding none of them; the
+    rejected rows keep their dates (1970 to 2099 here) in rejected_event_date, and the
+    views show them as event_date as before."""
+    classified = "staging.stg_northstar_raw__events_classified"
+    ((first, last),) = query(
+        defects, "select min(event_date), max(event_date) from staging.stg_events"
+    )
+    stats = query(
+        defects,
+        "select stats from pragma_storage_info('staging.stg_northstar_raw__events_classified') "
+        "where column_name = 'event_date' and segment_type = 'DATE'",
+    )
+    assert stats, "no statistics stored for event_date"
+    for (segment,) in stats:
+        assert first <= segment["min"] and segment["max"] <= last, segment
+
+    ((lowest, highest),) = query(
+        defects,
+        f"select min(rejected_event_date), max(rejected_event_date) from {classified}",
+    )
+    assert lowest < first and highest > last  # the fixture can show the difference
+
+    ((dated_rejects, undated_accepted),) = query(
+        defects,
+        "select count(*) filter (where reject_reason is not null and event_date is not null), "
+        "count(*) filter (where reject_reason is null and rejected_event_date is not null) "
+        f"from {classified}",
+    )
+    assert (dated_rejects, undated_accepted) == (0, 0)
+
+    for view in ("stg_northstar_raw__events_parsed", "stg_events_rejected"):
+        mismatched = query(
+            defects,
+            f"select count(*) from staging.{view} as shown inner join {classified} as staged "
+            "on shown.raw_row_id = staged.raw_row_id where staged.reject_reason is not null "
+            "and shown.event_date is distinct from staged.rejected_event_date",
+        )
+        assert mismatched == [(0,)], view
+
+
 def test_timestamps_are_converted_to_utc(defects: Path) -> None:
     ten = dt.datetime(2024, 3, 1, 10, 0)
     expected = {

@@ -33,7 +33,7 @@ final as (
         {% endfor %}
         cast(occurred_at as date) as occurred_date,
         cast(received_at as date) as received_date,
-        event_date
+        rejected_event_date as event_date
     from classified
     where
         reject_reason is not null

@@ -190,8 +190,17 @@ final as (
         event_name,
         occurred_at,
         received_at,
+        {#- Two columns, so that event_date's row-group statistics span the accepted days
+            only: an incremental run reads the days it touched with a filter on event_date,
+            which skips every row group whose range holds none of them. In one column the
+            rejected rows' dates (1970, 2032: the feed's defects) stretched every row
+            group's range over decades, and every filtered scan read every row. -#}
+        case when reject_reason is null then cast(occurred_at as date) end as event_date,
         {#- Rejected rows without an occurrence count on the day they arrived. #}
-        coalesce(cast(occurred_at as date), cast(received_at as date)) as event_date,
+        case
+            when reject_reason is not null
+                then coalesce(cast(occurred_at as date), cast(received_at as date))
+        end as rejected_event_date,
         user_id,
         account_id,
         session_id,

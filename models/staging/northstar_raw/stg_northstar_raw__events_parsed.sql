@@ -55,7 +55,7 @@ final as (
         classified.event_name,
         classified.occurred_at,
         classified.received_at,
-        classified.event_date,
+        coalesce(classified.event_date, classified.rejected_event_date) as event_date,
         classified.user_id,
         classified.account_id,
         classified.session_id,
