@@ -94,6 +94,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     )
 
 
+# optional: without xdist (`-p no:xdist`) pytest would refuse a hook it does not know
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """With --dist loadfile, the files of DEMO_FILES go to one worker as one unit: that worker
     builds the demo once, instead of each worker building its own (three builds on three
