@@ -25,10 +25,10 @@ classified as (
 
     select
         _northstar_load_id,
-        coalesce(event_date, rejected_event_date) as event_date,
         received_at,
         reject_reason,
-        is_late_arrival
+        is_late_arrival,
+        coalesce(event_date, rejected_event_date) as event_date
     from {{ ref('stg_northstar_raw__events_classified') }}
     where {{ northstar_incremental_filter(plan, '_northstar_load_id', 'loads') }}
 
