@@ -11,7 +11,8 @@
     touched days with those days' firsts (the earlier wins), recomputes the displaced ones
     from their whole history, and rewrites those entities' rows (delete+insert on
     entity_id). One row per entity and segment, null values included, so an entity's
-    rows are rewritten whole.
+    rows are rewritten whole. The pre-hook deletes the displaced entities' rows first: one
+    whose every event moved to another entity has no row, as in a full build.
 -#}
 {{
     config(
@@ -19,7 +20,10 @@
         incremental_strategy='delete+insert',
         unique_key='entity_id',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ northstar_incremental_pre_hook('entity_id', none) }}",
+        pre_hook=[
+            "{{ northstar_incremental_pre_hook('entity_id', none) }}",
+            "{{ northstar_first_events_pre_hook() }}",
+        ],
         post_hook="{{ northstar_incremental_post_hook() }}",
     )
 }}
@@ -31,41 +35,12 @@
     | selectattr('source', 'equalto', 'first_event') | list %}
 {%- set order_by = ['occurred_at', 'event_id'] %}
 
-{#- The entities whose stored first event (for some segment) is a copy that no longer
-    counts as it did: its event_id has copies in the new loads, and the kept copy on the
-    touched days is not on the same entity, instant and value. Few (usually none):
-    constants, so their history is read only when there are any. #}
+{#- Recomputed from their whole history, their stored rows deleted by the pre-hook
+    (northstar_incremental_first_events.sql). -#}
 {%- set displaced = [] %}
-{%- if plan.mode == 'incremental' and segments | length > 0 %}
-{%- set duplicated = northstar_incremental_filter(plan, 'stored.first_event_id', 'event_ids') %}
-{%- if duplicated != '1 = 0' %}
-{%- set segment_values = [] %}
-{%- for segment in segments %}
-{%- do segment_values.append("when '" ~ segment.name ~ "' then kept." ~ segment.name) %}
-{%- endfor %}
-{%- set query %}
-    select distinct stored.entity_id
-    from {{ this }} as stored
-    where
-        {{ duplicated }}
-        and not exists (
-            select 1
-            from {{ ref('stg_events') }} as kept
-            where
-                {{ northstar_incremental_filter(plan, 'kept.event_date', 'days') }}
-                and kept.event_id = stored.first_event_id
-                and kept.entity_id = stored.entity_id
-                and kept.occurred_at = stored.first_occurred_at
-                and case stored.segment_name {{ segment_values | join(' ') }} end
-                = stored.segment_value
-        )
-    order by 1
-{%- endset %}
-{%- for entity_id in run_query(query).columns[0].values() %}
+{%- for entity_id in northstar_first_events_displaced(plan) %}
 {%- do displaced.append(northstar_sql_string(entity_id)) %}
 {%- endfor %}
-{%- endif %}
-{%- endif %}
 
 {#- The events whose firsts a run takes (one CTE each, `<name>_firsts`, one row per entity
     and segment): every event (a full build), or the touched days' (candidates) and the

@@ -248,6 +248,83 @@ def test_a_redelivered_copy_that_wins_moves_its_event_to_its_own_day(case):
     check_first_events()
 
 
+def test_an_entity_whose_every_event_moves_to_another_leaves_every_model(case):
+    """Every event of one account redelivered on another account (an identity merge
+    upstream), each copy winning the tie-break: the account has no event left, and no model
+    keeps a row for it, as a full refresh has none."""
+    raw, incremental, run = case
+    events = raw / "events" / "*.parquet"
+    well_formed = "like '____-__-__T__:__:__.___Z'"
+    with duckdb.connect() as con:
+        (account,) = con.execute(
+            f"""
+            select account_id from '{events}'
+            where account_id like 'acc_%'
+            group by 1
+            having bool_and(occurred_at {well_formed} and received_at {well_formed})
+            order by count(*), 1
+            limit 1
+            """
+        ).fetchone()
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    strftime(received_at::timestamp - interval 1 second, '%Y-%m-%dT%H:%M:%S.%gZ')
+                        as received_at,
+                    'acc_merged_into' as account_id
+                )
+                from '{events}' where account_id = '{account}'
+            ) to '{raw / "events" / "zz-merged.parquet"}' (format parquet)
+            """
+        )
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        stored = con.execute(
+            "select count(*) from intermediate.int_entity_first_events where entity_id = ?",
+            [account],
+        ).fetchone()
+    assert stored[0] > 0  # the account had its first events stored before this load
+
+    run()  # compares every public table and the intermediates with a full refresh
+
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        kept = con.execute(
+            "select count(*) from staging.stg_events where account_id = ?", [account]
+        ).fetchone()
+        firsts = con.execute(
+            "select count(*) from intermediate.int_entity_first_events where entity_id = ?",
+            [account],
+        ).fetchone()
+    assert kept == (0,)
+    assert firsts == (0,)
+
+    # the account comes back a day later on another platform: that event is its first now
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    'comeback-event' as event_id,
+                    strftime(max(occurred_at::timestamp) over () + interval 1 day,
+                        '%Y-%m-%dT%H:%M:%S.%gZ') as occurred_at,
+                    strftime(max(received_at::timestamp) over () + interval 1 day,
+                        '%Y-%m-%dT%H:%M:%S.%gZ') as received_at,
+                    'tv' as platform
+                )
+                from '{events}' where account_id = '{account}'
+                limit 1
+            ) to '{raw / "events" / "zz-comeback.parquet"}' (format parquet)
+            """
+        )
+    run()
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        (platform,) = con.execute(
+            "select segment_platform from intermediate.int_entities where entity_id = ?",
+            [account],
+        ).fetchone()
+    assert platform == "tv"
+
+
 def test_a_loaded_file_rewritten_in_place_starts_the_staging_over(case):
     raw, _incremental, run = case
     second_day = day_files(raw)[1]

@@ -44,7 +44,9 @@ COMPARED_INTERMEDIATES = (
     "intermediate.int_active_days_windows",
     "intermediate.int_backtest_pairs",
     "intermediate.int_backtest_period_scores",
-    # each entity's first-event segments, merged per load (int_entity_first_events)
+    # each entity's first-event segments, merged per load; a stale first stays out of
+    # int_entities until its entity comes back, and then wins the merge
+    "intermediate.int_entity_first_events",
     "intermediate.int_entities",
 )
 
