@@ -89,6 +89,24 @@ def _profile_name(paths: Paths) -> str:
         raise NorthstarError(f"dbt_project.yml: {_one_line(err)}") from err
 
 
+def _check_threads(file: Path, field: str, raw: Any, renderer: Any) -> None:
+    """dbt takes any number here and fails on one below 1 with a Python traceback."""
+    from dbt_common.exceptions import DbtBaseException
+
+    if raw is None:  # dbt's default, 1
+        return
+    try:
+        threads = renderer.render_value(raw)
+    except DbtBaseException as err:
+        cause = err.__cause__ if isinstance(err.__cause__, DbtBaseException) else err
+        raise NorthstarError(f"{file}: {field} = {raw!r}: {_one_line(cause)}") from err
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise NorthstarError(
+            f"{file}: {field} is {threads!r}: dbt needs a whole number of models to run "
+            "at once, 1 or more (the shipped profile reads it from NORTHSTAR_DBT_THREADS)"
+        )
+
+
 def _render_target(paths: Paths, target: str | None, file: Path) -> ProfileTarget:
     from dbt.config.renderer import ProfileRenderer
     from dbt_common.context import set_invocation_context
@@ -134,6 +152,7 @@ def _render_target(paths: Paths, target: str | None, file: Path) -> ProfileTarge
         found = replace(found, target=chosen)
         output = outputs[chosen]
         found = replace(found, type=render(f"outputs.{chosen}.type", output.get("type")))
+        _check_threads(file, f"{name}.outputs.{chosen}.threads", output.get("threads"), renderer)
         if found.type != "duckdb":
             return found
         field, raw_path = f"outputs.{chosen}.path", output.get("path")

@@ -370,6 +370,13 @@ def main() -> None:
         f"northstar bench_scale: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
         f"at start, {free / 1e9:.0f} GB free under {args.work}"
     )
+    # the two settings that decide a build's memory (profiles.yml, docs/engines.md)
+    print(
+        ", ".join(
+            f"{name} {os.environ.get(name, 'unset (the profile default)')}"
+            for name in ("NORTHSTAR_DUCKDB_MEMORY_LIMIT", "NORTHSTAR_DBT_THREADS")
+        )
+    )
     done = [bench_size(events, args) for events in sizes]
     report(done, args)
 

@@ -158,7 +158,24 @@ def test_target_and_profiles_dir_reach_dbt_and_the_profile_path_is_used(env, tmp
             "is a spark warehouse",
         ),
         (
-            # Only type and path are rendered: a password dbt would need is dbt's business.
+            # dbt itself fails on 0 threads with a Python traceback
+            "northstar: {target: d, outputs: {d: {type: duckdb, path: w.duckdb, threads: 0}}}",
+            None,
+            NorthstarError,
+            1,
+            "northstar.outputs.d.threads is 0: dbt needs a whole number of models",
+        ),
+        (
+            "northstar: {target: d, outputs: {d: {type: duckdb, path: w.duckdb, "
+            "threads: \"{{ env_var('NORTHSTAR_TEST_NEVER_SET') }}\"}}}",
+            None,
+            NorthstarError,
+            1,
+            "northstar.outputs.d.threads = \"{{ env_var('NORTHSTAR_TEST_NEVER_SET') }}\": "
+            "Env var required but not provided: 'NORTHSTAR_TEST_NEVER_SET'",
+        ),
+        (
+            # Only type, path and threads are rendered: a password is dbt's business.
             "northstar: {target: pg, outputs: {pg: {type: postgres, "
             "password: \"{{ env_var('NORTHSTAR_TEST_NEVER_SET') }}\"}}}",
             None,
@@ -206,6 +223,23 @@ def test_the_shipped_profile_resolves_to_the_warehouse_dbt_writes(env, tmp_path)
     # Rendered with the environment dbt gets (Paths.dbt_env), not this process's.
     elsewhere = tmp_path / "elsewhere.duckdb"
     assert check_profile(replace(env, warehouse=elsewhere), None).path == elsewhere
+
+
+@pytest.mark.parametrize("threads", ["0", "-1", "1.5", "two"])
+def test_the_shipped_profile_refuses_a_bad_thread_count(env, monkeypatch, threads):
+    monkeypatch.setenv("NORTHSTAR_DBT_THREADS", threads)
+    dbt = FakeDbt()
+    with pytest.raises(
+        NorthstarError, match=re.escape("northstar.outputs.duckdb.threads")
+    ) as caught:
+        run_build(env, dbt=dbt, validator=FakeValidator())
+    assert caught.value.exit_code == 1
+    assert dbt.calls == []
+
+
+def test_the_shipped_profile_takes_its_thread_count_from_the_environment(env, monkeypatch):
+    monkeypatch.setenv("NORTHSTAR_DBT_THREADS", "1")
+    assert check_profile(env, None).path == env.warehouse
 
 
 @pytest.mark.parametrize(
