@@ -10,6 +10,8 @@ same files (warehouse_compare.py).
   to another day: both days are recomputed, incrementally; in the same load, a late event
   earlier than its entity's first and a winning copy of another entity's first event that
   differs from it: the entities' first platform is merged, or recomputed from its history;
+- every event of an account redelivered on another account, each copy winning: the account
+  keeps no first event, and when it comes back its first platform is its new event's;
 - a loaded file rewritten in place, or deleted: the staged rows no longer describe the input,
   so the run starts over (no --full-refresh needed);
 - a var that changes what staging accepts: every incremental model starts over.
