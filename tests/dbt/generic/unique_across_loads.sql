@@ -5,11 +5,11 @@
     counted, however old. With nothing verified yet it is dbt's unique test. -#}
 {% test unique_across_loads(model, column_name, load_column='_northstar_load_id') -%}
 
-    with
-
     {%- set unverified = northstar_unverified_loads(load_column) %}
 
-    {% if unverified != '1 = 1' -%}
+    with
+    {%- if unverified != '1 = 1' %}
+
     new_values as (
 
         select distinct {{ column_name }} as checked_value
@@ -18,7 +18,20 @@
 
     ),
 
-    {% endif -%}
+    -- joined from the new values: as `in (select ...)`, DuckDB hashed every value of the
+    -- model instead of the new ones (22 s against 5 s at 100M events, 2026-12-08)
+    validation as (
+
+        select
+            new_values.checked_value as unique_field,
+            count(*) as n_records
+        from new_values
+        inner join {{ model }} as checked
+            on new_values.checked_value = checked.{{ column_name }}
+        group by new_values.checked_value
+
+    )
+    {%- else %}
 
     validation as (
 
@@ -26,14 +39,11 @@
             {{ column_name }} as unique_field,
             count(*) as n_records
         from {{ model }}
-        where
-            {{ column_name }} is not null
-            {%- if unverified != '1 = 1' %}
-            and {{ column_name }} in (select checked_value from new_values)
-            {%- endif %}
+        where {{ column_name }} is not null
         group by {{ column_name }}
 
     )
+    {%- endif %}
 
     select * from validation
     where n_records > 1
