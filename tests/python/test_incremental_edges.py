@@ -130,6 +130,23 @@ def day_files(raw: Path) -> list[Path]:
     return sorted((raw / "events").glob("*.parquet"))
 
 
+def plant_winning_copies(con, rows: str, account: str, file: Path) -> None:
+    """Copies of the raw events `rows` selects (a where clause), each received a second
+    before its original (so it wins the tie-break), on `account`, written to `file`."""
+    con.execute(
+        f"""
+        copy (
+            select * replace (
+                strftime(received_at::timestamp - interval 1 second, '%Y-%m-%dT%H:%M:%S.%gZ')
+                    as received_at,
+                '{account}' as account_id
+            )
+            from '{file.parent / "*.parquet"}' where {rows}
+        ) to '{file}' (format parquet)
+        """
+    )
+
+
 def plant_first_event_changes(raw: Path, incremental: Path) -> Callable[[], None]:
     """Two changes of a first platform in the next load; returns the check to run after it.
 
@@ -168,19 +185,13 @@ def plant_first_event_changes(raw: Path, incremental: Path) -> Callable[[], None
             ) to '{raw / "events" / "zz-earlier.parquet"}' (format parquet)
             """
         )
-        # a copy of another entity's first event that wins (received a second earlier), on
-        # another account: that entity's first event is now one no load touched
-        con.execute(
-            f"""
-            copy (
-                select * replace (
-                    strftime(received_at::timestamp - interval 1 second, '%Y-%m-%dT%H:%M:%S.%gZ')
-                        as received_at,
-                    'acc_moved_here' as account_id
-                )
-                from '{events}' where event_id = '{displaced_event}' limit 1
-            ) to '{raw / "events" / "zz-displacing.parquet"}' (format parquet)
-            """
+        # a copy of another entity's first event that wins, on another account: that
+        # entity's first event is now one no load touched
+        plant_winning_copies(
+            con,
+            f"event_id = '{displaced_event}' limit 1",
+            "acc_moved_here",
+            raw / "events" / "zz-displacing.parquet",
         )
 
     def check() -> None:
@@ -268,17 +279,11 @@ def test_an_entity_whose_every_event_moves_to_another_leaves_every_model(case):
             limit 1
             """
         ).fetchone()
-        con.execute(
-            f"""
-            copy (
-                select * replace (
-                    strftime(received_at::timestamp - interval 1 second, '%Y-%m-%dT%H:%M:%S.%gZ')
-                        as received_at,
-                    'acc_merged_into' as account_id
-                )
-                from '{events}' where account_id = '{account}'
-            ) to '{raw / "events" / "zz-merged.parquet"}' (format parquet)
-            """
+        plant_winning_copies(
+            con,
+            f"account_id = '{account}'",
+            "acc_merged_into",
+            raw / "events" / "zz-merged.parquet",
         )
     with duckdb.connect(str(incremental), read_only=True) as con:
         stored = con.execute(
