@@ -237,11 +237,6 @@ def test_the_shipped_profile_refuses_a_bad_thread_count(env, monkeypatch, thread
     assert dbt.calls == []
 
 
-def test_the_shipped_profile_takes_its_thread_count_from_the_environment(env, monkeypatch):
-    monkeypatch.setenv("NORTHSTAR_DBT_THREADS", "1")
-    assert check_profile(env, None).path == env.warehouse
-
-
 @pytest.mark.parametrize(
     "path",
     [
